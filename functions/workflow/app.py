@@ -1,0 +1,15 @@
+"""Step Functions task: run one workflow step ({"step", "endringssettId"}) of a changeset."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from vegskriv.observability import logger, tracer
+from vegskriv.workflow import STEPS
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(endringssettId=event["endringssettId"], step=event["step"])
+    step = STEPS[event["step"]]
+    return step(event["endringssettId"], **{k: v for k, v in event.items() if k not in ("step", "endringssettId")})

@@ -1,0 +1,1 @@
+"""The HTTP API: one Powertools APIGatewayRestResolver, one Router per resource."""

@@ -1,0 +1,57 @@
+"""Request helpers shared by the routers: the caller, absolute links, JSON responses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from pydantic import BaseModel
+
+from vegskriv.auth import Caller
+from vegskriv.errors import Forbidden
+
+
+def caller(router: BaseRouter) -> Caller:
+    event = router.current_event
+    auth = event.request_context.authorizer or {}
+    user = auth.get("user") or auth.get("principalId")
+    if not user:
+        raise Forbidden("Mangler autentisert bruker")
+    roles = frozenset(r for r in str(auth.get("roles") or "").split(",") if r)
+    return Caller(user=str(user), roles=roles, client=event.headers.get("X-Client") or event.headers.get("x-client"))
+
+
+def header(router: BaseRouter, name: str) -> str | None:
+    headers = router.current_event.headers or {}
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def base_url(router: BaseRouter) -> str:
+    """The API root as the client sees it (the stage is part of it on execute-api hosts)."""
+    event = router.current_event
+    host = header(router, "Host") or "localhost"
+    proto = header(router, "X-Forwarded-Proto") or ("http" if host.startswith(("127.0.0.1", "localhost")) else "https")
+    stage = event.request_context.stage
+    prefix = f"/{stage}" if host.endswith("amazonaws.com") and stage else ""
+    return f"{proto}://{host}{prefix}"
+
+
+def changeset_links(router: BaseRouter, changeset_id: str) -> list[dict[str, str]]:
+    root = f"{base_url(router)}/rest/v3/endringssett/{changeset_id}"
+    return [{"rel": "self", "src": root}, {"rel": "start", "src": f"{root}/start"},
+            {"rel": "kanseller", "src": f"{root}/kanseller"}, {"rel": "restart", "src": f"{root}/restart"},
+            {"rel": "status", "src": f"{root}/status"}, {"rel": "fremdrift", "src": f"{root}/fremdrift"},
+            {"rel": "endringssett", "src": root}]
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, BaseModel):
+        text = body.model_dump_json(exclude_none=True)
+    else:
+        text = json.dumps(body, ensure_ascii=False, default=str)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=text, headers=headers)

@@ -1,0 +1,116 @@
+"""Read side and reference data: vegobjekter, datakatalog and vegnett (plus admin loading)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import ValidationError
+
+from vegskriv import reference
+from vegskriv.api.context import base_url, caller, json_response
+from vegskriv.errors import BadRequest, Forbidden, NotFound
+from vegskriv.network import Vegnett
+from vegskriv.store import objects
+
+router = Router()
+
+
+def _cursor_meta(path: str, params: dict[str, Any], cursor: int | None, returned: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {"returnert": returned, "sidestørrelse": params["antall"]}
+    if cursor is not None:
+        query = "&".join(f"{k}={v}" for k, v in {**params, "start": cursor}.items() if v is not None)
+        meta["neste"] = {"start": str(cursor), "href": f"{base_url(router)}{path}?{query}"}
+    return meta
+
+
+@router.get("/rest/v3/vegobjekter/<type_id>", summary="Vegobjekter av en type (siste versjon), sidevis")
+def list_objects(type_id: int, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
+                 start: Annotated[int | None, Query(ge=0)] = None):
+    caller(router)
+    items, cursor = objects.list_by_type(type_id, after_nvdb_id=start, limit=antall)
+    return json_response(200, {"objekter": items, "metadata": _cursor_meta(
+        f"/rest/v3/vegobjekter/{type_id}", {"antall": antall}, cursor, len(items))})
+
+
+@router.get("/rest/v3/vegobjekter/<type_id>/<nvdb_id>", summary="Alle versjoner av et vegobjekt")
+def get_object(type_id: int, nvdb_id: int):
+    caller(router)
+    versions = [v for v in objects.versions(nvdb_id) if v["typeId"] == type_id]
+    if not versions:
+        raise NotFound(f"Vegobjekt {nvdb_id} av type {type_id} finnes ikke")
+    return json_response(200, {"id": nvdb_id, "typeId": type_id, "versjoner": versions})
+
+
+@router.get("/rest/v3/datakatalog/vegobjekttyper", summary="Vegobjekttyper i gjeldende datakatalog")
+def list_types():
+    caller(router)
+    catalog = reference.current_catalog()
+    return json_response(200, [{"id": t.id, "navn": t.navn, "stedfesting": t.stedfestingstype}
+                               for t in catalog.vegobjekttyper])
+
+
+@router.get("/rest/v3/datakatalog/vegobjekttyper/<type_id>", summary="En vegobjekttype med egenskapstyper")
+def get_type(type_id: int):
+    caller(router)
+    vt = reference.current_catalog().vegobjekttype(type_id)
+    if vt is None:
+        raise NotFound(f"Vegobjekttype {type_id} finnes ikke i datakatalogen")
+    return json_response(200, vt.model_dump(mode="json", exclude_none=True, by_alias=True))
+
+
+@router.get("/rest/v3/datakatalog/versjon", summary="Gjeldende datakatalogversjon")
+def catalog_version():
+    caller(router)
+    return json_response(200, {"versjon": reference.current_catalog().versjon})
+
+
+def _admin_body() -> Any:
+    if not caller(router).is_system_admin:
+        raise Forbidden("Krever rollen 9_system_admin")
+    try:
+        return json.loads(router.current_event.body or "")
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"Ugyldig JSON: {exc.msg}") from exc
+
+
+@router.put("/rest/v3/datakatalog", summary="Last inn en datakatalog (prosjektformat eller NVDB API Les-format)")
+def put_catalog():
+    body = _admin_body()
+    try:
+        catalog = reference.save_catalog(body)
+    except (ValidationError, ValueError, KeyError, TypeError) as exc:
+        raise BadRequest(f"Ugyldig datakatalog: {exc}") from exc
+    return json_response(200, {"versjon": catalog.versjon, "antallVegobjekttyper": len(catalog.vegobjekttyper)})
+
+
+@router.get("/rest/v3/vegnett/veglenkesekvenser", summary="Veglenkesekvenser, sidevis, filter på kommune")
+def list_network(kommune: Annotated[int | None, Query()] = None, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
+                 start: Annotated[int | None, Query(ge=0)] = None):
+    caller(router)
+    items, cursor = reference.list_network(kommune=kommune, after_id=start, limit=antall)
+    body = {"objekter": [s.model_dump(mode="json") for s in items],
+            "metadata": _cursor_meta("/rest/v3/vegnett/veglenkesekvenser", {"antall": antall, "kommune": kommune},
+                                     cursor, len(items))}
+    return json_response(200, body)
+
+
+@router.get("/rest/v3/vegnett/veglenkesekvenser/<vls_id>", summary="En veglenkesekvens")
+def get_sequence(vls_id: int):
+    caller(router)
+    found = reference.veglenkesekvenser([vls_id]).get(vls_id)
+    if found is None:
+        raise NotFound(f"Veglenkesekvens {vls_id} finnes ikke")
+    return json_response(200, found.model_dump(mode="json"))
+
+
+@router.put("/rest/v3/vegnett/veglenkesekvenser", summary="Last inn veglenkesekvenser (legger til/erstatter)")
+def put_network():
+    body = _admin_body()
+    try:
+        network = Vegnett.model_validate(body if isinstance(body, dict) else {"veglenkesekvenser": body})
+    except ValidationError as exc:
+        raise BadRequest(f"Ugyldig vegnett: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    return json_response(200, {"antall": reference.save_network(network.veglenkesekvenser)})

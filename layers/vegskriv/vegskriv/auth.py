@@ -1,0 +1,90 @@
+"""Who is calling: JWT verification (PyJWT) and the roles that decide what a caller may see.
+
+Locally tokens are HS256-signed with a development secret (``vegskriv token``). On AWS the
+issuer's JWKS (e.g. a Cognito user pool) is configured instead and RS256 tokens are verified.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jwt
+
+from vegskriv.settings import Settings, get_settings
+
+LOCAL_DEV_SECRET = "vegskriv-local-development-secret-not-for-production"
+
+ROLE_USER = "0_bruker_fagdata"
+ROLE_SERVICE_USER = "TjeNVDBAPIskriv/user"
+ROLE_FAGDATA_ADMIN = "5_fagdata_admin"
+ROLE_SYSTEM_ADMIN = "9_system_admin"
+KNOWN_ROLES = (ROLE_USER, ROLE_SERVICE_USER, ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN)
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired or not signed by the configured issuer."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: str
+    roles: frozenset[str]
+    client: str | None = None
+
+    @property
+    def sees_all_changesets(self) -> bool:
+        return bool(self.roles & {ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN})
+
+    @property
+    def reads_all_statuses(self) -> bool:
+        return self.sees_all_changesets or ROLE_SERVICE_USER in self.roles
+
+    @property
+    def is_system_admin(self) -> bool:
+        return ROLE_SYSTEM_ADMIN in self.roles
+
+    def may_read(self, owner: str) -> bool:
+        return owner == self.user or self.reads_all_statuses
+
+    def may_act_on(self, owner: str) -> bool:
+        return owner == self.user or self.sees_all_changesets
+
+
+def issue_dev_token(user: str, roles: list[str], *, secret: str = LOCAL_DEV_SECRET,
+                    issuer: str = "vegskriv-local", audience: str = "vegskriv",
+                    ttl_seconds: int = 12 * 3600) -> str:
+    now = int(time.time())
+    claims = {"sub": user, "preferred_username": user, "roles": roles, "iss": issuer,
+              "aud": audience, "iat": now, "exp": now + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True)
+
+
+def verify_token(token: str, settings: Settings | None = None) -> Caller:
+    settings = settings or get_settings()
+    try:
+        if settings.jwt_jwks_url:
+            key = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
+            claims = jwt.decode(token, key, algorithms=["RS256"], issuer=settings.jwt_issuer,
+                                audience=settings.jwt_audience or None,
+                                options={"verify_aud": bool(settings.jwt_audience)})
+        elif settings.jwt_secret:
+            claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"],
+                                issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        else:
+            raise InvalidToken("no token verification is configured (JWT_JWKS_URL or JWT_SECRET)")
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    user = claims.get("preferred_username") or claims.get("username") or claims.get("sub")
+    if not user:
+        raise InvalidToken("token has no user (sub)")
+    roles = claims.get(settings.jwt_roles_claim) or []
+    if isinstance(roles, str):
+        roles = roles.split(",")
+    return Caller(user=str(user), roles=frozenset(str(r) for r in roles))

@@ -1,0 +1,204 @@
+"""What each changeset operation does to stored object versions (pure: no AWS).
+
+The stored (and read-side) shape of a version is the write-side shape, so a client can read an
+object and send it back in ``oppdater``:
+``{"id", "versjon", "typeId", "gyldighetsperiode", "egenskaper", "stedfesting", "assosiasjoner", "metadata"}``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from vegskriv.models import (
+    Assosiasjon,
+    DelvisOppdatertVegobjekt,
+    Endringssett,
+    LukketVegobjekt,
+    NyttVegobjekt,
+    OppdatertVegobjekt,
+    Stedfesting,
+    VegobjektResultat,
+)
+from vegskriv.store.objects import Write
+
+LIST_SERIES = 220_000
+ASSOCIATION_SERIES = 200_000
+
+
+def normalize_association_type(type_id: int) -> int | None:
+    """Both id series name the same relation: 220000+N (list) and 200000+N (association)."""
+    if LIST_SERIES < type_id < LIST_SERIES + 10_000:
+        return type_id
+    if ASSOCIATION_SERIES < type_id < ASSOCIATION_SERIES + 10_000:
+        return type_id - ASSOCIATION_SERIES + LIST_SERIES
+    return None
+
+
+@dataclass
+class Plan:
+    """The writes of one changeset and the result entries they produce."""
+
+    writes: list[Write] = field(default_factory=list)
+    results: list[VegobjektResultat] = field(default_factory=list)
+
+
+def _egenskaper(objekt: Any) -> list[dict[str, Any]]:
+    return [e.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"operasjon"})
+            for e in objekt.egenskaper]
+
+
+def _stedfesting(stedfesting: Stedfesting | None) -> dict[str, Any] | None:
+    if stedfesting is None:
+        return None
+    return stedfesting.model_dump(mode="json", exclude_none=True, exclude={"operasjon"})
+
+
+def _assosiasjoner(assosiasjoner: list[Assosiasjon], temp_ids: dict[str, int]) -> list[dict[str, Any]]:
+    result = []
+    for a in assosiasjoner:
+        targets = [temp_ids[str(t.verdi)] for t in a.tempId if str(t.verdi) in temp_ids]
+        targets += [int(t.verdi) for t in a.nvdbId]
+        result.append({"typeId": normalize_association_type(a.typeId) or a.typeId, "nvdbId": sorted(set(targets))})
+    return result
+
+
+def _version(type_id: int, nvdb_id: int, versjon: int, gyldighetsperiode: dict[str, Any],
+             egenskaper: list[dict[str, Any]], stedfesting: dict[str, Any] | None,
+             assosiasjoner: list[dict[str, Any]], changeset_id: str, tidspunkt: str) -> dict[str, Any]:
+    return {"id": nvdb_id, "versjon": versjon, "typeId": type_id, "gyldighetsperiode": gyldighetsperiode,
+            "egenskaper": egenskaper, "stedfesting": stedfesting, "assosiasjoner": assosiasjoner,
+            "metadata": {"endringssettId": changeset_id, "sistEndret": tidspunkt}}
+
+
+def _merge_egenskaper(old: list[dict[str, Any]], objekt: DelvisOppdatertVegobjekt) -> list[dict[str, Any]]:
+    by_type = {e["typeId"]: e for e in old}
+    for e in objekt.egenskaper:
+        if e.operasjon == "slett":
+            by_type.pop(e.typeId, None)
+        else:
+            by_type[e.typeId] = e.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"operasjon"})
+    return list(by_type.values())
+
+
+def _merge_assosiasjoner(old: list[dict[str, Any]], objekt: DelvisOppdatertVegobjekt,
+                         temp_ids: dict[str, int]) -> list[dict[str, Any]]:
+    by_type = {a["typeId"]: list(a["nvdbId"]) for a in old}
+    for a in objekt.assosiasjoner:
+        type_id = normalize_association_type(a.typeId) or a.typeId
+        if a.operasjon == "slett":
+            by_type.pop(type_id, None)
+            continue
+        targets = [(temp_ids.get(str(t.verdi)), t.operasjon) for t in a.tempId]
+        targets += [(int(t.verdi), t.operasjon) for t in a.nvdbId]
+        if any(op is not None for _, op in targets):  # incremental: per-element ny/slett
+            current = set(by_type.get(type_id, []))
+            for nvdb_id, op in targets:
+                if nvdb_id is None:
+                    continue
+                if op == "slett":
+                    current.discard(nvdb_id)
+                else:
+                    current.add(nvdb_id)
+            by_type[type_id] = sorted(current)
+        else:
+            by_type[type_id] = sorted({n for n, _ in targets if n is not None})
+    return [{"typeId": t, "nvdbId": ids} for t, ids in by_type.items()]
+
+
+def _merge_stedfesting(old: dict[str, Any] | None, stedfesting: Stedfesting | None) -> dict[str, Any] | None:
+    if stedfesting is None:
+        return old
+    if stedfesting.operasjon == "slett":
+        return None
+    new = stedfesting.model_dump(mode="json", exclude_none=True, exclude={"operasjon"})
+    elements = [e for kind in ("punkt", "linje", "sving") for e in getattr(stedfesting, kind) or []]
+    if not any(e.operasjon for e in elements):
+        return new
+    merged = copy.deepcopy(old or {})
+    for kind in ("punkt", "linje", "sving"):
+        for element in getattr(stedfesting, kind) or []:
+            plain = element.model_dump(mode="json", exclude_none=True, exclude={"operasjon"})
+            current = merged.setdefault(kind, [])
+            if element.operasjon == "slett":
+                merged[kind] = [e for e in current if e != plain]
+            elif plain not in current:
+                current.append(plain)
+    return {k: v for k, v in merged.items() if v}
+
+
+def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]], first_new_id: int,
+                   changeset_id: str, tidspunkt: str) -> Plan:
+    """Turn a validated changeset into overlay writes. ``existing`` maps nvdbId → visible versions."""
+    plan = Plan()
+    new_objects: list[NyttVegobjekt] = doc.registrer.vegobjekter if doc.registrer else []
+    temp_ids = {o.tempId: first_new_id + i for i, o in enumerate(new_objects)}
+
+    for o in new_objects:
+        nvdb_id = temp_ids[o.tempId]
+        data = _version(o.typeId, nvdb_id, 1, o.gyldighetsperiode.model_dump(mode="json", exclude_none=True),
+                        _egenskaper(o), _stedfesting(o.stedfesting), _assosiasjoner(o.assosiasjoner, temp_ids),
+                        changeset_id, tidspunkt)
+        plan.writes.append(Write(nvdb_id, 1, o.typeId, data))
+        plan.results.append(VegobjektResultat(tempId=o.tempId, nvdbId=nvdb_id, versjon=1, typeId=o.typeId,
+                                              operasjon="registrer"))
+
+    def version_of(nvdb_id: int, versjon: int) -> dict[str, Any]:
+        return next(v for v in existing[nvdb_id] if v["versjon"] == versjon)
+
+    for op in ("oppdater", "delvisOppdater", "korriger", "delvisKorriger"):
+        group = getattr(doc, op)
+        for o in group.vegobjekter if group else []:
+            old = version_of(o.nvdbId, o.versjon)
+            plan.writes.extend(_changed_version(op, o, old, temp_ids, changeset_id, tidspunkt))
+            in_place = op.endswith("orriger") or o.overskriv == "JA"
+            plan.results.append(VegobjektResultat(nvdbId=o.nvdbId, versjon=o.versjon if in_place else o.versjon + 1,
+                                                  typeId=o.typeId, operasjon=op))
+
+    for lukk in doc.lukk.vegobjekter if doc.lukk else []:
+        plan.writes.append(_closed(lukk, version_of(lukk.nvdbId, lukk.versjon), changeset_id, tidspunkt))
+        plan.results.append(VegobjektResultat(nvdbId=lukk.nvdbId, versjon=lukk.versjon, typeId=lukk.typeId,
+                                              operasjon="lukk"))
+
+    for fjern in doc.fjern.vegobjekter if doc.fjern else []:
+        plan.writes.append(Write(fjern.nvdbId, fjern.versjon, fjern.typeId, None))
+        plan.results.append(VegobjektResultat(nvdbId=fjern.nvdbId, versjon=fjern.versjon, typeId=fjern.typeId,
+                                              operasjon="fjern"))
+    return plan
+
+
+def _changed_version(op: str, o: OppdatertVegobjekt, old: dict[str, Any], temp_ids: dict[str, int],
+                     changeset_id: str, tidspunkt: str) -> list[Write]:
+    partial = op.startswith("delvis")
+    in_place = op.endswith("orriger") or o.overskriv == "JA"
+    periode = dict(old["gyldighetsperiode"])
+    if o.gyldighetsperiode is not None:
+        periode.update(o.gyldighetsperiode.model_dump(mode="json", exclude_none=True))
+    if partial:
+        assert isinstance(o, DelvisOppdatertVegobjekt)
+        egenskaper = _merge_egenskaper(old["egenskaper"], o)
+        assosiasjoner = _merge_assosiasjoner(old.get("assosiasjoner") or [], o, temp_ids)
+        stedfesting = _merge_stedfesting(old.get("stedfesting"), o.stedfesting)
+    else:
+        egenskaper = _egenskaper(o)
+        assosiasjoner = _assosiasjoner(o.assosiasjoner, temp_ids)
+        stedfesting = _stedfesting(o.stedfesting)
+    if in_place:
+        data = _version(o.typeId, o.nvdbId, o.versjon, periode, egenskaper, stedfesting, assosiasjoner,
+                        changeset_id, tidspunkt)
+        return [Write(o.nvdbId, o.versjon, o.typeId, data)]
+    if o.gyldighetsperiode is None or o.gyldighetsperiode.sluttdato is None:
+        periode.pop("sluttdato", None)  # the new version is open-ended unless told otherwise
+    new = _version(o.typeId, o.nvdbId, o.versjon + 1, periode, egenskaper, stedfesting, assosiasjoner,
+                   changeset_id, tidspunkt)
+    closed = copy.deepcopy(old)
+    closed["gyldighetsperiode"]["sluttdato"] = periode["startdato"]
+    return [Write(o.nvdbId, o.versjon, o.typeId, closed), Write(o.nvdbId, o.versjon + 1, o.typeId, new)]
+
+
+def _closed(lukk: LukketVegobjekt, old: dict[str, Any], changeset_id: str, tidspunkt: str) -> Write:
+    closed = copy.deepcopy(old)
+    closed["gyldighetsperiode"]["sluttdato"] = lukk.lukkedato.isoformat()
+    closed["metadata"] = {"endringssettId": changeset_id, "sistEndret": tidspunkt}
+    return Write(lukk.nvdbId, lukk.versjon, lukk.typeId, closed)

@@ -1,0 +1,144 @@
+"""Changeset use cases behind the HTTP API: register, start, cancel, restart, status, search."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from vegskriv import aws
+from vegskriv.auth import Caller
+from vegskriv.errors import Conflict, NotFound
+from vegskriv.models import TERMINAL, Endringssett, Fremdrift, Resultat, Status
+from vegskriv.settings import get_settings
+from vegskriv.store import changesets
+
+F = Fremdrift
+
+
+def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: bool,
+             delay_seconds: int | None) -> dict[str, Any]:
+    changeset_id = str(uuid.uuid4())
+    meta = {"eier": caller.user, "dryrun": dryrun, "antallVegobjekter": doc.antall_vegobjekter(),
+            "datakatalogversjon": doc.datakatalogversjon}
+    if caller.client:
+        meta["klient"] = caller.client
+    if doc.eksternRef:
+        meta["eksternRef"] = doc.eksternRef
+    if delay_seconds:
+        meta["forsinkelse"] = delay_seconds
+    return changesets.create(changeset_id, meta, raw)
+
+
+def load(changeset_id: str, caller: Caller, *, act: bool = False) -> dict[str, Any]:
+    """The changeset, if the caller may see it. Another user's id answers 404, exactly like an
+    unknown id, so ids cannot be probed."""
+    meta = changesets.get(changeset_id)
+    allowed = meta is not None and (caller.may_act_on(meta["eier"]) if act else caller.may_read(meta["eier"]))
+    if meta is None or not allowed:
+        raise NotFound(f"Endringssett {changeset_id} finnes ikke")
+    return meta
+
+
+def start(changeset_id: str, caller: Caller) -> dict[str, Any]:
+    meta = load(changeset_id, caller, act=True)
+    if meta["fremdrift"] != F.IKKE_STARTET:
+        return meta  # already started: starting again is a no-op
+    # Send first, then record: a duplicate message is harmless (the execution is named by the
+    # changeset id), a lost one would strand the changeset.
+    aws.client("sqs").send_message(QueueUrl=get_settings().start_queue_url,
+                                   MessageBody=json.dumps({"endringssettId": changeset_id}))
+    return changesets.update(changeset_id, startBestilt=True) or meta
+
+
+def cancel(changeset_id: str, caller: Caller) -> dict[str, Any]:
+    meta = load(changeset_id, caller, act=True)
+    state = F(meta["fremdrift"])
+    if state in TERMINAL or state == F.UTFØRT or meta.get("effektueringStartet"):
+        raise Conflict(f"Endringssett {changeset_id} kan ikke kanselleres: fremdrift er {state.value}"
+                       + (" og effektueringen har startet" if meta.get("effektueringStartet") else ""))
+    not_effectuating = "attribute_not_exists(effektueringStartet)"
+    if state in (F.IKKE_STARTET, F.VENTER):
+        try:
+            return changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.KANSELLERT,
+                                         condition=not_effectuating, kanselleringBestilt=True, venteårsak=None)
+        except Exception:
+            pass
+    updated = changesets.update(changeset_id, condition=f"{not_effectuating} AND fremdrift IN (:a, :b, :c)",
+                                values={":a": "IKKE_STARTET", ":b": "VENTER", ":c": "BEHANDLES"},
+                                kanselleringBestilt=True)
+    if updated is None:
+        current = changesets.get(changeset_id) or meta
+        raise Conflict(f"Endringssett {changeset_id} kan ikke kanselleres: fremdrift er {current['fremdrift']}")
+    return updated
+
+
+def restart(changeset_id: str, caller: Caller) -> dict[str, Any]:
+    meta = load(changeset_id, caller, act=True)
+    if meta["fremdrift"] != F.VENTER:
+        raise Conflict(f"Endringssett {changeset_id} venter ikke (fremdrift er {meta['fremdrift']}); "
+                       "bare endringssett som VENTER kan startes på nytt")
+    raise Conflict("Omstart av ventende endringssett er ikke tilgjengelig ennå; behandlingen gjenopptas automatisk")
+
+
+def retry_after(meta: dict[str, Any]) -> int | None:
+    """The polling key from the contract, stated as a Retry-After header on fremdrift."""
+    state = meta["fremdrift"]
+    if state == F.BEHANDLES:
+        return 1
+    if state == F.VENTER:
+        return 60 if meta.get("harVaertBehandlet") else 1
+    if state == F.UTFØRT:
+        return 60
+    return None
+
+
+def fremdrift_og_aarsak(meta: dict[str, Any]) -> str:
+    state = meta["fremdrift"]
+    reason = meta.get("venteårsak") if state == F.VENTER else meta.get("avvistårsak") if state == F.AVVIST else None
+    return f"{state}:{reason}" if reason else state
+
+
+def status(meta: dict[str, Any], links: list[dict[str, str]], *, include_result: bool,
+           include_warnings: bool) -> Status:
+    resultat = None
+    if include_result:
+        raw = changesets.result(meta["id"])
+        resultat = Resultat.model_validate(raw) if raw else Resultat()
+        if not include_warnings:
+            resultat.advarsler, resultat.notabener = [], []
+            for o in resultat.vegobjekter:
+                o.advarsler, o.notabener = [], []
+    return Status(
+        mottatt=meta["mottatt"], fremdrift=meta["fremdrift"], fremdriftOppdatert=meta["fremdriftOppdatert"],
+        venteårsak=meta.get("venteårsak") if meta["fremdrift"] == F.VENTER else None,
+        avvistårsak=meta.get("avvistårsak") if meta["fremdrift"] == F.AVVIST else None,
+        kanselleringBestilt=bool(meta.get("kanselleringBestilt")),
+        behandlingsparametere={"dryrun": bool(meta.get("dryrun")), "forsinkelse": meta.get("forsinkelse")},
+        etterbehandling={"tilgjengeligILes": bool(meta.get("tilgjengeligILes"))},
+        resultat=resultat, eier=meta["eier"], klient=meta.get("klient"),
+        transaksjon={"oppdragId": meta.get("oppdragId"), "tidspunkt": meta.get("transaksjonTidspunkt")}
+        if meta.get("committed") else None,
+        ressurser=links)
+
+
+def search(caller: Caller, *, antall: int, start: int, ascending: bool, from_ms: int | None, to_ms: int | None,
+           status_filter: str | None, aarsak: str | None,
+           user_or_client: str | None) -> tuple[int, list[dict[str, Any]]]:
+    matches = []
+    for meta in changesets.scan_by_time(from_ms=from_ms, to_ms=to_ms, ascending=ascending):
+        if not caller.may_read(meta["eier"]):
+            continue
+        if status_filter and meta["fremdrift"] != status_filter:
+            continue
+        if aarsak and aarsak not in (meta.get("venteårsak"), meta.get("avvistårsak")):
+            continue
+        if user_or_client and user_or_client not in (meta["eier"], meta.get("klient")):
+            continue
+        matches.append(meta)
+    return len(matches), matches[start - 1:start - 1 + antall]
+
+
+def epoch_ms(value: datetime) -> int:
+    return int(value.astimezone(UTC).timestamp() * 1000)

@@ -1,0 +1,36 @@
+"""Typed configuration, read lazily from the environment (set by template.yaml or the local stack)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    changesets_table: str = Field("vegskriv-ChangesetsTable", alias="CHANGESETS_TABLE")
+    objects_table: str = Field("vegskriv-ObjectsTable", alias="OBJECTS_TABLE")
+    locks_table: str = Field("vegskriv-LocksTable", alias="LOCKS_TABLE")
+    reference_table: str = Field("vegskriv-ReferenceTable", alias="REFERENCE_TABLE")
+    start_queue_url: str = Field("", alias="START_QUEUE_URL")
+    state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")
+    # Authentication: HS256 shared secret (local/dev) or an OIDC issuer's JWKS (AWS, e.g. Cognito).
+    jwt_secret: str = Field("", alias="JWT_SECRET")
+    jwt_jwks_url: str = Field("", alias="JWT_JWKS_URL")
+    jwt_issuer: str = Field("vegskriv-local", alias="JWT_ISSUER")
+    jwt_audience: str = Field("vegskriv", alias="JWT_AUDIENCE")
+    jwt_roles_claim: str = Field("roles", alias="JWT_ROLES_CLAIM")
+    # The catalog version in force; a changeset naming another gets IKKE_GJELDENDE_DATAKATALOGVERSJON.
+    datakatalog_version: str = Field("2.38", alias="DATAKATALOG_VERSION")
+    max_body_bytes: int = Field(6_000_000, alias="MAX_BODY_BYTES")
+    # Backoff while waiting on locks: first pause, growth factor, longest pause (seconds).
+    wait_first_seconds: int = Field(5, alias="WAIT_FIRST_SECONDS")
+    wait_factor: float = Field(2.0, alias="WAIT_FACTOR")
+    wait_max_seconds: int = Field(3600, alias="WAIT_MAX_SECONDS")
+    lock_lease_seconds: int = Field(900, alias="LOCK_LEASE_SECONDS")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

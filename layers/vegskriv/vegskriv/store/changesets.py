@@ -1,0 +1,183 @@
+"""Changesets: one META item with the state, plus gzip chunks for the document, the result
+and the effectuation plan. Every state change is a single conditional update."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from vegskriv import aws
+from vegskriv.errors import TransitionRefused
+from vegskriv.models import TRANSITIONS, Fremdrift
+from vegskriv.settings import get_settings
+from vegskriv.store.blobs import get_blob, put_blob
+
+GSI_PARTITION = "ENDRINGSSETT"
+
+
+def _pk(changeset_id: str) -> str:
+    return f"ES#{changeset_id}"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _table() -> Any:
+    return aws.table(get_settings().changesets_table)
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; callers want ints."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if type(value).__name__ == "Decimal":
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+def create(changeset_id: str, meta: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """Store the document first, then the META item: a changeset without META does not exist."""
+    table = _table()
+    put_blob(table, _pk(changeset_id), "DOK", document)
+    now_ms = int(time.time() * 1000)
+    item = {"pk": _pk(changeset_id), "sk": "META", "id": changeset_id, "gsi1pk": GSI_PARTITION,
+            "mottattMs": now_ms, "mottatt": now_iso(), "fremdrift": Fremdrift.IKKE_STARTET.value,
+            "fremdriftOppdatert": now_iso(), "kanselleringBestilt": False, "harVaertBehandlet": False,
+            **meta}
+    table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    return _plain(item)
+
+
+def get(changeset_id: str) -> dict[str, Any] | None:
+    item = _table().get_item(Key={"pk": _pk(changeset_id), "sk": "META"}, ConsistentRead=True).get("Item")
+    return _plain(item) if item else None
+
+
+def document(changeset_id: str) -> dict[str, Any]:
+    doc = get_blob(_table(), _pk(changeset_id), "DOK")
+    if doc is None:
+        raise KeyError(changeset_id)
+    return doc
+
+
+def save_result(changeset_id: str, resultat: dict[str, Any]) -> None:
+    put_blob(_table(), _pk(changeset_id), "RES", resultat)
+
+
+def result(changeset_id: str) -> dict[str, Any] | None:
+    return get_blob(_table(), _pk(changeset_id), "RES")
+
+
+def save_plan(changeset_id: str, plan: dict[str, Any]) -> None:
+    put_blob(_table(), _pk(changeset_id), "PLAN", plan)
+
+
+def plan(changeset_id: str) -> dict[str, Any] | None:
+    return get_blob(_table(), _pk(changeset_id), "PLAN")
+
+
+def transition(changeset_id: str, leaving: Iterable[Fremdrift], to: Fremdrift, *,
+               condition: str | None = None, values: dict[str, Any] | None = None,
+               **fields: Any) -> dict[str, Any]:
+    """Move the changeset to ``to`` from one of ``leaving`` in one conditional write.
+
+    ``fields`` are set in the same write (``None`` removes the attribute). Raises
+    TransitionRefused if the changeset was not in a state it may leave this way.
+    """
+    leaving = [s for s in leaving if to in TRANSITIONS[s] or s == to]
+    if not leaving:
+        raise TransitionRefused(f"no state may move to {to}")
+    names = {"#f": "fremdrift"}
+    vals: dict[str, Any] = {":to": to.value, ":now": now_iso(), **(values or {})}
+    sets = ["#f = :to", "fremdriftOppdatert = :now"]
+    removes = []
+    for i, (key, value) in enumerate(fields.items()):
+        names[f"#a{i}"] = key
+        if value is None:
+            removes.append(f"#a{i}")
+        else:
+            sets.append(f"#a{i} = :a{i}")
+            vals[f":a{i}"] = value
+    if to == Fremdrift.BEHANDLES:
+        sets.append("harVaertBehandlet = :true")
+        vals[":true"] = True
+    leave_names = []
+    for i, state in enumerate(leaving):
+        vals[f":l{i}"] = state.value
+        leave_names.append(f":l{i}")
+    cond = f"#f IN ({', '.join(leave_names)})"
+    if condition:
+        cond = f"({cond}) AND ({condition})"
+    expr = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    try:
+        item = _table().update_item(
+            Key={"pk": _pk(changeset_id), "sk": "META"}, UpdateExpression=expr,
+            ConditionExpression=f"attribute_exists(pk) AND {cond}", ExpressionAttributeNames=names,
+            ExpressionAttributeValues=vals, ReturnValues="ALL_NEW")["Attributes"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise TransitionRefused(f"{changeset_id}: cannot move to {to}") from exc
+        raise
+    return _plain(item)
+
+
+def update(changeset_id: str, *, condition: str | None = None, values: dict[str, Any] | None = None,
+           **fields: Any) -> dict[str, Any] | None:
+    """Set fields without a state change; returns None if ``condition`` did not hold."""
+    names, vals, sets = {}, dict(values or {}), []
+    for i, (key, value) in enumerate(fields.items()):
+        names[f"#a{i}"] = key
+        vals[f":a{i}"] = value
+        sets.append(f"#a{i} = :a{i}")
+    try:
+        item = _table().update_item(
+            Key={"pk": _pk(changeset_id), "sk": "META"}, UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="attribute_exists(pk)" + (f" AND ({condition})" if condition else ""),
+            ExpressionAttributeNames=names, ExpressionAttributeValues=vals, ReturnValues="ALL_NEW")["Attributes"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None
+        raise
+    return _plain(item)
+
+
+def scan_by_time(*, from_ms: int | None, to_ms: int | None, ascending: bool) -> Iterator[dict[str, Any]]:
+    """All changesets received in [from_ms, to_ms], newest first unless ``ascending``."""
+    key = Key("gsi1pk").eq(GSI_PARTITION)
+    if from_ms is not None and to_ms is not None:
+        key &= Key("mottattMs").between(from_ms, to_ms)
+    elif from_ms is not None:
+        key &= Key("mottattMs").gte(from_ms)
+    elif to_ms is not None:
+        key &= Key("mottattMs").lte(to_ms)
+    kwargs: dict[str, Any] = {"IndexName": "ByMottatt", "KeyConditionExpression": key,
+                              "ScanIndexForward": ascending}
+    while True:
+        page = _table().query(**kwargs)
+        for item in page["Items"]:
+            yield _plain(item)
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+_committed: set[str] = set()
+
+
+def is_committed(changeset_id: str) -> bool:
+    """Has the changeset's commit write happened? Positive answers never change, so cache them."""
+    if changeset_id in _committed:
+        return True
+    meta = get(changeset_id)
+    if meta and meta.get("committed"):
+        _committed.add(changeset_id)
+        return True
+    return False

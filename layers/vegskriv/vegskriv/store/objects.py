@@ -1,0 +1,179 @@
+"""Object versions with all-or-nothing visibility.
+
+Each version is one item (pk ``O#<nvdbId>``, sk ``V#<versjon>``). A changeset never overwrites
+what readers see: it writes a *pending* overlay ``{cs, data}`` on the items it changes (new
+versions have only the overlay). The changeset's single commit write flips every overlay to
+visible at once, because readers resolve an overlay by asking whether its changeset committed.
+Post-processing then folds overlays into the items; that is idempotent and invisible to readers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from vegskriv import aws
+from vegskriv.settings import get_settings
+from vegskriv.store import changesets
+
+DELETED = "__fjernet__"
+
+
+def _table() -> Any:
+    return aws.table(get_settings().objects_table)
+
+
+def object_pk(nvdb_id: int) -> str:
+    return f"O#{nvdb_id}"
+
+
+def version_sk(versjon: int) -> str:
+    return f"V#{versjon:06d}"
+
+
+def object_key(nvdb_id: int, versjon: int) -> str:
+    return f"{nvdb_id:015d}#{versjon:06d}"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One overlay the effectuation writes: the new content of a version, or DELETED."""
+
+    nvdb_id: int
+    versjon: int
+    type_id: int
+    data: dict[str, Any] | None  # None = remove the version
+
+    def key(self) -> dict[str, str]:
+        return {"pk": object_pk(self.nvdb_id), "sk": version_sk(self.versjon)}
+
+
+class OverlayConflict(Exception):
+    """Another uncommitted changeset holds an overlay on the same version."""
+
+
+def _visible(item: dict[str, Any], committed: Callable[[str], bool]) -> dict[str, Any] | None:
+    pending = item.get("pending")
+    raw = pending["data"] if pending and committed(pending["cs"]) else item.get("data")
+    if raw is None or raw == DELETED:
+        return None
+    return json.loads(raw)
+
+
+def versions(nvdb_id: int, *, committed: Callable[[str], bool] = changesets.is_committed) -> list[dict[str, Any]]:
+    """Every visible version of an object, oldest first."""
+    items = _table().query(KeyConditionExpression=Key("pk").eq(object_pk(nvdb_id)),
+                           ConsistentRead=True)["Items"]
+    return [v for v in (_visible(i, committed) for i in items) if v is not None]
+
+
+def versions_many(nvdb_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    return {n: versions(n) for n in nvdb_ids}
+
+
+def list_by_type(type_id: int, *, after_nvdb_id: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+    """Current (newest visible) version of objects of one type, ordered by nvdbId, with a cursor."""
+    kwargs: dict[str, Any] = {"IndexName": "ByType", "KeyConditionExpression": Key("typeId").eq(type_id)}
+    if after_nvdb_id is not None:
+        kwargs["KeyConditionExpression"] &= Key("objektNokkel").gt(object_key(after_nvdb_id, 999_999))
+    latest: dict[int, dict[str, Any]] = {}
+    order: list[int] = []
+    while True:
+        page = _table().query(**kwargs)
+        for item in page["Items"]:
+            nvdb_id = int(item["nvdbId"])
+            if nvdb_id not in latest and len(order) >= limit:
+                return [latest[n] for n in order], order[-1]
+            data = _visible(item, changesets.is_committed)
+            if data is None:
+                continue
+            if nvdb_id not in latest:
+                order.append(nvdb_id)
+            latest[nvdb_id] = data
+        if "LastEvaluatedKey" not in page:
+            return [latest[n] for n in order], None
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def write_overlays(changeset_id: str, writes: list[Write]) -> None:
+    """Write the pending overlays of a changeset. Safe to repeat: the condition admits our own overlay."""
+    table = _table()
+    for w in writes:
+        data = DELETED if w.data is None else json.dumps(w.data, ensure_ascii=False, separators=(",", ":"))
+        try:
+            table.update_item(
+                Key=w.key(),
+                UpdateExpression="SET pending = :p, nvdbId = :n, versjon = :v, typeId = :t, objektNokkel = :k",
+                ConditionExpression="attribute_not_exists(pending) OR pending.cs = :cs",
+                ExpressionAttributeValues={":p": {"cs": changeset_id, "data": data}, ":n": w.nvdb_id,
+                                           ":v": w.versjon, ":t": w.type_id, ":cs": changeset_id,
+                                           ":k": object_key(w.nvdb_id, w.versjon)})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise OverlayConflict(
+                    f"vegobjekt {w.nvdb_id} versjon {w.versjon} endres av et annet endringssett") from exc
+            raise
+
+
+def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
+    """After commit: make overlays the items' own content. Idempotent; readers see no difference."""
+    table = _table()
+    for key in keys:
+        item = table.get_item(Key=key, ConsistentRead=True).get("Item")
+        if not item or not item.get("pending") or item["pending"]["cs"] != changeset_id:
+            continue  # already folded
+        data = item["pending"]["data"]
+        if data == DELETED:
+            table.delete_item(Key=key, ConditionExpression="pending.cs = :cs",
+                              ExpressionAttributeValues={":cs": changeset_id})
+        else:
+            table.update_item(Key=key, UpdateExpression="SET #d = :d, cs = :cs REMOVE pending",
+                              ConditionExpression="pending.cs = :cs", ExpressionAttributeNames={"#d": "data"},
+                              ExpressionAttributeValues={":d": data, ":cs": changeset_id})
+
+
+def drop_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
+    """Remove the overlays of a changeset that will never commit (cancelled or rejected late)."""
+    table = _table()
+    for key in keys:
+        try:
+            table.update_item(Key=key, UpdateExpression="REMOVE pending", ConditionExpression="pending.cs = :cs",
+                              ExpressionAttributeValues={":cs": changeset_id})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        else:
+            item = table.get_item(Key=key, ConsistentRead=True).get("Item")
+            if item and item.get("data") is None:
+                table.delete_item(Key=key, ConditionExpression="attribute_not_exists(pending)")
+
+
+def iter_all_versions(type_id: int) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"IndexName": "ByType", "KeyConditionExpression": Key("typeId").eq(type_id)}
+    while True:
+        page = _table().query(**kwargs)
+        for item in page["Items"]:
+            data = _visible(item, changesets.is_committed)
+            if data is not None:
+                yield data
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def allocate_ids(count: int, counter: str = "NVDBID") -> int:
+    """Reserve ``count`` new ids from a counter; returns the first. Callers store what they got
+    to stay idempotent."""
+    ref = aws.table(get_settings().reference_table)
+    result = ref.update_item(Key={"pk": "TELLER", "sk": counter}, UpdateExpression="ADD verdi :n",
+                             ExpressionAttributeValues={":n": count}, ReturnValues="UPDATED_NEW")
+    last = int(result["Attributes"]["verdi"])
+    return FIRST_NVDB_ID + last - count
+
+
+FIRST_NVDB_ID = 1_100_000_000

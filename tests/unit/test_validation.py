@@ -1,0 +1,116 @@
+"""The validation rules and operations, without AWS."""
+
+import json
+from datetime import date
+
+import pytest
+from vegskriv.catalog import default_catalog
+from vegskriv.models import Endringssett
+from vegskriv.network import Veglenkesekvens
+from vegskriv.operations import plan_changeset
+from vegskriv.validation import Context, validate
+
+from tests.conftest import EXCERPTS
+
+NETWORK = {i: Veglenkesekvens(veglenkesekvensId=i, lengde=500, kommune=5059, fylke=50, vegkategori="E",
+                              startdato=date(2000, 1, 1)) for i in (72817, 3325547, 1125766)}
+
+
+def kum(temp_id="kum#1", vls=3325547, **changes):
+    obj = json.loads((EXCERPTS / "04_utdrag_registrer_83_kum.json").read_text())["registrer"]["vegobjekter"][0] \
+        if EXCERPTS.exists() else pytest.skip("../shared not present")
+    obj["tempId"] = temp_id
+    obj["stedfesting"]["punkt"][0]["veglenkesekvensNvdbId"] = vls
+    obj.update(changes)
+    return obj
+
+
+def ctx(existing=None, network=NETWORK):
+    return Context(catalog=default_catalog(), current_catalog_version="2.38", network=network,
+                   existing=existing or {})
+
+
+def doc(**ops):
+    return Endringssett.model_validate({"datakatalogversjon": "2.38", **ops})
+
+
+def test_excerpt_kum_is_accepted_once_its_sequence_exists():
+    d = doc(registrer={"vegobjekter": [kum()]})
+    assert not validate(d, ctx()).har_feil()
+    missing = validate(d, ctx(network={}))
+    assert [v.kode for v in missing.vegobjekter[0].feil] == ["UKJENT_VEGLENKESEKVENS"]
+    assert missing.vegobjekter[0].tempId == "kum#1"
+
+
+def test_excerpt_with_association_is_accepted():
+    raw = json.loads((EXCERPTS / "03_utdrag_registrer_79_med_assosiasjon_220116_til_to_83.json").read_text())
+    assert not validate(Endringssett.model_validate(raw), ctx()).har_feil()
+
+
+def test_unknown_type_and_bad_values_are_tied_to_their_object():
+    bad = kum("kum#2")
+    bad["egenskaper"] = [e for e in bad["egenskaper"] if e["typeId"] != 1586] + [{"typeId": 1586, "verdi": ["dyp"]}]
+    d = doc(registrer={"vegobjekter": [kum("kum#1", typeId=999999), bad]})
+    result = validate(d, ctx())
+    assert result.har_feil()
+    assert [v.kode for v in result.vegobjekter[0].feil] == ["UKJENT_VEGOBJEKTTYPE"]
+    codes = {(v.kode, v.egenskapTypeId) for v in result.vegobjekter[1].feil}
+    assert ("UGYLDIG_FLYTTALLFORMAT", 1586) in codes
+
+
+def test_older_catalog_version_is_a_global_warning():
+    d = Endringssett.model_validate({"datakatalogversjon": "2.37", "registrer": {"vegobjekter": [kum()]}})
+    result = validate(d, ctx())
+    assert [v.kode for v in result.advarsler] == ["IKKE_GJELDENDE_DATAKATALOGVERSJON"]
+    assert not result.har_feil()
+
+
+def stored(nvdb_id=5001, versjon=1, start="2020-01-01", slutt=None):
+    obj = kum()
+    periode = {"startdato": start, **({"sluttdato": slutt} if slutt else {})}
+    return {"id": nvdb_id, "versjon": versjon, "typeId": 83, "gyldighetsperiode": periode,
+            "egenskaper": obj["egenskaper"], "stedfesting": obj["stedfesting"], "assosiasjoner": []}
+
+
+def test_oppdater_makes_a_new_version_and_ends_the_previous():
+    new = kum()
+    new.pop("tempId")
+    new.pop("validering")
+    new.update(nvdbId=5001, versjon=1, gyldighetsperiode={"startdato": "2024-05-01"})
+    d = doc(oppdater={"vegobjekter": [new]})
+    existing = {5001: [stored()]}
+    assert not validate(d, ctx(existing)).har_feil()
+    plan = plan_changeset(d, existing, 0, "cs", "t")
+    by_version = {w.versjon: w.data for w in plan.writes}
+    assert by_version[1]["gyldighetsperiode"] == {"startdato": "2020-01-01", "sluttdato": "2024-05-01"}
+    assert by_version[2]["gyldighetsperiode"] == {"startdato": "2024-05-01"}
+    assert plan.results[0].versjon == 2
+
+
+@pytest.mark.parametrize(("versjon", "existing", "code"), [
+    (1, {}, "VEGOBJEKTET_FINNES_IKKE"),
+    (1, {5001: [stored(), stored(versjon=2, start="2021-01-01")]}, "VERSJONSKONFLIKT"),
+    (3, {5001: [stored()]}, "VEGOBJEKTVERSJONEN_FINNES_IKKE"),
+    (1, {5001: [stored(slutt="2022-01-01")]}, "VEGOBJEKTET_ER_LUKKET"),
+])
+def test_lukk_checks_existing_data(versjon, existing, code):
+    d = doc(lukk={"vegobjekter": [{"typeId": 83, "nvdbId": 5001, "versjon": versjon, "lukkedato": "2024-09-27"}]})
+    result = validate(d, ctx(existing))
+    assert [v.kode for v in result.vegobjekter[0].feil] == [code]
+
+
+def test_lukk_sets_sluttdato_on_the_version():
+    d = doc(lukk={"vegobjekter": [{"typeId": 83, "nvdbId": 5001, "versjon": 1, "lukkedato": "2024-09-27"}]})
+    existing = {5001: [stored()]}
+    assert not validate(d, ctx(existing)).har_feil()
+    [write] = plan_changeset(d, existing, 0, "cs", "t").writes
+    assert write.data["gyldighetsperiode"]["sluttdato"] == "2024-09-27"
+
+
+def test_registrer_resolves_temp_ids_in_associations():
+    raw = json.loads((EXCERPTS / "03_utdrag_registrer_79_med_assosiasjon_220116_til_to_83.json").read_text())
+    d = Endringssett.model_validate(raw)
+    plan = plan_changeset(d, {}, 1000, "cs", "t")
+    mother = next(w for w in plan.writes if w.type_id == 79)
+    assert mother.data["assosiasjoner"] == [{"typeId": 220116, "nvdbId": [1001, 1002]}]
+    assert {r.tempId: r.nvdbId for r in plan.results}[raw["registrer"]["vegobjekter"][0]["tempId"]] == 1000
