@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerTokenEvent,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from vegskriv.auth import InvalidToken, verify_token
 from vegskriv.observability import logger
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from vegskriv.observability import logger, tracer
 from vegskriv.workflow import STEPS
 

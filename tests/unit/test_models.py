@@ -2,10 +2,10 @@ import json
 
 import pytest
 from pydantic import ValidationError
-from vegskriv.models import TRANSITIONS, Endringssett, Fremdrift
-from vegskriv.operations import normalize_association_type
 
 from tests.conftest import EXCERPTS
+from vegskriv.models import TRANSITIONS, Endringssett, Fremdrift
+from vegskriv.operations import normalize_association_type
 
 EXCERPT_FILES = sorted(EXCERPTS.glob("*.json")) if EXCERPTS.exists() else []
 

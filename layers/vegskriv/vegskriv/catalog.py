@@ -598,7 +598,7 @@ def _les_relasjon(raw: dict[str, Any]) -> dict[str, Any]:
     """One entry of Les ``relasjonstyper.barn/foreldre`` (or an association list in egenskapstyper)."""
     innhold = raw.get("innhold") or {}
     target = innhold.get("type") or {"id": innhold.get("vegobjekttypeid")}
-    relasjonstype = innhold.get("relasjonstype") or _TILKNYTNING.get(innhold.get("tilknytning"))  # type: ignore[arg-type]
+    relasjonstype = innhold.get("relasjonstype") or _TILKNYTNING.get(innhold.get("tilknytning") or 0)
     innenfor = innhold.get("innenfor_mor")
     return {
         "liste_egenskapstype_id": raw.get("id"),
@@ -1024,7 +1024,8 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
                        "enum, geometri, medlem og binærobjekt.", regel.id)
             continue
         # The same typeId twice adds values to one property, so the count is judged on the sum.
-        counts[regel.id] = counts.get(regel.id, 0) + len(values)
+        # A structure's ``medlem`` list is the members of one value, not several values.
+        counts[regel.id] = counts.get(regel.id, 0) + (1 if form == "medlem" else len(values))
         present.add(regel.id)
         _check_egenskap(regel, form, values, sink, complete)
     for et_id, n in counts.items():
@@ -1065,5 +1066,3 @@ def check_relasjon_antall(rel: Relasjonstype, antall: int, *, referanse: str, ty
                    f"{rel.min_antall} kreves.", et_id)
     return sink.feil
 
-
-Egenskapstype.model_rebuild()
