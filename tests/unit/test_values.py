@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time as clock
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
@@ -313,9 +312,8 @@ def test_real_delvis_oppdater_excerpt_has_no_feil() -> None:
             assert feil == []
 
 
-@pytest.mark.slow
-def test_validation_throughput() -> None:
-    """≥ 5 000 realistic type-83 objects per second (validation alone; pydantic parsing excluded)."""
+def test_many_realistic_objects_validate_clean() -> None:
+    """Realistic type-83 objects give no feil (throughput is measured by `make bench`, not here)."""
     objs = [NyttVegobjekt.model_validate({
         "typeId": 83, "tempId": f"kum#{i}", "gyldighetsperiode": {"startdato": "2024-09-27"},
         "egenskaper": [
@@ -329,12 +327,9 @@ def test_validation_throughput() -> None:
         ],
     }) for i in range(2000)]
     kum = vt(83)
-    start = clock.perf_counter()
     for o in objs:
         feil, _ = validate_egenskaper(kum, o.egenskaper, referanse=o.tempId)
         assert not feil
-    rate = len(objs) / (clock.perf_counter() - start)
-    assert rate >= 5000, f"{rate:.0f} objekter/s"
 
 
 # --- parsers (property-based) -----------------------------------------------------------------
