@@ -1,0 +1,515 @@
+"""The whole system on one machine: moto in-process + the resources of ``template.yaml``.
+
+``LocalStack`` reads the template (one source of truth — there is no second list of
+resources), creates its tables, queues, Lambda functions and state machines in moto, runs the
+Lambda handlers in-process (Step Functions tasks, SQS event sources and the REST API all end in
+the Python handler named by CodeUri/Handler) and serves the REST API on 127.0.0.1.
+
+Lambda code never imports this package.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from vegskriv.local.apigw import LocalApiGateway
+from vegskriv.local.runtime import FunctionError, FunctionRuntime
+from vegskriv.local.sqs_poller import SqsPoller
+from vegskriv.local.template import LOCAL_REGION, Template
+
+log = logging.getLogger("vegskriv_local")
+
+LOCAL_ROLE_NAME = "vegskriv-local-execution-role"
+_ASSUME_ROLE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                   "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}],
+}
+
+
+def find_template(start: str | Path | None = None) -> Path:
+    """``template.yaml`` in the current directory (or a parent), else next to this package."""
+    here = Path(start or os.getcwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / "template.yaml"
+        if candidate.is_file():
+            return candidate
+    package_dir = Path(__file__).resolve().parent
+    for directory in package_dir.parents:
+        candidate = directory / "template.yaml"
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("template.yaml not found (pass --template)")
+
+
+def local_environment() -> dict[str, str]:
+    """Environment the local stack adds on top of the template's function environment."""
+    from vegskriv.auth import LOCAL_DEV_SECRET
+
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": LOCAL_REGION,
+        "AWS_REGION": LOCAL_REGION,
+        "JWT_SECRET": LOCAL_DEV_SECRET,
+        "JWT_JWKS_URL": "",
+        "JWT_ISSUER": "vegskriv-local",  # what vegskriv.auth.issue_dev_token signs
+        "JWT_AUDIENCE": "vegskriv",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+
+
+class _Patches:
+    """Monkey patches on moto classes, undone on stop."""
+
+    def __init__(self) -> None:
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def replace(self, owner: Any, name: str, replacement: Any) -> None:
+        self._undo.append((owner, name, owner.__dict__[name]))
+        setattr(owner, name, replacement)
+
+    def undo(self) -> None:
+        while self._undo:
+            owner, name, original = self._undo.pop()
+            setattr(owner, name, original)
+
+
+# One lock for every DynamoDB API call: moto evaluates ConditionExpressions and writes in
+# separate steps, so concurrent workers would otherwise both "win" a conditional write.
+DYNAMODB_LOCK = threading.RLock()
+SQS_LOCK = threading.RLock()
+
+
+class LocalStack:
+    """moto + template resources + in-process handlers + local REST API.
+
+    ``with LocalStack(port=0) as stack: requests.get(stack.url + "/health")``
+    """
+
+    _active: LocalStack | None = None
+
+    def __init__(self, template: str | Path | None = None, *, project_root: str | Path | None = None,
+                 host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None,
+                 parameters: dict[str, str] | None = None, env: dict[str, str] | None = None,
+                 sqs_visibility_timeout: int | None = None, seed: bool = True,
+                 serve_api: bool = True, run_pollers: bool = True) -> None:
+        self.template_path = Path(template) if template else find_template()
+        self.template = Template(self.template_path, project_root=project_root,
+                                 parameters=parameters)
+        self.region = self.template.region
+        self.host = host
+        self.port = port
+        self.moto_port = moto_port
+        self.extra_env = env or {}
+        self.sqs_visibility_timeout = sqs_visibility_timeout
+        self.seed = seed
+        self.serve_api = serve_api
+        self.run_pollers = run_pollers
+        self.functions = self.template.functions()
+        self.runtime = FunctionRuntime(self.functions)
+        self.api: LocalApiGateway | None = None
+        self.pollers: list[SqsPoller] = []
+        self.queue_urls: dict[str, str] = {}
+        self.table_names: dict[str, str] = {}
+        self.state_machine_arns: dict[str, str] = {}
+        self.startup_seconds: float | None = None
+        self._mock: Any = None
+        self._moto_server: Any = None
+        self._patches = _Patches()
+        self._saved_env: dict[str, str | None] = {}
+        self._added_sys_path: list[str] = []
+        self._started = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self.api is None:
+            raise RuntimeError("the REST API is not being served (serve_api=False or not started)")
+        return self.api.url
+
+    def start(self) -> LocalStack:
+        if LocalStack._active is not None:
+            raise RuntimeError("another LocalStack is running in this process (moto state is global)")
+        began = time.monotonic()
+        LocalStack._active = self
+        try:
+            self._set_env(local_environment())
+            self._install_patches()
+            from moto import mock_aws
+
+            self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
+                                          "lambda": {"use_docker": False}})
+            self._mock.start()
+            self._set_env(local_environment())  # mock_aws swaps in its own fake credentials
+            if self.moto_port is not None:
+                self._start_moto_server()
+            self._add_layers_to_sys_path()
+            self._create_resources()
+            self._set_env(self._function_environment())
+            self._set_env(self.extra_env)
+            self._clear_settings_cache()
+            if self.seed:
+                self._seed()
+            if self.run_pollers:
+                self._start_pollers()
+            if self.serve_api:
+                self.api = LocalApiGateway(self.template, self.runtime, host=self.host, port=self.port)
+                self.api.start()
+            self._started = True
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - began
+        log.info("local stack ready in %.2fs", self.startup_seconds)
+        return self
+
+    def stop(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
+        if self._moto_server is not None:
+            try:
+                self._moto_server.stop()
+            except Exception:  # pragma: no cover - best effort
+                log.debug("moto server stop failed", exc_info=True)
+            self._moto_server = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self._patches.undo()
+        for path in self._added_sys_path:
+            if path in sys.path:
+                sys.path.remove(path)
+        self._added_sys_path = []
+        self._restore_env()
+        self._clear_settings_cache()
+        if LocalStack._active is self:
+            LocalStack._active = None
+        self._started = False
+
+    # ------------------------------------------------------------------ clients
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+
+    def invoke(self, function: str, event: Any) -> Any:
+        """Invoke a template function in-process (by logical id, name or ARN)."""
+        spec = self.runtime.find(function)
+        if spec is None:
+            raise KeyError(f"no function {function!r} in {self.template_path}")
+        return self.runtime.invoke(spec, event)
+
+    # ------------------------------------------------------------------ environment
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            if key not in self._saved_env:
+                self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
+
+    def _function_environment(self) -> dict[str, str]:
+        """The union of every function's environment (all handlers share one process)."""
+        merged: dict[str, str] = {}
+        for spec in self.functions.values():
+            for key, value in spec.environment.items():
+                if key in merged and merged[key] != value:
+                    log.warning("env %s differs between functions (%r vs %r); using %r",
+                                key, merged[key], value, merged[key])
+                    continue
+                merged[key] = value
+        local = local_environment()
+        merged.update({k: v for k, v in local.items() if k.startswith(("JWT_", "POWERTOOLS_T",
+                                                                         "POWERTOOLS_M", "AWS_"))})
+        return merged
+
+    @staticmethod
+    def _clear_settings_cache() -> None:
+        settings = sys.modules.get("vegskriv.settings")
+        get_settings = getattr(settings, "get_settings", None)
+        if get_settings is not None and hasattr(get_settings, "cache_clear"):
+            get_settings.cache_clear()
+
+    def _add_layers_to_sys_path(self) -> None:
+        for lid in self.template.logical_ids("AWS::Serverless::LayerVersion"):
+            content = self.template.properties(lid).get("ContentUri")
+            if isinstance(content, str):
+                path = str((self.template.root / content).resolve())
+                if Path(path).is_dir() and path not in sys.path:
+                    sys.path.append(path)
+                    self._added_sys_path.append(path)
+
+    # ------------------------------------------------------------------ moto patches
+
+    def _install_patches(self) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.dynamodb.responses import DynamoHandler
+        from moto.sqs.models import SQSBackend
+
+        original_invoke = LambdaSimpleBackend.__dict__["invoke"]
+
+        @functools.wraps(original_invoke)
+        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any,
+                   headers: Any, response_headers: dict[str, Any]) -> Any:
+            stack = LocalStack._active
+            spec = stack.runtime.find(function_name) if stack is not None else None
+            if stack is None or spec is None:
+                return original_invoke(backend, function_name, qualifier, body, headers, response_headers)
+            return stack._lambda_invoke(spec, body, headers, response_headers)
+
+        self._patches.replace(LambdaSimpleBackend, "invoke", invoke)
+
+        original_call_action = DynamoHandler.__dict__["call_action"]
+
+        @functools.wraps(original_call_action)
+        def call_action(handler: Any) -> Any:
+            with DYNAMODB_LOCK:
+                return original_call_action(handler)
+
+        self._patches.replace(DynamoHandler, "call_action", call_action)
+
+        for name in ("send_message", "send_message_batch", "delete_message", "delete_message_batch",
+                     "change_message_visibility", "change_message_visibility_batch", "purge_queue"):
+            self._patches.replace(SQSBackend, name, _locked(SQSBackend.__dict__[name], SQS_LOCK))
+        self._patches.replace(SQSBackend, "receive_message",
+                              _locked_long_poll(SQSBackend.__dict__["receive_message"]))
+
+    def _lambda_invoke(self, spec: Any, body: Any, headers: Any, response_headers: dict[str, Any]) -> bytes:
+        if isinstance(body, bytes):
+            body = body.decode("utf-8")
+        event = json.loads(body) if body else {}
+        invocation_type = _get_header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
+        if invocation_type == "DryRun":
+            return b""
+        if invocation_type == "Event":
+            def run() -> None:
+                try:
+                    self.runtime.invoke(spec, event)
+                except FunctionError as err:
+                    log.error("async invoke of %s failed: %s", spec.logical_id, err)
+
+            threading.Thread(target=run, daemon=True, name=f"invoke-{spec.logical_id}").start()
+            return b""
+        try:
+            result = self.runtime.invoke(spec, event)
+            return json.dumps(result).encode("utf-8")
+        except FunctionError as err:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(err.payload).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorMessage": f"Unable to marshal response: {exc}",
+                               "errorType": "Runtime.MarshalError", "stackTrace": []}).encode("utf-8")
+
+    def _start_moto_server(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._moto_server = ThreadedMotoServer(ip_address=self.host, port=int(self.moto_port or 0),
+                                               verbose=False)
+        self._moto_server.start()
+
+    # ------------------------------------------------------------------ resources
+
+    def _create_resources(self) -> None:
+        iam = self.client("iam")
+        role_arn = iam.create_role(RoleName=LOCAL_ROLE_NAME,
+                                   AssumeRolePolicyDocument=json.dumps(_ASSUME_ROLE))["Role"]["Arn"]
+        self._create_tables()
+        self._create_queues()
+        self._create_functions(role_arn)
+        self._create_state_machines(role_arn)
+
+    def _create_tables(self) -> None:
+        ddb = self.client("dynamodb")
+        for lid in self.template.logical_ids("AWS::DynamoDB::Table"):
+            props = self.template.properties(lid)
+            name = self.template.ref(lid)
+            args: dict[str, Any] = {
+                "TableName": name,
+                "AttributeDefinitions": props["AttributeDefinitions"],
+                "KeySchema": props["KeySchema"],
+                "BillingMode": props.get("BillingMode", "PROVISIONED"),
+            }
+            if args["BillingMode"] == "PROVISIONED":
+                args["ProvisionedThroughput"] = props.get(
+                    "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+            for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
+                if props.get(key):
+                    args[key] = props[key]
+            if "SSESpecification" in props:
+                sse = props["SSESpecification"]
+                args["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled", False))}
+            ddb.create_table(**args)
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                    "AttributeName": ttl["AttributeName"], "Enabled": True})
+            pitr = props.get("PointInTimeRecoverySpecification") or {}
+            if pitr.get("PointInTimeRecoveryEnabled"):
+                ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+                    "PointInTimeRecoveryEnabled": True})
+            self.table_names[lid] = name
+
+    def _create_queues(self) -> None:
+        sqs = self.client("sqs")
+        lids = self.template.logical_ids("AWS::SQS::Queue")
+        # dead-letter queues first, so a redrive policy names an existing queue
+        lids.sort(key=lambda lid: "RedrivePolicy" in (self.template.resources[lid].get("Properties") or {}))
+        for lid in lids:
+            props = self.template.properties(lid)
+            name = self.template.ref(lid).rsplit("/", 1)[1]
+            attributes: dict[str, str] = {}
+            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
+                        "MaximumMessageSize", "ReceiveMessageWaitTimeSeconds", "FifoQueue",
+                        "ContentBasedDeduplication", "SqsManagedSseEnabled"):
+                if key in props:
+                    value = props[key]
+                    attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
+            if self.sqs_visibility_timeout is not None:
+                attributes["VisibilityTimeout"] = str(self.sqs_visibility_timeout)
+            if "RedrivePolicy" in props:
+                attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            self.queue_urls[lid] = url
+
+    def _create_functions(self, role_arn: str) -> None:
+        lam = self.client("lambda")
+        code = _dummy_zip()
+        for spec in self.functions.values():
+            arch = (spec.properties.get("Architectures") or ["x86_64"])[0]
+            lam.create_function(
+                FunctionName=spec.name, Runtime=spec.runtime, Role=role_arn, Handler=spec.handler,
+                Code={"ZipFile": code}, Timeout=spec.timeout, MemorySize=spec.memory_size,
+                Architectures=[arch], Environment={"Variables": spec.environment},
+                Description=str(spec.properties.get("Description", ""))[:256],
+            )
+
+    def state_machine_definition(self, logical_id: str) -> str:
+        """The ASL of a state machine with its DefinitionSubstitutions applied."""
+        props = self.template.properties(logical_id)
+        if "Definition" in props:
+            definition = json.dumps(props["Definition"])
+        else:
+            definition = (self.template.root / props["DefinitionUri"]).read_text(encoding="utf-8")
+        for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        return definition
+
+    def _create_state_machines(self, role_arn: str) -> None:
+        sfn = self.client("stepfunctions")
+        for lid in self.template.logical_ids("AWS::Serverless::StateMachine"):
+            props = self.template.properties(lid)
+            arn = sfn.create_state_machine(
+                name=str(props.get("Name") or self.template.physical_name(lid)),
+                definition=self.state_machine_definition(lid), roleArn=role_arn,
+                type=str(props.get("Type", "STANDARD")),
+            )["stateMachineArn"]
+            self.state_machine_arns[lid] = arn
+
+    # ------------------------------------------------------------------ seeding, pollers
+
+    def _seed(self) -> None:
+        try:
+            import vegskriv.reference as reference
+        except ImportError as exc:
+            log.warning("not seeding: vegskriv.reference is not available (%s)", exc)
+            return
+        seed_defaults = getattr(reference, "seed_defaults", None)
+        if seed_defaults is None:
+            log.warning("not seeding: vegskriv.reference has no seed_defaults()")
+            return
+        seed_defaults()
+        log.info("seeded the reference table (catalog and sample road network)")
+
+    def _start_pollers(self) -> None:
+        sqs = self.client("sqs")
+        for source in self.template.sqs_event_sources(self.functions):
+            url = self.queue_urls.get(source.queue_logical_id)
+            if url is None:
+                raise ValueError(f"{source.function.logical_id}.{source.event_name}: queue "
+                                 f"{source.queue_logical_id} is not a queue of the template")
+            poller = SqsPoller(source, url, self.runtime, sqs, self.region)
+            poller.start()
+            self.pollers.append(poller)
+
+
+def _locked(method: Any, lock: Any) -> Any:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def _locked_long_poll(receive: Any) -> Any:
+    """receive_message under SQS_LOCK, with the long-poll wait done outside the lock."""
+
+    @functools.wraps(receive)
+    def wrapper(backend: Any, queue_name: str, count: int, wait_seconds_timeout: int,
+                visibility_timeout: int, message_attribute_names: Any = None) -> Any:
+        deadline = time.monotonic() + (wait_seconds_timeout or 0)
+        while True:
+            with SQS_LOCK:
+                result = receive(backend, queue_name, count, 0, visibility_timeout,
+                                 message_attribute_names)
+            if result or time.monotonic() >= deadline:
+                return result
+            time.sleep(0.05)
+
+    return wrapper
+
+
+def _get_header(headers: Any, name: str) -> str | None:
+    if headers is None:
+        return None
+    getter = getattr(headers, "get", None)
+    value = getter(name) if getter else None
+    if value is None and hasattr(headers, "items"):
+        for key, val in headers.items():
+            if key.lower() == name.lower():
+                return str(val)
+    return value
+
+
+@functools.cache
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("app.py", "def lambda_handler(event, context):\n"
+                              "    raise RuntimeError('vegskriv local stack runs handlers in-process')\n")
+    return buffer.getvalue()
