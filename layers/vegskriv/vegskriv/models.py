@@ -170,8 +170,29 @@ class OppdatertVegobjekt(EksisterendeVegobjekt):
     overskriv: JaNei | None = None
 
 
+    @model_validator(mode="after")
+    def _overwrite_needs_read_time(self) -> OppdatertVegobjekt:
+        if self.overskriv == "JA" and (self.validering is None or self.validering.lestFraNvdb is None):
+            raise ValueError("overskriv=JA krever validering.lestFraNvdb")
+        return self
+
+
+class KorrigertVegobjekt(OppdatertVegobjekt):
+    """korriger: the full corrected content of a version, in place (historic versions too)."""
+
+    @model_validator(mode="after")
+    def _correction_needs_read_time(self) -> KorrigertVegobjekt:
+        if self.validering is None or self.validering.lestFraNvdb is None:
+            raise ValueError("korrigering krever validering.lestFraNvdb")
+        return self
+
+
 class DelvisOppdatertVegobjekt(OppdatertVegobjekt):
-    """delvisOppdater / delvisKorriger: only what changes, each part with ``operasjon``."""
+    """delvisOppdater: only what changes, each part with ``operasjon``."""
+
+
+class DelvisKorrigertVegobjekt(DelvisOppdatertVegobjekt, KorrigertVegobjekt):
+    """delvisKorriger: partial and in place."""
 
 
 class LukketVegobjekt(EksisterendeVegobjekt):
@@ -179,7 +200,11 @@ class LukketVegobjekt(EksisterendeVegobjekt):
     kaskadelukking: JaNei = "NEI"
 
 
-class FjernetVegobjekt(EksisterendeVegobjekt):
+class FjernetVegobjekt(VegobjektBase):
+    """fjern: one version (from the newest backwards), or with no ``versjon`` the whole object."""
+
+    nvdbId: int = Field(gt=0)
+    versjon: int | None = Field(default=None, gt=0)
     kaskadefjerning: JaNei = "NEI"
 
 
@@ -203,8 +228,8 @@ class Endringssett(Strict):
     registrer: Vegobjekter[NyttVegobjekt] | None = None
     oppdater: Vegobjekter[OppdatertVegobjekt] | None = None
     delvisOppdater: Vegobjekter[DelvisOppdatertVegobjekt] | None = None
-    korriger: Vegobjekter[OppdatertVegobjekt] | None = None
-    delvisKorriger: Vegobjekter[DelvisOppdatertVegobjekt] | None = None
+    korriger: Vegobjekter[KorrigertVegobjekt] | None = None
+    delvisKorriger: Vegobjekter[DelvisKorrigertVegobjekt] | None = None
     lukk: Vegobjekter[LukketVegobjekt] | None = None
     fjern: Vegobjekter[FjernetVegobjekt] | None = None
 

@@ -15,7 +15,6 @@ from vegskriv.models import (
     Assosiasjon,
     DelvisOppdatertVegobjekt,
     Endringssett,
-    LukketVegobjekt,
     NyttVegobjekt,
     OppdatertVegobjekt,
     Stedfesting,
@@ -36,12 +35,26 @@ def normalize_association_type(type_id: int) -> int | None:
     return None
 
 
+def composed_daughters(version: dict[str, Any], catalog: Any) -> list[int]:
+    """nvdbIds of the daughters a version holds through composition (they live and die with it)."""
+    vt = catalog.vegobjekttype(version["typeId"])
+    if vt is None:
+        return []
+    result: list[int] = []
+    for a in version.get("assosiasjoner") or []:
+        relation = vt.relation_by_id(a["typeId"])
+        if relation is not None and relation.er_komposisjon:
+            result.extend(a["nvdbId"])
+    return result
+
+
 @dataclass
 class Plan:
     """The writes of one changeset and the result entries they produce."""
 
     writes: list[Write] = field(default_factory=list)
     results: list[VegobjektResultat] = field(default_factory=list)
+    cascaded: list[tuple[int, int, str]] = field(default_factory=list)  # (mother, daughter, what happened)
 
 
 def _egenskaper(objekt: Any) -> list[dict[str, Any]]:
@@ -129,7 +142,7 @@ def _merge_stedfesting(old: dict[str, Any] | None, stedfesting: Stedfesting | No
 
 
 def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]], first_new_id: int,
-                   changeset_id: str, tidspunkt: str) -> Plan:
+                   changeset_id: str, tidspunkt: str, catalog: Any = None) -> Plan:
     """Turn a validated changeset into overlay writes. ``existing`` maps nvdbId → visible versions."""
     plan = Plan()
     new_objects: list[NyttVegobjekt] = doc.registrer.vegobjekter if doc.registrer else []
@@ -156,16 +169,65 @@ def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
             plan.results.append(VegobjektResultat(nvdbId=o.nvdbId, versjon=o.versjon if in_place else o.versjon + 1,
                                                   typeId=o.typeId, operasjon=op))
 
-    for lukk in doc.lukk.vegobjekter if doc.lukk else []:
-        plan.writes.append(_closed(lukk, version_of(lukk.nvdbId, lukk.versjon), changeset_id, tidspunkt))
+    closing = doc.lukk.vegobjekter if doc.lukk else []
+    explicit = {lukk.nvdbId for lukk in closing}
+    for lukk in closing:
+        plan.writes.append(_closed(version_of(lukk.nvdbId, lukk.versjon), lukk.lukkedato.isoformat(),
+                                   changeset_id, tidspunkt))
         plan.results.append(VegobjektResultat(nvdbId=lukk.nvdbId, versjon=lukk.versjon, typeId=lukk.typeId,
                                               operasjon="lukk"))
+        if lukk.kaskadelukking == "JA" and catalog is not None:
+            for daughter in _cascade(existing[lukk.nvdbId][-1], existing, catalog, explicit):
+                latest = existing[daughter][-1]
+                if not latest["gyldighetsperiode"].get("sluttdato"):
+                    plan.writes.append(_closed(latest, lukk.lukkedato.isoformat(), changeset_id, tidspunkt))
+                    plan.cascaded.append((lukk.nvdbId, daughter, "lukket"))
 
+    removals: dict[int, set[int] | None] = {}
     for fjern in doc.fjern.vegobjekter if doc.fjern else []:
-        plan.writes.append(Write(fjern.nvdbId, fjern.versjon, fjern.typeId, None))
         plan.results.append(VegobjektResultat(nvdbId=fjern.nvdbId, versjon=fjern.versjon, typeId=fjern.typeId,
                                               operasjon="fjern"))
+        if fjern.versjon is None:
+            removals[fjern.nvdbId] = None
+            if fjern.kaskadefjerning == "JA" and catalog is not None:
+                for daughter in _cascade(existing[fjern.nvdbId][-1], existing, catalog, set()):
+                    removals[daughter] = None
+                    plan.cascaded.append((fjern.nvdbId, daughter, "fjernet"))
+        elif removals.get(fjern.nvdbId, set()) is not None:
+            removals.setdefault(fjern.nvdbId, set()).add(fjern.versjon)  # type: ignore[union-attr]
+    for nvdb_id, versions in removals.items():
+        plan.writes.extend(_removed(existing[nvdb_id], versions, changeset_id, tidspunkt))
     return plan
+
+
+def _cascade(mother: dict[str, Any], existing: dict[int, list[dict[str, Any]]], catalog: Any,
+             skip: set[int]) -> list[int]:
+    """Composed daughters, depth first, that the changeset does not already handle itself."""
+    found: list[int] = []
+    for daughter in composed_daughters(mother, catalog):
+        if daughter in skip or daughter in found or not existing.get(daughter):
+            continue
+        found.append(daughter)
+        found.extend(d for d in _cascade(existing[daughter][-1], existing, catalog, skip) if d not in found)
+    return found
+
+
+def _removed(versions: list[dict[str, Any]], removed: set[int] | None, changeset_id: str,
+             tidspunkt: str) -> list[Write]:
+    """Delete versions (all when ``removed`` is None); the new last version inherits the old end date."""
+    gone = [v for v in versions if removed is None or v["versjon"] in removed]
+    writes = [Write(v["id"], v["versjon"], v["typeId"], None) for v in gone]
+    remaining = [v for v in versions if v not in gone]
+    if remaining and gone:
+        last = copy.deepcopy(remaining[-1])
+        end = versions[-1]["gyldighetsperiode"].get("sluttdato")
+        if end:
+            last["gyldighetsperiode"]["sluttdato"] = end
+        else:
+            last["gyldighetsperiode"].pop("sluttdato", None)
+        last["metadata"] = {"endringssettId": changeset_id, "sistEndret": tidspunkt}
+        writes.append(Write(last["id"], last["versjon"], last["typeId"], last))
+    return writes
 
 
 def _changed_version(op: str, o: OppdatertVegobjekt, old: dict[str, Any], temp_ids: dict[str, int],
@@ -192,13 +254,12 @@ def _changed_version(op: str, o: OppdatertVegobjekt, old: dict[str, Any], temp_i
         periode.pop("sluttdato", None)  # the new version is open-ended unless told otherwise
     new = _version(o.typeId, o.nvdbId, o.versjon + 1, periode, egenskaper, stedfesting, assosiasjoner,
                    changeset_id, tidspunkt)
-    closed = copy.deepcopy(old)
-    closed["gyldighetsperiode"]["sluttdato"] = periode["startdato"]
-    return [Write(o.nvdbId, o.versjon, o.typeId, closed), Write(o.nvdbId, o.versjon + 1, o.typeId, new)]
+    closed = _closed(old, periode["startdato"], changeset_id, tidspunkt)
+    return [closed, Write(o.nvdbId, o.versjon + 1, o.typeId, new)]
 
 
-def _closed(lukk: LukketVegobjekt, old: dict[str, Any], changeset_id: str, tidspunkt: str) -> Write:
+def _closed(old: dict[str, Any], sluttdato: str, changeset_id: str, tidspunkt: str) -> Write:
     closed = copy.deepcopy(old)
-    closed["gyldighetsperiode"]["sluttdato"] = lukk.lukkedato.isoformat()
+    closed["gyldighetsperiode"]["sluttdato"] = sluttdato
     closed["metadata"] = {"endringssettId": changeset_id, "sistEndret": tidspunkt}
-    return Write(lukk.nvdbId, lukk.versjon, lukk.typeId, closed)
+    return Write(old["id"], old["versjon"], old["typeId"], closed)

@@ -1,25 +1,25 @@
 """Validation of a changeset against the catalog, the road network and existing data (pure).
 
 The workflow gathers what the rules need (catalog, the sequences and objects the changeset
-refers to) and calls :func:`validate`; nothing here touches AWS, so every rule is unit-testable.
+refers to, and the composed daughters a cascade reaches) and calls :func:`validate`; nothing
+here touches AWS, so every rule is unit-testable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from vegskriv import catalog as cat
-from vegskriv.models import (
-    Endringssett,
-    Resultat,
-    Varsel,
-    VegobjektResultat,
-)
+from vegskriv.models import Endringssett, Resultat, Varsel, VegobjektResultat
 from vegskriv.network import Veglenkesekvens
-from vegskriv.operations import normalize_association_type
+from vegskriv.operations import composed_daughters, normalize_association_type
+
+NORWAY = ZoneInfo("Europe/Oslo")
+Versions = dict[int, list[dict[str, Any]]]
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Context:
     catalog: cat.Datakatalog
     current_catalog_version: str
     network: dict[int, Veglenkesekvens]
-    existing: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    existing: Versions = field(default_factory=dict)
 
 
 def referenced_sequences(doc: Endringssett) -> set[int]:
@@ -51,8 +51,27 @@ def referenced_objects(doc: Endringssett) -> set[int]:
     return ids
 
 
+def gather_existing(doc: Endringssett, catalog: cat.Datakatalog, fetch: Callable[[list[int]], Versions],
+                    max_depth: int = 5) -> Versions:
+    """The objects the changeset names, plus the composed daughters a lukk/fjern cascade reaches."""
+    existing = fetch(sorted(referenced_objects(doc)))
+    frontier = {o.nvdbId for op in ("lukk", "fjern") if getattr(doc, op) for o in getattr(doc, op).vegobjekter}
+    for _ in range(max_depth):
+        daughters = {d for n in frontier if existing.get(n) for d in composed_daughters(existing[n][-1], catalog)}
+        missing = sorted(daughters - existing.keys())
+        if not missing:
+            break
+        existing.update(fetch(missing))
+        frontier = daughters
+    return existing
+
+
 def _v(kode: str, melding: str, referanse: str, egenskap: int | None = None) -> Varsel:
     return Varsel(kode=kode, melding=melding, referanse=referanse, egenskapTypeId=egenskap)
+
+
+def _find_version(versions: list[dict[str, Any]], versjon: int | None) -> dict[str, Any] | None:
+    return next((v for v in versions if v["versjon"] == versjon), None)
 
 
 def validate(doc: Endringssett, ctx: Context) -> Resultat:
@@ -60,39 +79,75 @@ def validate(doc: Endringssett, ctx: Context) -> Resultat:
     if doc.datakatalogversjon != ctx.current_catalog_version:
         resultat.advarsler.append(Varsel(
             kode="IKKE_GJELDENDE_DATAKATALOGVERSJON",
-            melding=f"Endringssettet er laget for datakatalogversjon {doc.datakatalogversjon}, men gjeldende "
-                    f"versjon er {ctx.current_catalog_version}. Kontroller endringssettet mot gjeldende datakatalog."))
+            melding=f"Datakatalogversjonen i endringssettet ({doc.datakatalogversjon}) er ulik gjeldende "
+                    f"datakatalogversjon {ctx.current_catalog_version}. Kontroller endringssettet mot gjeldende "
+                    "datakatalog."))
     new_types = {o.tempId: o.typeId for o in (doc.registrer.vegobjekter if doc.registrer else [])}
-    seen_versions: set[tuple[int, int]] = set()
+    mothers = _mothers_in_changeset(doc, ctx.catalog)
+    seen_versions: set[tuple[int, int | None]] = set()
+    removals = _removals(doc)
 
     for op, objects in doc.operations():
         for o in objects:
             entry = VegobjektResultat(typeId=o.typeId, operasjon=op, tempId=getattr(o, "tempId", None),
                                       nvdbId=getattr(o, "nvdbId", None), versjon=getattr(o, "versjon", None))
-            ref = o.tempId if op == "registrer" else f"{o.nvdbId}"
             resultat.vegobjekter.append(entry)
+            ref = o.tempId if op == "registrer" else f"{o.nvdbId}"
             vt = ctx.catalog.vegobjekttype(o.typeId)
             if vt is None:
                 entry.feil.append(_v("UKJENT_VEGOBJEKTTYPE",
                                      f"Vegobjekttypen {o.typeId} finnes ikke i datakatalogen.", ref))
                 continue
-            if op != "registrer":
+            if op == "registrer":
+                if vt.må_ha_mor and o.tempId not in mothers:
+                    entry.feil.append(_v("MANGLER_MOROBJEKT",
+                                         f"Vegobjekttypen {vt.navn} ({vt.id}) krever morobjekt. Registrer "
+                                         f"{o.tempId} som datterobjekt i en assosiasjon fra et morobjekt.", ref))
+            else:
                 key = (o.nvdbId, o.versjon)
                 if key in seen_versions:
-                    entry.feil.append(_v("FLERE_OPERASJONER_PÅ_SAMME_VEGOBJEKTVERSJON",
+                    entry.feil.append(_v("KONFLIKT_MELLOM_VEGOBJEKTER",
                                          f"Vegobjekt {o.nvdbId} versjon {o.versjon} har mer enn én operasjon i "
                                          "endringssettet. Bare én operasjon per vegobjektversjon er tillatt.", ref))
                 seen_versions.add(key)
-                _check_existing(op, o, ctx, entry, ref)
+                if not _check_existing(op, o, ctx, entry, ref, removals):
+                    continue
             if op in ("lukk", "fjern"):
+                _check_cascade(op, o, ctx, entry, ref, doc)
                 continue
             partial = op.startswith("delvis")
+            if partial:
+                _check_partial(op, o, ctx, entry, ref)
             feil, advarsler = ctx.catalog.validate_egenskaper(vt, o.egenskaper, referanse=ref, complete=not partial)
             entry.feil.extend(feil)
             entry.advarsler.extend(advarsler)
-            _check_location(o, ctx, entry, ref, partial)
-            _check_associations(o, ctx, entry, ref, new_types)
+            _check_location(o, ctx, entry, ref)
+            _check_associations(o, vt, ctx, entry, ref, new_types)
     return resultat
+
+
+def _mothers_in_changeset(doc: Endringssett, catalog: cat.Datakatalog) -> set[str]:
+    """tempIds that some object in the changeset takes as a daughter."""
+    found: set[str] = set()
+    for _, objects in doc.operations():
+        for o in objects:
+            for a in getattr(o, "assosiasjoner", None) or []:
+                if a.operasjon != "slett":
+                    found |= {str(t.verdi) for t in a.tempId if t.operasjon != "slett"}
+    return found
+
+
+def _removals(doc: Endringssett) -> dict[int, set[int] | None]:
+    """nvdbId → versions removed by fjern (None = the whole object)."""
+    result: dict[int, set[int] | None] = {}
+    for f in doc.fjern.vegobjekter if doc.fjern else []:
+        if f.versjon is None or result.get(f.nvdbId, set()) is None:
+            result[f.nvdbId] = None
+        else:
+            current = result.setdefault(f.nvdbId, set())
+            assert current is not None
+            current.add(f.versjon)
+    return result
 
 
 def _period(o: Any, ctx: Context) -> tuple[date | None, date | None]:
@@ -106,7 +161,7 @@ def _period(o: Any, ctx: Context) -> tuple[date | None, date | None]:
     return start, slutt
 
 
-def _check_location(o: Any, ctx: Context, entry: VegobjektResultat, ref: str, partial: bool) -> None:
+def _check_location(o: Any, ctx: Context, entry: VegobjektResultat, ref: str) -> None:
     stedfesting = o.stedfesting
     if stedfesting is None:
         return
@@ -124,15 +179,16 @@ def _check_location(o: Any, ctx: Context, entry: VegobjektResultat, ref: str, pa
                                  f"fra {seq.startdato}{' til ' + str(seq.sluttdato) if seq.sluttdato else ''}.", ref))
 
 
-def _check_associations(o: Any, ctx: Context, entry: VegobjektResultat, ref: str, new_types: dict[str, int]) -> None:
-    vt = ctx.catalog.vegobjekttype(o.typeId)
+def _check_associations(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: VegobjektResultat, ref: str,
+                        new_types: dict[str, int]) -> None:
     for a in o.assosiasjoner:
         if a.operasjon == "slett":
             continue
         relation = vt.relation_by_id(a.typeId) if normalize_association_type(a.typeId) else None
         if relation is None:
-            entry.feil.append(_v("UKJENT_EGENSKAPSTYPE",
-                                 f"Assosiasjonstypen {a.typeId} finnes ikke for vegobjekttype {o.typeId}.",
+            entry.feil.append(_v("UGYLDIG_EGENSKAPSTYPE",
+                                 f"Assosiasjonstypen {a.typeId} finnes ikke for vegobjekttype {vt.navn} ({vt.id}). "
+                                 "Bruk typeId 220000+N eller 200000+N fra datakatalogens relasjonstyper.",
                                  ref, a.typeId))
             continue
         child_type = relation.child_type_id
@@ -161,43 +217,123 @@ def _check_associations(o: Any, ctx: Context, entry: VegobjektResultat, ref: str
                                      f"assosiasjonen {a.typeId} krever type {child_type}.", ref, a.typeId))
 
 
-def _find_version(versions: list[dict[str, Any]], versjon: int) -> dict[str, Any] | None:
-    return next((v for v in versions if v["versjon"] == versjon), None)
+def _read_time(o: Any) -> datetime | None:
+    read = o.validering.lestFraNvdb if o.validering else None
+    if read is None:
+        return None
+    return read if read.tzinfo else read.replace(tzinfo=NORWAY)  # NVDB gives local Norwegian time
 
 
-def _check_existing(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref: str) -> None:
+def _changed_at(version: dict[str, Any]) -> datetime | None:
+    raw = (version.get("metadata") or {}).get("sistEndret")
+    return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC) if raw else None
+
+
+def _check_existing(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref: str,
+                    removals: dict[int, set[int] | None]) -> bool:
+    """Rules against stored versions. False when the object cannot be checked further."""
     versions = ctx.existing.get(o.nvdbId) or []
-    add: Callable[[str, str], None] = lambda kode, melding: entry.feil.append(_v(kode, melding, ref))  # noqa: E731
-    if not versions:
-        add("VEGOBJEKTET_FINNES_IKKE", f"Vegobjekt {o.nvdbId} finnes ikke i NVDB.")
-        return
+
+    def add(kode: str, melding: str) -> None:
+        entry.feil.append(_v(kode, melding, ref))
+
+    if not versions or versions[-1]["typeId"] != o.typeId:
+        add("VEGOBJEKTET_FINNES_IKKE", f"Vegobjekt {o.nvdbId} av type {o.typeId} finnes ikke i NVDB.")
+        return False
     latest = versions[-1]
-    if latest["typeId"] != o.typeId:
-        add("VEGOBJEKTET_FINNES_IKKE", f"Vegobjekt {o.nvdbId} er av type {latest['typeId']}, ikke {o.typeId}.")
-        return
+    if op == "fjern":
+        return _check_removal(o, versions, removals, add)
     old = _find_version(versions, o.versjon)
     if old is None:
         add("VEGOBJEKTVERSJONEN_FINNES_IKKE",
             f"Vegobjekt {o.nvdbId} har ingen versjon {o.versjon}; siste versjon er {latest['versjon']}.")
-        return
-    latest_only = op in ("oppdater", "delvisOppdater", "lukk")
-    if latest_only and o.versjon != latest["versjon"]:
+        return False
+    overwrite = op in ("korriger", "delvisKorriger") or getattr(o, "overskriv", None) == "JA"
+    if op in ("oppdater", "delvisOppdater", "lukk") and o.versjon != latest["versjon"]:
         add("VERSJONSKONFLIKT", f"Versjon {o.versjon} av vegobjekt {o.nvdbId} er ikke siste versjon "
                                 f"(siste er {latest['versjon']}). Hent vegobjektet på nytt og gjenta endringen.")
-        return
+        return False
+    if overwrite:
+        read, changed = _read_time(o), _changed_at(old)
+        if read and changed and changed > read:
+            add("VEGOBJEKTVERSJON_OVERSKREVET_AV_ANDRE",
+                f"Versjon {o.versjon} av vegobjekt {o.nvdbId} ble endret {changed.isoformat()} av et annet "
+                f"endringssett, etter at den ble lest ({read.isoformat()}). Les vegobjektet på nytt og gjenta.")
+    start = old["gyldighetsperiode"]["startdato"]
     closed = old["gyldighetsperiode"].get("sluttdato")
-    if op == "lukk" and closed:
-        add("VEGOBJEKTET_ER_LUKKET", f"Vegobjekt {o.nvdbId} er allerede lukket med sluttdato {closed}.")
-    if op in ("oppdater", "delvisOppdater") and getattr(o, "overskriv", None) != "JA":
+    if op == "lukk":
+        if closed:
+            add("VEGOBJEKTET_ER_LUKKET", f"Vegobjekt {o.nvdbId} er allerede lukket med sluttdato {closed}.")
+        elif o.lukkedato.isoformat() <= start:
+            add("UGYLDIG_STARTDATO", f"Lukkedato {o.lukkedato} må være etter startdato {start} for siste versjon.")
+    elif op in ("oppdater", "delvisOppdater") and not overwrite:
         periode = o.gyldighetsperiode
         if periode is None or periode.startdato is None:
             add("UGYLDIG_STARTDATO", "Ny versjon må ha gyldighetsperiode med startdato.")
-        elif periode.startdato <= date.fromisoformat(old["gyldighetsperiode"]["startdato"]):
+        elif periode.startdato.isoformat() <= start:
             add("UGYLDIG_STARTDATO", f"Startdato {periode.startdato} for ny versjon må være etter startdato "
-                                     f"{old['gyldighetsperiode']['startdato']} for versjon {o.versjon}.")
-        elif closed and op == "oppdater":
-            add("VEGOBJEKTET_ER_LUKKET", f"Vegobjekt {o.nvdbId} er lukket ({closed}) og kan ikke oppdateres.")
-    if op == "lukk" and not closed:
-        start = old["gyldighetsperiode"]["startdato"]
-        if o.lukkedato.isoformat() <= start:
-            add("UGYLDIG_SLUTTDATO", f"Lukkedato {o.lukkedato} må være etter startdato {start}.")
+                                     f"{start} for versjon {o.versjon}.")
+        elif closed and periode.startdato.isoformat() > closed:
+            add("VEGOBJEKTET_ER_LUKKET", f"Vegobjekt {o.nvdbId} er lukket {closed}; ny versjon kan ikke starte "
+                                         f"{periode.startdato}.")
+    return True
+
+
+def _check_removal(o: Any, versions: list[dict[str, Any]], removals: dict[int, set[int] | None],
+                   add: Callable[[str, str], None]) -> bool:
+    removed = removals.get(o.nvdbId)
+    if removed is None:
+        return True  # the whole object
+    numbers = [v["versjon"] for v in versions]
+    if o.versjon not in numbers:
+        add("VEGOBJEKTVERSJONEN_FINNES_IKKE", f"Vegobjekt {o.nvdbId} har ingen versjon {o.versjon}.")
+        return False
+    if numbers[-1] not in removed:
+        add("FJERNING_AV_HISTORISKE_VERSJONER",
+            f"Versjonene som fjernes av vegobjekt {o.nvdbId} må begynne med siste versjon ({numbers[-1]}) og gå "
+            "bakover i tid.")
+    elif sorted(removed) != numbers[len(numbers) - len(removed):]:
+        add("FJERNING_AV_USAMMENHENGENDE_VERSJONER",
+            f"Versjonene {sorted(removed)} av vegobjekt {o.nvdbId} er ikke sammenhengende bakover fra siste "
+            "versjon; fjerningen ville gitt hull i historikken.")
+    return True
+
+
+def _check_partial(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref: str) -> None:
+    changes = bool(o.egenskaper or o.assosiasjoner or o.stedfesting)
+    if op == "delvisKorriger":
+        changes = changes or o.gyldighetsperiode is not None
+    if not changes:
+        what = "gyldighetsperioden, en egenskap" if op == "delvisKorriger" else "en egenskap"
+        entry.feil.append(_v("UFULLSTENDIG_VEGOBJEKT", f"Delvis endring av vegobjekt {o.nvdbId} angir ingen "
+                                                       f"endringer; {what}, en assosiasjon eller stedfestingen "
+                                                       "må endres.", ref))
+    old = _find_version(ctx.existing.get(o.nvdbId) or [], o.versjon) or {"egenskaper": []}
+    has = {e["typeId"] for e in old["egenskaper"]}
+    for e in o.egenskaper:
+        if e.operasjon == "slett" and e.typeId not in has:
+            entry.feil.append(_v("EGENSKAPEN_FINNES_IKKE", f"Egenskap {e.typeId} skal slettes, men vegobjekt "
+                                                           f"{o.nvdbId} versjon {o.versjon} har den ikke.",
+                                 ref, e.typeId))
+
+
+def _check_cascade(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref: str, doc: Endringssett) -> None:
+    """lukk/fjern of a mother with composed daughters must cascade, or the daughters lose their mother."""
+    cascade = (o.kaskadelukking if op == "lukk" else o.kaskadefjerning) == "JA"
+    whole = op == "lukk" or o.versjon is None
+    if cascade or not whole:
+        return
+    handled = {x.nvdbId for x in getattr(doc, op).vegobjekter}
+    open_daughters = [d for d in composed_daughters(ctx.existing[o.nvdbId][-1], ctx.catalog)
+                      if d not in handled and _is_open(ctx.existing.get(d))]
+    if open_daughters:
+        flag = "kaskadelukking" if op == "lukk" else "kaskadefjerning"
+        listed = ", ".join(map(str, open_daughters))
+        entry.feil.append(_v("DATTEROBJEKT_UTEN_MOR",
+                             f"Vegobjekt {o.nvdbId} har datterobjekter i komposisjon ({listed}) som ville stått uten "
+                             f"morobjekt. Sett {flag} til JA, eller ta med datterobjektene i endringssettet.", ref))
+
+
+def _is_open(versions: list[dict[str, Any]] | None) -> bool:
+    return bool(versions) and not versions[-1]["gyldighetsperiode"].get("sluttdato")  # type: ignore[index]
+

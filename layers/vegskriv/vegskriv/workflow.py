@@ -18,7 +18,7 @@ from vegskriv.operations import plan_changeset
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets, objects
 from vegskriv.store.objects import Write
-from vegskriv.validation import Context, referenced_objects, referenced_sequences, validate
+from vegskriv.validation import Context, gather_existing, referenced_sequences, validate
 
 F = Fremdrift
 ACTIVE = (F.IKKE_STARTET, F.VENTER, F.BEHANDLES)
@@ -55,9 +55,10 @@ def begin(changeset_id: str, **_: Any) -> dict[str, Any]:
 
 
 def _context(doc: Endringssett) -> Context:
-    return Context(catalog=reference.current_catalog(), current_catalog_version=get_settings().datakatalog_version,
+    catalog = reference.current_catalog()
+    return Context(catalog=catalog, current_catalog_version=get_settings().datakatalog_version,
                    network=reference.veglenkesekvenser(referenced_sequences(doc)),
-                   existing=objects.versions_many(sorted(referenced_objects(doc))))
+                   existing=gather_existing(doc, catalog, objects.versions_many))
 
 
 def run_validation(doc: Endringssett) -> Resultat:
@@ -110,11 +111,15 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
             meta = changesets.update(changeset_id, condition="attribute_not_exists(forsteNvdbId)",
                                      forsteNvdbId=reserved) or changesets.get(changeset_id) or meta
             first_id = meta["forsteNvdbId"]
-        existing = objects.versions_many(sorted(referenced_objects(doc)))
-        made = plan_changeset(doc, existing, int(first_id or 0), changeset_id, changesets.now_iso())
+        catalog = reference.current_catalog()
+        existing = gather_existing(doc, catalog, objects.versions_many)
+        made = plan_changeset(doc, existing, int(first_id or 0), changeset_id, changesets.now_iso(), catalog)
         plan = {"writes": [{"nvdbId": w.nvdb_id, "versjon": w.versjon, "typeId": w.type_id, "data": w.data}
                            for w in made.writes],
-                "vegobjekter": [r.model_dump(mode="json", exclude_none=True) for r in made.results]}
+                "vegobjekter": [r.model_dump(mode="json", exclude_none=True) for r in made.results],
+                "notabener": [{"kode": "AUTOMATISK_OPPDATERING", "referanse": str(mother),
+                               "melding": f"Datterobjekt {daughter} ble {what} sammen med morobjekt {mother} "
+                                          "(komposisjon)."} for mother, daughter, what in made.cascaded]}
         changesets.save_plan(changeset_id, plan)
         plan = changesets.plan(changeset_id)  # the stored plan is the one every re-run follows
         assert plan is not None
@@ -132,6 +137,9 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
         done = by_ref.get((entry.get("operasjon"), entry.get("tempId") or entry.get("nvdbId")))
         if done:
             entry.update(nvdbId=done["nvdbId"], versjon=done["versjon"])
+    known = {(n["kode"], n["melding"]) for n in resultat.get("notabener", [])}
+    resultat.setdefault("notabener", []).extend(
+        n for n in plan.get("notabener", []) if (n["kode"], n["melding"]) not in known)
     changesets.save_result(changeset_id, resultat)
     meta = changesets.get(changeset_id)
     if meta and meta.get("committed"):
