@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vegskriv import catalog as cat
+from vegskriv.location import check_location
 from vegskriv.models import Endringssett, Resultat, Varsel, VegobjektResultat
 from vegskriv.network import Veglenkesekvens
 from vegskriv.operations import composed_daughters, normalize_association_type
@@ -121,7 +122,7 @@ def validate(doc: Endringssett, ctx: Context) -> Resultat:
             feil, advarsler = ctx.catalog.validate_egenskaper(vt, o.egenskaper, referanse=ref, complete=not partial)
             entry.feil.extend(feil)
             entry.advarsler.extend(advarsler)
-            _check_location(o, ctx, entry, ref)
+            _check_location(o, vt, ctx, entry, ref, partial)
             _check_associations(o, vt, ctx, entry, ref, new_types)
     return resultat
 
@@ -161,22 +162,13 @@ def _period(o: Any, ctx: Context) -> tuple[date | None, date | None]:
     return start, slutt
 
 
-def _check_location(o: Any, ctx: Context, entry: VegobjektResultat, ref: str) -> None:
-    stedfesting = o.stedfesting
-    if stedfesting is None:
-        return
+def _check_location(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: VegobjektResultat, ref: str,
+                    partial: bool) -> None:
     start, slutt = _period(o, ctx)
-    for vls_id in sorted(stedfesting.veglenkesekvenser()):
-        seq = ctx.network.get(vls_id)
-        if seq is None:
-            entry.feil.append(_v("UKJENT_VEGLENKESEKVENS",
-                                 f"Veglenkesekvens {vls_id} finnes ikke i vegnettet. Kontroller "
-                                 "veglenkesekvensNvdbId i stedfestingen.", ref))
-        elif start is not None and not seq.gyldig_i(start, slutt):
-            entry.feil.append(_v("VEGLENKESEKVENS_UGYLDIG_PÅ_TIDSPUNKT",
-                                 f"Veglenkesekvens {vls_id} er ikke gyldig i hele vegobjektets gyldighetsperiode "
-                                 f"(fra {start}{' til ' + str(slutt) if slutt else ''}); veglenkesekvensen er gyldig "
-                                 f"fra {seq.startdato}{' til ' + str(seq.sluttdato) if seq.sluttdato else ''}.", ref))
+    feil, advarsler = check_location(vt, o.stedfesting, referanse=ref, network=ctx.network, start=start,
+                                     slutt=slutt, delvis=partial)
+    entry.feil.extend(feil)
+    entry.advarsler.extend(advarsler)
 
 
 def _check_associations(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: VegobjektResultat, ref: str,
