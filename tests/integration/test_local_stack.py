@@ -59,7 +59,8 @@ def test_short_tags_become_long_forms() -> None:
 def test_template_resolution_and_globals() -> None:
     template = Template(TEMPLATE, parameters={"WaitFirstSeconds": "1"})
     functions = template.functions()
-    assert set(functions) == {"ApiFunction", "AuthorizerFunction", "DispatcherFunction", "WorkflowFunction"}
+    assert set(functions) == {"ApiFunction", "AuthorizerFunction", "DispatcherFunction", "WorkflowFunction",
+                              "JanitorFunction"}
     api = functions["ApiFunction"]
     assert api.name == "vegskriv-ApiFunction"
     assert api.runtime == "python3.12" and api.timeout == 60 and api.memory_size == 1024
@@ -137,7 +138,7 @@ class TestRealTemplate:
         lam = stack.client("lambda")
         names = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}
         assert set(names) == {"vegskriv-ApiFunction", "vegskriv-AuthorizerFunction",
-                              "vegskriv-DispatcherFunction", "vegskriv-WorkflowFunction"}
+                              "vegskriv-DispatcherFunction", "vegskriv-WorkflowFunction", "vegskriv-JanitorFunction"}
         api = names["vegskriv-ApiFunction"]
         assert api["Runtime"] == "python3.12"
         assert api["Environment"]["Variables"]["LOCKS_TABLE"] == "vegskriv-LocksTable"

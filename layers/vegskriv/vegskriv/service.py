@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -9,7 +10,8 @@ from typing import Any
 
 from vegskriv import aws
 from vegskriv.auth import Caller
-from vegskriv.errors import Conflict, NotFound
+from vegskriv.dispatch import wake
+from vegskriv.errors import Conflict, NotFound, TransitionRefused
 from vegskriv.models import TERMINAL, Endringssett, Fremdrift, Resultat, Status
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
@@ -20,7 +22,8 @@ F = Fremdrift
 def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: bool,
              delay_seconds: int | None) -> dict[str, Any]:
     changeset_id = str(uuid.uuid4())
-    meta = {"eier": caller.user, "dryrun": dryrun, "antallVegobjekter": doc.antall_vegobjekter(),
+    meta = {"eier": caller.user, "roller": sorted(caller.roles), "dryrun": dryrun,
+            "antallVegobjekter": doc.antall_vegobjekter(),
             "datakatalogversjon": doc.datakatalogversjon}
     if caller.client:
         meta["klient"] = caller.client
@@ -60,11 +63,11 @@ def cancel(changeset_id: str, caller: Caller) -> dict[str, Any]:
                        + (" og effektueringen har startet" if meta.get("effektueringStartet") else ""))
     not_effectuating = "attribute_not_exists(effektueringStartet)"
     if state in (F.IKKE_STARTET, F.VENTER):
-        try:
-            return changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.KANSELLERT,
-                                         condition=not_effectuating, kanselleringBestilt=True, venteårsak=None)
-        except Exception:
-            pass
+        with contextlib.suppress(TransitionRefused):  # lost a race: fall through to the flag
+            cancelled = changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.KANSELLERT,
+                                              condition=not_effectuating, kanselleringBestilt=True, venteårsak=None)
+            wake(changeset_id, "kansellert")  # a parked execution ends now instead of after its pause
+            return cancelled
     updated = changesets.update(changeset_id, condition=f"{not_effectuating} AND fremdrift IN (:a, :b, :c)",
                                 values={":a": "IKKE_STARTET", ":b": "VENTER", ":c": "BEHANDLES"},
                                 kanselleringBestilt=True)
@@ -79,7 +82,9 @@ def restart(changeset_id: str, caller: Caller) -> dict[str, Any]:
     if meta["fremdrift"] != F.VENTER:
         raise Conflict(f"Endringssett {changeset_id} venter ikke (fremdrift er {meta['fremdrift']}); "
                        "bare endringssett som VENTER kan startes på nytt")
-    raise Conflict("Omstart av ventende endringssett er ikke tilgjengelig ennå; behandlingen gjenopptas automatisk")
+    if not wake(changeset_id, "restart"):
+        raise Conflict(f"Endringssett {changeset_id} er i ferd med å gå i venting; prøv igjen om et sekund")
+    return meta
 
 
 def retry_after(meta: dict[str, Any]) -> int | None:

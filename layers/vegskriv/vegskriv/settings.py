@@ -27,8 +27,8 @@ class Settings(BaseModel):
     # Backoff while waiting on locks: first pause, growth factor, longest pause (seconds).
     wait_first_seconds: int = Field(5, alias="WAIT_FIRST_SECONDS")
     wait_factor: float = Field(2.0, alias="WAIT_FACTOR")
-    wait_max_seconds: int = Field(3600, alias="WAIT_MAX_SECONDS")
-    lock_lease_seconds: int = Field(900, alias="LOCK_LEASE_SECONDS")
+    wait_max_seconds: int = Field(21600, alias="WAIT_MAX_SECONDS")
+    lock_lease_seconds: int = Field(1800, alias="LOCK_LEASE_SECONDS")
 
 
 @lru_cache(maxsize=1)

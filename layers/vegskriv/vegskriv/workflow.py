@@ -8,15 +8,19 @@ finishes the work without duplicating it.
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
-from vegskriv import reference
+from vegskriv import reference, rights
+from vegskriv.dispatch import wake
 from vegskriv.errors import TransitionRefused
+from vegskriv.locks import changeset_claims
 from vegskriv.models import TERMINAL, Avvistårsak, Endringssett, Fremdrift, Resultat, Venteårsak
 from vegskriv.observability import logger
 from vegskriv.operations import plan_changeset
 from vegskriv.settings import get_settings
-from vegskriv.store import changesets, objects
+from vegskriv.store import changesets, locks, objects
+from vegskriv.store import rights as rights_store
 from vegskriv.store.objects import Write
 from vegskriv.validation import Context, gather_existing, referenced_sequences, validate
 
@@ -30,6 +34,7 @@ def _answer(next_step: str, wait_seconds: int = 0) -> dict[str, Any]:
 
 
 STOP = _answer("stop")
+RELEASE = _answer("release")
 
 
 def _cancel_if_asked(meta: dict[str, Any]) -> bool:
@@ -41,17 +46,20 @@ def _cancel_if_asked(meta: dict[str, Any]) -> bool:
     return True
 
 
+def _backoff(attempt: int) -> int:
+    s = get_settings()
+    return max(1, min(s.wait_max_seconds, int(s.wait_first_seconds * s.wait_factor ** max(0, attempt - 1))))
+
+
 def begin(changeset_id: str, **_: Any) -> dict[str, Any]:
     meta = changesets.get(changeset_id)
     if meta is None or F(meta["fremdrift"]) in TERMINAL:
         return STOP
-    if F(meta["fremdrift"]) == F.UTFØRT:
-        return _answer("postProcess")
+    if meta["fremdrift"] == F.UTFØRT:
+        return _answer("postProcess") if meta.get("committed") else STOP  # a dry run ends at UTFØRT
     if _cancel_if_asked(meta):
         return STOP
-    if meta["fremdrift"] != F.BEHANDLES:
-        changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.BEHANDLES, venteårsak=None)
-    return _answer("effectuate" if meta.get("effektueringStartet") else "validate")
+    return _answer("acquireLocks")
 
 
 def _context(doc: Endringssett) -> Context:
@@ -65,29 +73,77 @@ def run_validation(doc: Endringssett) -> Resultat:
     return validate(doc, _context(doc))
 
 
+def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
+    """Take every lock the changeset needs, or none and wait (VENTER:VENTER_PÅ_LÅS)."""
+    meta = changesets.get(changeset_id)
+    if meta is None or F(meta["fremdrift"]) in TERMINAL:
+        return RELEASE
+    if _cancel_if_asked(meta):
+        return RELEASE
+    if meta["fremdrift"] != F.BEHANDLES:
+        meta = changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.BEHANDLES, venteårsak=None)
+    doc = Endringssett.model_validate(changesets.document(changeset_id))
+    claims = changeset_claims(doc, gather_existing(doc, reference.current_catalog(), objects.versions_many))
+    lease = get_settings().lock_lease_seconds
+    if locks.get(changeset_id) is None:
+        locks.create_meta(changeset_id, eier=meta["eier"], kind="ENDRINGSSETT", claims=claims, lease_seconds=lease,
+                          endringssett_id=changeset_id)
+    for _attempt in range(3):
+        outcome = locks.acquire(changeset_id, claims, lease)
+        if outcome.acquired:
+            locks.renew(changeset_id, lease)
+            changesets.update(changeset_id, blokkertAv=[], ventForsok=0)
+            return _answer("effectuate" if meta.get("effektueringStartet") else "validate")
+        # Announce ourselves to the holders so their release wakes us; a holder that is already
+        # gone means try again at once.
+        if outcome.blockers and all(locks.add_waiter(b, changeset_id) for b in outcome.blockers):
+            break
+    for waiting in locks.release(changeset_id):  # we hold nothing while we wait
+        wake(waiting, "lås frigitt")
+    attempts = int(meta.get("ventForsok") or 0) + 1
+    wait = _backoff(attempts)
+    if outcome.earliest_expiry:
+        wait = max(1, min(wait, outcome.earliest_expiry - int(time.time()) + 1))
+    changesets.transition(changeset_id, (F.BEHANDLES,), F.VENTER, venteårsak=Venteårsak.VENTER_PÅ_LÅS.value,
+                          blokkertAv=outcome.blockers, ventForsok=attempts)
+    logger.info("waiting for locks", extra={"blockers": outcome.blockers, "waitSeconds": wait})
+    return _answer("wait", wait)
+
+
+def park(changeset_id: str, taskToken: str, reason: str = "", **_: Any) -> dict[str, Any]:
+    """Store the task token so a lock release, restart or cancel can resume the changeset at once.
+    The state machine then waits without compute until the token comes back or the pause ends."""
+    meta = changesets.update(changeset_id, ventToken=taskToken, ventStartet=changesets.now_iso())
+    if meta is None:
+        return {}
+    # A holder may have let go between our conflict check and storing the token: look again.
+    blockers_gone = any(not locks.live(locks.get(b)) for b in meta.get("blokkertAv") or [])
+    if blockers_gone or meta["fremdrift"] != F.VENTER or meta.get("kanselleringBestilt"):
+        wake(changeset_id, "ventet ikke lenger")
+    return {}
+
+
 def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
     meta = changesets.get(changeset_id)
     if meta is None or meta["fremdrift"] != F.BEHANDLES or _cancel_if_asked(meta):
-        return STOP
+        return RELEASE
+    locks.renew(changeset_id, get_settings().lock_lease_seconds)
     doc = Endringssett.model_validate(changesets.document(changeset_id))
-    resultat = run_validation(doc)
+    ctx = _context(doc)
+    resultat = validate(doc, ctx)
+    breaches = rights.check_rights(doc, rights_store.get(meta["eier"]), roles=meta.get("roller", []),
+                                   network=ctx.network, existing=ctx.existing, catalog=ctx.catalog)
+    rights.add_to_result(resultat, breaches)
     changesets.save_result(changeset_id, resultat.model_dump(mode="json", exclude_none=True))
     if resultat.har_feil():
-        changesets.transition(changeset_id, (F.BEHANDLES,), F.AVVIST, avvistårsak=Avvistårsak.VALIDERINGSFEIL.value)
-        return STOP
+        reason = Avvistårsak.IKKE_AUTORISERT if breaches else Avvistårsak.VALIDERINGSFEIL
+        changesets.transition(changeset_id, (F.BEHANDLES,), F.AVVIST, avvistårsak=reason.value)
+        return RELEASE
     if meta.get("dryrun"):
-        changesets.transition(changeset_id, (F.BEHANDLES,), F.UTFØRT, dryrunFullført=True)
-        return STOP
+        changesets.transition(changeset_id, (F.BEHANDLES,), F.UTFØRT, dryrunFullfort=True)
+        return RELEASE
     delay = int(meta.get("forsinkelse") or 0)
-    return _answer("delay", delay) if delay else _answer("acquireLocks")
-
-
-def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
-    """Locks arrive with the locking issue; until then processing never blocks."""
-    meta = changesets.get(changeset_id)
-    if meta is None or _cancel_if_asked(meta):
-        return STOP
-    return _answer("effectuate")
+    return _answer("delay", delay) if delay else _answer("effectuate")
 
 
 def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
@@ -99,7 +155,8 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
         if meta is None or not meta.get("effektueringStartet"):
             if meta is not None:
                 _cancel_if_asked(meta)
-            return STOP
+            return RELEASE
+    locks.renew(changeset_id, get_settings().lock_lease_seconds)
     doc = Endringssett.model_validate(changesets.document(changeset_id))
     plan = changesets.plan(changeset_id)
     if plan is None:
@@ -152,7 +209,11 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
 
 
 def release_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
-    return _answer("postProcess")
+    """Let go the moment the work is done, and wake whoever waited on us."""
+    for waiting in locks.release(changeset_id):
+        wake(waiting, "lås frigitt")
+    meta = changesets.get(changeset_id)
+    return _answer("postProcess") if meta and meta.get("committed") else STOP
 
 
 def post_process(changeset_id: str, **_: Any) -> dict[str, Any]:
@@ -174,22 +235,27 @@ def system_failure(changeset_id: str, error: dict[str, Any] | None = None, **_: 
     logger.error("changeset step failed", extra={"endringssettId": changeset_id, "error": error})
     meta = changesets.get(changeset_id)
     if meta is None or F(meta["fremdrift"]) in TERMINAL:
+        for waiting in locks.release(changeset_id):
+            wake(waiting, "lås frigitt")
         return STOP
-    attempts = int(meta.get("systemfeilForsøk") or 0) + 1
-    changesets.update(changeset_id, systemfeilForsøk=attempts)
-    settings = get_settings()
-    wait = min(settings.wait_max_seconds, int(settings.wait_first_seconds * settings.wait_factor ** (attempts - 1)))
+    if not meta.get("effektueringStartet"):
+        # Nothing of ours is written yet: do not make others wait for our retry.
+        for waiting in locks.release(changeset_id):
+            wake(waiting, "lås frigitt")
+    attempts = int(meta.get("systemfeilForsok") or 0) + 1
+    changesets.update(changeset_id, systemfeilForsok=attempts)
     if meta["fremdrift"] in (F.BEHANDLES, F.IKKE_STARTET):
         with contextlib.suppress(TransitionRefused):
             changesets.transition(changeset_id, (F.BEHANDLES, F.IKKE_STARTET), F.VENTER,
                                   venteårsak=Venteårsak.SYSTEMFEIL.value)
-    return _answer("retry", wait)
+    return _answer("retry", _backoff(attempts))
 
 
 STEPS = {
     "begin": begin,
-    "validate": validate_step,
     "acquireLocks": acquire_locks,
+    "park": park,
+    "validate": validate_step,
     "effectuate": effectuate,
     "commit": commit,
     "releaseLocks": release_locks,

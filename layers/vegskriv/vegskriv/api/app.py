@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from vegskriv import __version__
-from vegskriv.api import endringssett, lesing
+from vegskriv.api import endringssett, laas, lesing, rettigheter
 from vegskriv.api.context import json_response
 from vegskriv.errors import VegskrivError
 from vegskriv.observability import logger
@@ -18,6 +18,8 @@ from vegskriv.observability import logger
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(endringssett.router)
 app.include_router(lesing.router)
+app.include_router(rettigheter.router)
+app.include_router(laas.router)
 
 
 @app.get("/health", summary="Helse")

@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from vegskriv.local.rights_cli import add_rights_parser
+
 DEFAULT_USER = "olanor"
 DEFAULT_ROLE = "0_bruker_fagdata"
 
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--token", required=True, help="a token with role 9_system_admin")
     load.add_argument("--timeout", type=float, default=120.0)
     load.set_defaults(func=cmd_load)
+    add_rights_parser(sub)
     return parser
 
 

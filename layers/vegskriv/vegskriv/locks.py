@@ -1,0 +1,121 @@
+"""Locks (lås): who may write or read which object types on which stretch of road network.
+
+A lock has an owner (a changeset, or a long-lived external owner), per object type a kind —
+``NORMAL`` (intends to write) or ``SEKUNDÆR`` (reads and must not see changes) — and the network
+it covers (veglenkesekvens with fra/til). NORMAL conflicts with any other lock on the same type
+over overlapping network; SEKUNDÆR locks coexist. This module is the pure part: what a changeset
+needs and whether two claims conflict. Storage and leases live in ``store/locks.py``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from vegskriv.models import Endringssett
+
+Låstype = Literal["NORMAL", "SEKUNDÆR"]
+NORMAL: Låstype = "NORMAL"
+SECONDARY: Låstype = "SEKUNDÆR"
+Range = tuple[float, float]
+Cell = tuple[int, int]  # (typeId, veglenkesekvensId)
+
+
+class LåsteType(BaseModel):
+    typeId: int = Field(gt=0)
+    låstype: Låstype = NORMAL
+
+
+class LåstStrekning(BaseModel):
+    veglenkesekvensNvdbId: int = Field(gt=0)
+    fra: float = Field(0.0, ge=0, le=1)
+    til: float = Field(1.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LåstStrekning:
+        if self.fra > self.til:
+            raise ValueError("fra kan ikke være større enn til")
+        return self
+
+
+class NyLås(BaseModel):
+    """A long-lived lock requested through the API (how other systems' locks are represented)."""
+
+    eier: str | None = Field(None, description="Eier; bare 9_system_admin kan sette en annen enn seg selv")
+    oppdragId: int | None = None
+    vegobjekttyper: list[LåsteType] = Field(min_length=1)
+    stedfesting: list[LåstStrekning] = Field(min_length=1)
+    varighetSekunder: int = Field(30 * 24 * 3600, ge=1, le=365 * 24 * 3600)
+
+
+class Claim(BaseModel):
+    """What one lock holds in one cell."""
+
+    kind: Låstype
+    ranges: list[Range]
+
+
+def overlapping(a: Iterable[Range], b: Iterable[Range]) -> bool:
+    """Closed intervals: a point lock at 0.3 overlaps a line lock 0.1–0.3."""
+    return any(fa <= tb and fb <= ta for fa, ta in a for fb, tb in b)
+
+
+def conflicts(mine: Claim, theirs: Claim) -> bool:
+    if mine.kind == SECONDARY and theirs.kind == SECONDARY:
+        return False
+    return overlapping(mine.ranges, theirs.ranges)
+
+
+def merge(claims: dict[Cell, Claim], cell: Cell, kind: Låstype, ranges: list[Range]) -> None:
+    """Add ranges to a cell claim; NORMAL wins over SEKUNDÆR for the same cell."""
+    current = claims.get(cell)
+    if current is None:
+        claims[cell] = Claim(kind=kind, ranges=list(ranges))
+        return
+    current.ranges.extend(r for r in ranges if r not in current.ranges)
+    if kind == NORMAL:
+        current.kind = NORMAL
+
+
+def _location_ranges(stedfesting: dict[str, Any] | None) -> dict[int, list[Range]]:
+    ranges: dict[int, list[Range]] = defaultdict(list)
+    for p in (stedfesting or {}).get("punkt") or []:
+        ranges[p["veglenkesekvensNvdbId"]].append((p["posisjon"], p["posisjon"]))
+    for line in (stedfesting or {}).get("linje") or []:
+        ranges[line["veglenkesekvensNvdbId"]].append((line["fra"], line["til"]))
+    for s in (stedfesting or {}).get("sving") or []:
+        ranges[s["fraVeglenkesekvensNvdbId"]].append((s["fraPosisjon"], s["fraPosisjon"]))
+        ranges[s["tilVeglenkesekvensNvdbId"]].append((s["tilPosisjon"], s["tilPosisjon"]))
+    return ranges
+
+
+def changeset_claims(doc: Endringssett, existing: dict[int, list[dict[str, Any]]]) -> dict[Cell, Claim]:
+    """NORMAL on everything the changeset writes (new and old location), SEKUNDÆR on the
+    existing daughters it associates (read to validate them)."""
+    claims: dict[Cell, Claim] = {}
+    for _, objects in doc.operations():
+        for o in objects:
+            given = getattr(o, "stedfesting", None)
+            locations = [given.model_dump(mode="json", exclude_none=True)] if given is not None else []
+            for version in existing.get(getattr(o, "nvdbId", 0) or 0, [])[-1:]:
+                locations.append(version.get("stedfesting"))
+            for location in locations:
+                for vls, ranges in _location_ranges(location).items():
+                    merge(claims, (o.typeId, vls), NORMAL, ranges)
+            for a in getattr(o, "assosiasjoner", None) or []:
+                for target in a.nvdbId:
+                    for version in existing.get(int(target.verdi), [])[-1:]:
+                        for vls, ranges in _location_ranges(version.get("stedfesting")).items():
+                            merge(claims, (version["typeId"], vls), SECONDARY, ranges)
+    return claims
+
+
+def external_claims(request: NyLås) -> dict[Cell, Claim]:
+    claims: dict[Cell, Claim] = {}
+    for t in request.vegobjekttyper:
+        for s in request.stedfesting:
+            merge(claims, (t.typeId, s.veglenkesekvensNvdbId), t.låstype, [(s.fra, s.til)])
+    return claims
