@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import ValidationError
@@ -109,7 +109,7 @@ def fremdrift(endringssett_id: str):
 @router.get("/rest/v3/endringssett/<endringssett_id>/fremdriftOgÅrsak", summary="Fremdrift og årsak (text/plain)")
 def fremdrift_og_aarsak(endringssett_id: str):
     meta = service.load(endringssett_id, caller(router))
-    return Response(200, content_types.TEXT_PLAIN, service.fremdrift_og_aarsak(meta))
+    return Response(200, "text/plain; charset=utf-8", service.fremdrift_og_aarsak(meta))
 
 
 @router.get("/rest/v3/endringssett/<endringssett_id>/status", summary="Detaljert behandlingsstatus")

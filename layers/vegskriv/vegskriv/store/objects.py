@@ -10,7 +10,7 @@ Post-processing then folds overlays into the items; that is idempotent and invis
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,19 +57,31 @@ class OverlayConflict(Exception):
     """Another uncommitted changeset holds an overlay on the same version."""
 
 
-def _visible(item: dict[str, Any], committed: Callable[[str], bool]) -> dict[str, Any] | None:
-    pending = item.get("pending")
-    raw = pending["data"] if pending and committed(pending["cs"]) else item.get("data")
-    if raw is None or raw == DELETED:
-        return None
-    return json.loads(raw)
+def _resolve(items: list[dict[str, Any]], committed: Callable[[str], bool]) -> list[dict[str, Any] | None]:
+    """Visible content of each item, deciding every changeset once for the whole answer.
+
+    An answer may span several reads while a commit and its fold happen. Commits only ever go
+    one way, so a changeset counts as committed if any item shows it (folded content names its
+    changeset) or the commit check says so; then all of its overlays in the answer are visible.
+    """
+    decided: dict[str, bool] = {item["cs"]: True for item in items if item.get("cs") and item.get("data")}
+    for item in items:
+        pending = item.get("pending")
+        if pending and pending["cs"] not in decided:
+            decided[pending["cs"]] = committed(pending["cs"])
+    visible: list[dict[str, Any] | None] = []
+    for item in items:
+        pending = item.get("pending")
+        raw = pending["data"] if pending and decided[pending["cs"]] else item.get("data")
+        visible.append(None if raw is None or raw == DELETED else json.loads(raw))
+    return visible
 
 
 def versions(nvdb_id: int, *, committed: Callable[[str], bool] = changesets.is_committed) -> list[dict[str, Any]]:
     """Every visible version of an object, oldest first."""
     items = _table().query(KeyConditionExpression=Key("pk").eq(object_pk(nvdb_id)),
                            ConsistentRead=True)["Items"]
-    return [v for v in (_visible(i, committed) for i in items) if v is not None]
+    return [v for v in _resolve(items, committed) if v is not None]
 
 
 def versions_many(nvdb_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -77,27 +89,35 @@ def versions_many(nvdb_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 
 
 def list_by_type(type_id: int, *, after_nvdb_id: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:
-    """Current (newest visible) version of objects of one type, ordered by nvdbId, with a cursor."""
+    """Current (newest visible) version of objects of one type, ordered by nvdbId, with a cursor.
+
+    Reads the versions of up to ``limit`` objects, then resolves visibility once for all of them;
+    objects that are not visible (yet) are left out of the page, so a page may hold fewer.
+    """
     kwargs: dict[str, Any] = {"IndexName": "ByType", "KeyConditionExpression": Key("typeId").eq(type_id)}
     if after_nvdb_id is not None:
         kwargs["KeyConditionExpression"] &= Key("objektNokkel").gt(object_key(after_nvdb_id, 999_999))
-    latest: dict[int, dict[str, Any]] = {}
-    order: list[int] = []
-    while True:
+    items: list[dict[str, Any]] = []
+    seen: list[int] = []
+    cursor: int | None = None
+    while cursor is None:
         page = _table().query(**kwargs)
         for item in page["Items"]:
             nvdb_id = int(item["nvdbId"])
-            if nvdb_id not in latest and len(order) >= limit:
-                return [latest[n] for n in order], order[-1]
-            data = _visible(item, changesets.is_committed)
-            if data is None:
-                continue
-            if nvdb_id not in latest:
-                order.append(nvdb_id)
-            latest[nvdb_id] = data
+            if not seen or seen[-1] != nvdb_id:
+                if len(seen) == limit:
+                    cursor = seen[-1]
+                    break
+                seen.append(nvdb_id)
+            items.append(item)
         if "LastEvaluatedKey" not in page:
-            return [latest[n] for n in order], None
+            break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    latest: dict[int, dict[str, Any]] = {}
+    for item, data in zip(items, _resolve(items, changesets.is_committed), strict=True):
+        if data is not None:
+            latest[int(item["nvdbId"])] = data
+    return [latest[n] for n in seen if n in latest], cursor
 
 
 def write_overlays(changeset_id: str, writes: list[Write]) -> None:
@@ -151,19 +171,6 @@ def drop_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
             item = table.get_item(Key=key, ConsistentRead=True).get("Item")
             if item and item.get("data") is None:
                 table.delete_item(Key=key, ConditionExpression="attribute_not_exists(pending)")
-
-
-def iter_all_versions(type_id: int) -> Iterator[dict[str, Any]]:
-    kwargs: dict[str, Any] = {"IndexName": "ByType", "KeyConditionExpression": Key("typeId").eq(type_id)}
-    while True:
-        page = _table().query(**kwargs)
-        for item in page["Items"]:
-            data = _visible(item, changesets.is_committed)
-            if data is not None:
-                yield data
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def allocate_ids(count: int, counter: str = "NVDBID") -> int:
