@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vegskriv import reference
 from vegskriv.api.context import base_url, caller, json_response
 from vegskriv.errors import BadRequest, Forbidden, NotFound
+from vegskriv.models import Gyldighetsperiode
 from vegskriv.network import Vegnett
 from vegskriv.store import objects
 
@@ -114,3 +115,36 @@ def put_network():
     except ValidationError as exc:
         raise BadRequest(f"Ugyldig vegnett: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
     return json_response(200, {"antall": reference.save_network(network.veglenkesekvenser)})
+
+
+class ImportertVersjon(BaseModel):
+    """One stored version in the read-side shape (what GET /rest/v3/vegobjekter/{type}/{id} returns)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int = Field(gt=0, lt=objects.FIRST_NVDB_ID)
+    versjon: int = Field(gt=0)
+    typeId: int = Field(gt=0)
+    gyldighetsperiode: Gyldighetsperiode
+    egenskaper: list[dict[str, Any]] = Field(default_factory=list)
+    stedfesting: dict[str, Any] | None = None
+    assosiasjoner: list[dict[str, Any]] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=lambda: {"endringssettId": "import",
+                                                              "sistEndret": "2000-01-01T00:00:00Z"})
+
+
+class Import(BaseModel):
+    vegobjekter: list[ImportertVersjon] = Field(min_length=1)
+
+
+@router.put("/rest/v3/vegobjekter", summary="Importer eksisterende vegobjektversjoner (9_system_admin)")
+def import_objects():
+    body = _admin_body()
+    try:
+        parsed = Import.model_validate(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = ".".join(str(p) for p in err["loc"])
+        raise BadRequest(f"{path}: {err['msg']} (id-er fra og med {objects.FIRST_NVDB_ID} tildeles av vegskriv)") \
+            from exc
+    versions = [v.model_dump(mode="json", exclude_none=True) for v in parsed.vegobjekter]
+    return json_response(200, {"antall": objects.import_versions(versions)})

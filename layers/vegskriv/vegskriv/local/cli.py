@@ -2,7 +2,7 @@
 
     vegskriv local [--port 3000] [--host 127.0.0.1] [--template PATH] [--moto-port N]
     vegskriv token --user olanor --role 0_bruker_fagdata [--role ...] [--ttl-hours N]
-    vegskriv load --url http://127.0.0.1:3000 (--catalog FILE | --network FILE) --token T
+    vegskriv load --url http://127.0.0.1:3000 (--catalog FILE | --network FILE | --objects FILE) --token T
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     if args.catalog:
         source, path = Path(args.catalog), "/rest/v3/datakatalog"
+    elif args.objects:
+        source, path = Path(args.objects), "/rest/v3/vegobjekter"
     else:
         source, path = Path(args.network), "/rest/v3/vegnett/veglenkesekvenser"
     data = source.read_bytes()
@@ -155,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     what = load.add_mutually_exclusive_group(required=True)
     what.add_argument("--catalog", help="datakatalog JSON file → PUT /rest/v3/datakatalog")
     what.add_argument("--network", help="road network JSON file → PUT /rest/v3/vegnett/veglenkesekvenser")
+    what.add_argument("--objects", help="existing object versions JSON file → PUT /rest/v3/vegobjekter")
     load.add_argument("--token", required=True, help="a token with role 9_system_admin")
     load.add_argument("--timeout", type=float, default=120.0)
     load.set_defaults(func=cmd_load)

@@ -120,6 +120,32 @@ def list_by_type(type_id: int, *, after_nvdb_id: int | None, limit: int) -> tupl
     return [latest[n] for n in seen if n in latest], cursor
 
 
+def _location_index(table: Any, type_id: int, nvdb_id: int, data: dict[str, Any] | None) -> None:
+    """Candidates for 'which objects of this type lie on this sequence' (overlap checks). Entries
+    are never removed: readers check the object's current location, so stale ones cost a read."""
+    sequences = {e["veglenkesekvensNvdbId"] for kind in ("punkt", "linje")
+                 for e in ((data or {}).get("stedfesting") or {}).get(kind) or []}
+    for vls in sequences:
+        table.put_item(Item={"pk": f"STED#{type_id}#{vls}", "sk": object_pk(nvdb_id), "nvdbId": nvdb_id})
+
+
+def on_sequence(type_id: int, vls: int) -> list[int]:
+    items = _table().query(KeyConditionExpression=Key("pk").eq(f"STED#{type_id}#{vls}"))["Items"]
+    return [int(i["nvdbId"]) for i in items]
+
+
+def import_versions(versions: list[dict[str, Any]]) -> int:
+    """Load existing object versions as they are (migration from another NVDB, test fixtures)."""
+    table = _table()
+    for v in versions:
+        table.put_item(Item={"pk": object_pk(v["id"]), "sk": version_sk(v["versjon"]), "nvdbId": v["id"],
+                             "versjon": v["versjon"], "typeId": v["typeId"],
+                             "objektNokkel": object_key(v["id"], v["versjon"]), "cs": "import",
+                             "data": json.dumps(v, ensure_ascii=False, separators=(",", ":"))})
+        _location_index(table, v["typeId"], v["id"], v)
+    return len(versions)
+
+
 def write_overlays(changeset_id: str, writes: list[Write]) -> None:
     """Write the pending overlays of a changeset. Safe to repeat: the condition admits our own overlay."""
     table = _table()
@@ -138,6 +164,7 @@ def write_overlays(changeset_id: str, writes: list[Write]) -> None:
                 raise OverlayConflict(
                     f"vegobjekt {w.nvdb_id} versjon {w.versjon} endres av et annet endringssett") from exc
             raise
+        _location_index(table, w.type_id, w.nvdb_id, w.data)
 
 
 def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
