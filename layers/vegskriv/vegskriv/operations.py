@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from vegskriv.location import extents, trim
 from vegskriv.models import (
     Assosiasjon,
     DelvisOppdatertVegobjekt,
@@ -55,6 +56,7 @@ class Plan:
     writes: list[Write] = field(default_factory=list)
     results: list[VegobjektResultat] = field(default_factory=list)
     cascaded: list[tuple[int, int, str]] = field(default_factory=list)  # (mother, daughter, what happened)
+    overlap_notes: list[tuple[str, int, str]] = field(default_factory=list)  # (who, other object, what)
 
 
 def _egenskaper(objekt: Any) -> list[dict[str, Any]]:
@@ -142,8 +144,10 @@ def _merge_stedfesting(old: dict[str, Any] | None, stedfesting: Stedfesting | No
 
 
 def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]], first_new_id: int,
-                   changeset_id: str, tidspunkt: str, catalog: Any = None) -> Plan:
-    """Turn a validated changeset into overlay writes. ``existing`` maps nvdbId → visible versions."""
+                   changeset_id: str, tidspunkt: str, catalog: Any = None,
+                   overlapped: list[tuple[Any, list[dict[str, Any]]]] | None = None) -> Plan:
+    """Turn a validated changeset into overlay writes. ``existing`` maps nvdbId → visible versions;
+    ``overlapped`` pairs objects that asked for overlappsautomatikk with the objects they overlap."""
     plan = Plan()
     new_objects: list[NyttVegobjekt] = doc.registrer.vegobjekter if doc.registrer else []
     temp_ids = {o.tempId: first_new_id + i for i, o in enumerate(new_objects)}
@@ -168,6 +172,9 @@ def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
             in_place = op.endswith("orriger") or o.overskriv == "JA"
             plan.results.append(VegobjektResultat(nvdbId=o.nvdbId, versjon=o.versjon if in_place else o.versjon + 1,
                                                   typeId=o.typeId, operasjon=op))
+
+    for o, others in (overlapped or []):
+        plan.writes.extend(_trimmed(o, others, temp_ids, changeset_id, tidspunkt, plan))
 
     closing = doc.lukk.vegobjekter if doc.lukk else []
     explicit = {lukk.nvdbId for lukk in closing}
@@ -198,6 +205,51 @@ def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
     for nvdb_id, versions in removals.items():
         plan.writes.extend(_removed(existing[nvdb_id], versions, changeset_id, tidspunkt))
     return plan
+
+
+def _trimmed(o: Any, others: list[dict[str, Any]], temp_ids: dict[str, int], changeset_id: str,
+             tidspunkt: str, plan: Plan) -> list[Write]:
+    """overlappsautomatikk: shorten the other objects so they no longer overlap ``o``. A covered
+    object is closed; a shortened one gets a new version from ``o``'s start date (or is corrected
+    in place when it starts that same day or later)."""
+    start = o.gyldighetsperiode.startdato.isoformat()
+    mine = extents(o.stedfesting)
+    who = getattr(o, "tempId", None) or str(getattr(o, "nvdbId", ""))
+    writes: list[Write] = []
+    for old in others:
+        theirs = extents(Stedfesting.model_validate(old["stedfesting"]))
+        left = trim(theirs, mine)
+        originals = old["stedfesting"].get("linje") or []
+
+        def piece(v: int, f: float, t: float, originals: list[dict[str, Any]] = originals) -> dict[str, Any]:
+            # keep direction, side and lanes of the element the piece was cut from
+            source = next((e for e in originals if e["veglenkesekvensNvdbId"] == v and e["fra"] <= f
+                           and t <= e["til"]), {})
+            return {**source, "veglenkesekvensNvdbId": v, "fra": f, "til": t}
+
+        line = [piece(v, f, t) for v, f, t in left]
+        if not left:
+            writes.append(_closed(old, start, changeset_id, tidspunkt))
+            what = "lukket"
+        elif old["gyldighetsperiode"]["startdato"] >= start:
+            fixed = copy.deepcopy(old)
+            fixed["stedfesting"] = {"linje": line}
+            fixed["metadata"] = {"endringssettId": changeset_id, "sistEndret": tidspunkt}
+            writes.append(Write(old["id"], old["versjon"], old["typeId"], fixed))
+            what = "kortet inn (korrigert)"
+        else:
+            new = copy.deepcopy(old)
+            new.update(versjon=old["versjon"] + 1, stedfesting={"linje": line},
+                       metadata={"endringssettId": changeset_id, "sistEndret": tidspunkt})
+            new["gyldighetsperiode"] = {k: v for k, v in old["gyldighetsperiode"].items() if k != "sluttdato"}
+            new["gyldighetsperiode"]["startdato"] = start
+            if old["gyldighetsperiode"].get("sluttdato"):
+                new["gyldighetsperiode"]["sluttdato"] = old["gyldighetsperiode"]["sluttdato"]
+            writes += [_closed(old, start, changeset_id, tidspunkt),
+                       Write(old["id"], new["versjon"], old["typeId"], new)]
+            what = f"kortet inn i ny versjon {new['versjon']}"
+        plan.overlap_notes.append((who, old["id"], what))
+    return writes
 
 
 def _cascade(mother: dict[str, Any], existing: dict[int, list[dict[str, Any]]], catalog: Any,

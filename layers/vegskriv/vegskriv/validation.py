@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vegskriv import catalog as cat
-from vegskriv.location import check_location
-from vegskriv.models import Endringssett, Resultat, Varsel, VegobjektResultat
+from vegskriv.location import check_location, extents, overlaps
+from vegskriv.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat
 from vegskriv.network import Veglenkesekvens
 from vegskriv.operations import composed_daughters, normalize_association_type
 
@@ -29,6 +29,20 @@ class Context:
     current_catalog_version: str
     network: dict[int, Veglenkesekvens]
     existing: Versions = field(default_factory=dict)
+    # (typeId, veglenkesekvens) → nvdbIds of objects of that type located there (for overlap rules)
+    on_sequence: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+
+
+def overlap_cells(doc: Endringssett, catalog: cat.Datakatalog) -> set[tuple[int, int]]:
+    """The (type, sequence) pairs where a no-overlap type gets a line location in this changeset."""
+    cells: set[tuple[int, int]] = set()
+    for _, objects in doc.operations():
+        for o in objects:
+            vt = catalog.vegobjekttype(o.typeId)
+            stedfesting = getattr(o, "stedfesting", None)
+            if vt is not None and not vt.overlapp_tillatt and stedfesting is not None:
+                cells |= {(o.typeId, vls) for vls, _, _ in extents(stedfesting)}
+    return cells
 
 
 def referenced_sequences(doc: Endringssett) -> set[int]:
@@ -123,6 +137,8 @@ def validate(doc: Endringssett, ctx: Context) -> Resultat:
             entry.feil.extend(feil)
             entry.advarsler.extend(advarsler)
             _check_location(o, vt, ctx, entry, ref, partial)
+            if not vt.overlapp_tillatt:
+                _check_overlap(o, ctx, entry, ref, doc)
             _check_associations(o, vt, ctx, entry, ref, new_types)
     return resultat
 
@@ -169,6 +185,42 @@ def _check_location(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: Vegobjek
                                      slutt=slutt, delvis=partial)
     entry.feil.extend(feil)
     entry.advarsler.extend(advarsler)
+
+
+def overlapping_objects(o: Any, ctx: Context, doc: Endringssett) -> list[dict[str, Any]]:
+    """Current versions of other objects of the same type whose line location overlaps ``o``'s
+    during its validity. Objects the changeset itself changes are left to their own operation."""
+    mine = extents(o.stedfesting)
+    if not mine:
+        return []
+    handled = {x.nvdbId for _, objs in doc.operations() for x in objs if getattr(x, "nvdbId", None)}
+    start = o.gyldighetsperiode.startdato.isoformat() if o.gyldighetsperiode and o.gyldighetsperiode.startdato \
+        else "0000-00-00"
+    found: dict[int, dict[str, Any]] = {}
+    for vls in {v for v, _, _ in mine}:
+        for other in ctx.on_sequence.get((o.typeId, vls), []):
+            versions = ctx.existing.get(other) or []
+            if other in handled or other in found or not versions:
+                continue
+            latest = versions[-1]
+            end = latest["gyldighetsperiode"].get("sluttdato")
+            if latest["typeId"] != o.typeId or (end and end <= start):
+                continue
+            theirs = extents(Stedfesting.model_validate(latest["stedfesting"])) if latest.get("stedfesting") else []
+            if overlaps(mine, theirs):
+                found[other] = latest
+    return list(found.values())
+
+
+def _check_overlap(o: Any, ctx: Context, entry: VegobjektResultat, ref: str, doc: Endringssett) -> None:
+    others = overlapping_objects(o, ctx, doc)
+    automatic = o.validering is not None and o.validering.overlappsautomatikk == "JA"
+    if others and not automatic:
+        ids = ", ".join(str(v["id"]) for v in others)
+        entry.feil.append(_v("UGYLDIG_OVERLAPP",
+                             f"Vegobjekttype {o.typeId} tillater ikke overlapp, men stedfestingen overlapper "
+                             f"vegobjekt {ids}. Juster stedfestingen, eller bestill validering.overlappsautomatikk=JA "
+                             "for å korte inn de andre.", ref))
 
 
 def _check_associations(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: VegobjektResultat, ref: str,

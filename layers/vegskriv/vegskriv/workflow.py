@@ -22,7 +22,14 @@ from vegskriv.settings import get_settings
 from vegskriv.store import changesets, locks, objects
 from vegskriv.store import rights as rights_store
 from vegskriv.store.objects import Write
-from vegskriv.validation import Context, gather_existing, referenced_sequences, validate
+from vegskriv.validation import (
+    Context,
+    gather_existing,
+    overlap_cells,
+    overlapping_objects,
+    referenced_sequences,
+    validate,
+)
 
 F = Fremdrift
 ACTIVE = (F.IKKE_STARTET, F.VENTER, F.BEHANDLES)
@@ -64,9 +71,27 @@ def begin(changeset_id: str, **_: Any) -> dict[str, Any]:
 
 def _context(doc: Endringssett) -> Context:
     catalog = reference.current_catalog()
+    existing = gather_existing(doc, catalog, objects.versions_many)
+    on_sequence = {cell: objects.on_sequence(*cell) for cell in overlap_cells(doc, catalog)}
+    candidates = sorted({n for ids in on_sequence.values() for n in ids} - existing.keys())
+    existing.update(objects.versions_many(candidates))
     return Context(catalog=catalog, current_catalog_version=get_settings().datakatalog_version,
-                   network=reference.veglenkesekvenser(referenced_sequences(doc)),
-                   existing=gather_existing(doc, catalog, objects.versions_many))
+                   network=reference.veglenkesekvenser(referenced_sequences(doc)), existing=existing,
+                   on_sequence=on_sequence)
+
+
+def _overlapped(doc: Endringssett, ctx: Context) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Objects that asked for overlappsautomatikk, with the existing objects they overlap."""
+    pairs = []
+    for _, objs in doc.operations():
+        for o in objs:
+            wants = getattr(o, "validering", None) is not None and o.validering.overlappsautomatikk == "JA"
+            vt = ctx.catalog.vegobjekttype(o.typeId)
+            if wants and vt is not None and not vt.overlapp_tillatt and getattr(o, "stedfesting", None):
+                others = overlapping_objects(o, ctx, doc)
+                if others:
+                    pairs.append((o, others))
+    return pairs
 
 
 def run_validation(doc: Endringssett) -> Resultat:
@@ -168,15 +193,18 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
             meta = changesets.update(changeset_id, condition="attribute_not_exists(forsteNvdbId)",
                                      forsteNvdbId=reserved) or changesets.get(changeset_id) or meta
             first_id = meta["forsteNvdbId"]
-        catalog = reference.current_catalog()
-        existing = gather_existing(doc, catalog, objects.versions_many)
-        made = plan_changeset(doc, existing, int(first_id or 0), changeset_id, changesets.now_iso(), catalog)
+        ctx = _context(doc)
+        made = plan_changeset(doc, ctx.existing, int(first_id or 0), changeset_id, changesets.now_iso(),
+                              ctx.catalog, _overlapped(doc, ctx))
         plan = {"writes": [{"nvdbId": w.nvdb_id, "versjon": w.versjon, "typeId": w.type_id, "data": w.data}
                            for w in made.writes],
                 "vegobjekter": [r.model_dump(mode="json", exclude_none=True) for r in made.results],
                 "notabener": [{"kode": "AUTOMATISK_OPPDATERING", "referanse": str(mother),
                                "melding": f"Datterobjekt {daughter} ble {what} sammen med morobjekt {mother} "
-                                          "(komposisjon)."} for mother, daughter, what in made.cascaded]}
+                                          "(komposisjon)."} for mother, daughter, what in made.cascaded]
+                + [{"kode": "AUTOMATISK_OPPDATERING", "referanse": str(other),
+                    "melding": f"Vegobjekt {other} ble {what} fordi {who} bestilte overlappsautomatikk."}
+                   for who, other, what in made.overlap_notes]}
         changesets.save_plan(changeset_id, plan)
         plan = changesets.plan(changeset_id)  # the stored plan is the one every re-run follows
         assert plan is not None
