@@ -23,8 +23,9 @@ $(VENV)/.installed-dev: pyproject.toml
 run: $(VENV)/.installed-local  ## start the local stack on http://127.0.0.1:$(PORT)
 	$(VENV)/bin/vegskriv local --port $(PORT)
 
-test: $(VENV)/.installed-dev  ## ruff, sam validate --lint, pytest
+test: $(VENV)/.installed-dev  ## ruff, mypy, sam validate --lint, pytest
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
 	$(VENV)/bin/pytest
 

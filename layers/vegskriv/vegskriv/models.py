@@ -7,6 +7,7 @@ traffic: values are lists, location elements are lists, association targets are 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, Literal, TypeVar
@@ -239,8 +240,7 @@ class Endringssett(Strict):
             raise ValueError("endringssettet må inneholde minst ett vegobjekt i en av operasjonene "
                              + ", ".join(OPERATIONS))
         temp_ids = [o.tempId for o in self.registrer.vegobjekter] if self.registrer else []
-        seen: set[str] = set()
-        duplicates = sorted({t for t in temp_ids if t in seen or seen.add(t)})
+        duplicates = sorted(t for t, n in Counter(temp_ids).items() if n > 1)
         if duplicates:
             raise ValueError(f"tempId må være unik i endringssettet: {', '.join(duplicates)}")
         return self

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from vegskriv import aws
 from vegskriv.catalog import Datakatalog, default_catalog, load_catalog
@@ -92,7 +92,7 @@ def veglenkesekvenser(ids: Iterable[int]) -> dict[int, Veglenkesekvens]:
 
 
 def list_network(*, kommune: int | None, after_id: int | None, limit: int) -> tuple[list[Veglenkesekvens], int | None]:
-    key = Key("pk").eq("VEGNETT")
+    key: ConditionBase = Key("pk").eq("VEGNETT")
     if after_id is not None:
         key &= Key("sk").gt(_vls_sk(after_id))
     kwargs: dict[str, Any] = {"KeyConditionExpression": key}

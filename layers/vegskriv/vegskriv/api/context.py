@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from vegskriv.auth import Caller
 from vegskriv.errors import Forbidden
 
 
+def _event(router: BaseRouter) -> APIGatewayProxyEvent:
+    return cast(APIGatewayProxyEvent, router.current_event)  # the api function serves a REST API
+
+
 def caller(router: BaseRouter) -> Caller:
-    event = router.current_event
-    auth = event.request_context.authorizer or {}
+    event = _event(router)
+    auth: dict[str, Any] = dict(event.request_context.authorizer or {})
     user = auth.get("user") or auth.get("principalId")
     if not user:
         raise Forbidden("Mangler autentisert bruker")
@@ -24,7 +29,7 @@ def caller(router: BaseRouter) -> Caller:
 
 
 def header(router: BaseRouter, name: str) -> str | None:
-    headers = router.current_event.headers or {}
+    headers = _event(router).headers or {}
     for key, value in headers.items():
         if key.lower() == name.lower():
             return value
@@ -33,7 +38,7 @@ def header(router: BaseRouter, name: str) -> str | None:
 
 def base_url(router: BaseRouter) -> str:
     """The API root as the client sees it (the stage is part of it on execute-api hosts)."""
-    event = router.current_event
+    event = _event(router)
     host = header(router, "Host") or "localhost"
     proto = header(router, "X-Forwarded-Proto") or ("http" if host.startswith(("127.0.0.1", "localhost")) else "https")
     stage = event.request_context.stage

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from vegskriv import aws
@@ -151,7 +151,7 @@ def update(changeset_id: str, *, condition: str | None = None, values: dict[str,
 
 def scan_by_time(*, from_ms: int | None, to_ms: int | None, ascending: bool) -> Iterator[dict[str, Any]]:
     """All changesets received in [from_ms, to_ms], newest first unless ``ascending``."""
-    key = Key("gsi1pk").eq(GSI_PARTITION)
+    key: ConditionBase = Key("gsi1pk").eq(GSI_PARTITION)
     if from_ms is not None and to_ms is not None:
         key &= Key("mottattMs").between(from_ms, to_ms)
     elif from_ms is not None:
