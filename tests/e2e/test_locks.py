@@ -135,25 +135,20 @@ def test_crash_during_effectuation_is_repaired_and_never_half_visible(olanor, mo
     and a reader polling the read side sees either none or all ten objects, never part."""
     objects_in = [on(1125767 + i % 3, f"crash{crash_after}-{i}", posisjon=0.1 * (i + 1)) for i in range(10)]
     changeset_id = olanor.register(changeset(registrer=objects_in))
-    real_table = objects._table
+    real_transact = objects._transact
     writes = {"n": 0, "crashed": False}
 
-    class CrashingTable:
-        def __init__(self, table):
-            self._table = table
+    def crashing_transact(client, items):
+        overlay = any("pending = :p" in i.get("Update", {}).get("UpdateExpression", "") for i in items)
+        if overlay and not writes["crashed"]:
+            if writes["n"] == crash_after:
+                writes["crashed"] = True
+                raise RuntimeError(f"simulated crash after {crash_after} writes")
+            writes["n"] += len(items)
+        return real_transact(client, items)
 
-        def __getattr__(self, name):
-            return getattr(self._table, name)
-
-        def update_item(self, **kwargs):
-            if "pending" in kwargs.get("UpdateExpression", "") and not writes["crashed"]:
-                if writes["n"] == crash_after:
-                    writes["crashed"] = True
-                    raise RuntimeError(f"simulated crash after {crash_after} writes")
-                writes["n"] += 1
-            return self._table.update_item(**kwargs)
-
-    monkeypatch.setattr(objects, "_table", lambda: CrashingTable(real_table()))
+    monkeypatch.setattr(objects, "WRITE_BATCH", 1)  # one overlay per write, so k counts writes
+    monkeypatch.setattr(objects, "_transact", crashing_transact)
     seen: set[int] = set()
     stop = threading.Event()
 

@@ -17,11 +17,17 @@ def client(service: str) -> Any:
 
 
 @cache
+def dynamodb() -> Any:
+    return boto3.resource("dynamodb", config=_CONFIG)
+
+
+@cache
 def table(name: str) -> Any:
-    return boto3.resource("dynamodb", config=_CONFIG).Table(name)
+    return dynamodb().Table(name)
 
 
 def reset() -> None:
     """Forget cached clients (tests switch between moto sessions)."""
     client.cache_clear()
+    dynamodb.cache_clear()
     table.cache_clear()

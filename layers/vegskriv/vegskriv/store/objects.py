@@ -22,6 +22,7 @@ from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 
 DELETED = "__fjernet__"
+WRITE_BATCH = 100  # DynamoDB's transaction limit
 
 
 def _table() -> Any:
@@ -146,42 +147,76 @@ def import_versions(versions: list[dict[str, Any]]) -> int:
     return len(versions)
 
 
-def write_overlays(changeset_id: str, writes: list[Write]) -> None:
-    """Write the pending overlays of a changeset. Safe to repeat: the condition admits our own overlay."""
-    table = _table()
-    for w in writes:
-        data = DELETED if w.data is None else json.dumps(w.data, ensure_ascii=False, separators=(",", ":"))
+def _transact(client: Any, items: list[dict[str, Any]]) -> None:
+    """One DynamoDB transaction (≤ 100 items) through the resource's client, which serializes plain
+    Python values. Kept separate so fault-injection tests can cut in."""
+    client.transact_write_items(TransactItems=items)
+
+
+def _conditional_batches(table: Any, items: list[dict[str, Any]], conflict: str) -> None:
+    client = table.meta.client
+    for start in range(0, len(items), WRITE_BATCH):
         try:
-            table.update_item(
-                Key=w.key(),
-                UpdateExpression="SET pending = :p, nvdbId = :n, versjon = :v, typeId = :t, objektNokkel = :k",
-                ConditionExpression="attribute_not_exists(pending) OR pending.cs = :cs",
-                ExpressionAttributeValues={":p": {"cs": changeset_id, "data": data}, ":n": w.nvdb_id,
-                                           ":v": w.versjon, ":t": w.type_id, ":cs": changeset_id,
-                                           ":k": object_key(w.nvdb_id, w.versjon)})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise OverlayConflict(
-                    f"vegobjekt {w.nvdb_id} versjon {w.versjon} endres av et annet endringssett") from exc
+            _transact(client, items[start:start + WRITE_BATCH])
+        except client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                raise OverlayConflict(conflict) from exc
             raise
-        _location_index(table, w.type_id, w.nvdb_id, w.data)
+
+
+def write_overlays(changeset_id: str, writes: list[Write]) -> None:
+    """Write the pending overlays of a changeset, in conditional batches. Safe to repeat: the
+    condition admits our own overlay, so a re-run after a crash rewrites the same content."""
+    table = _table()
+    latest = {(w.nvdb_id, w.versjon): w for w in writes}  # one write per version; the last wins
+    items = []
+    for w in latest.values():
+        data = DELETED if w.data is None else json.dumps(w.data, ensure_ascii=False, separators=(",", ":"))
+        items.append({"Update": {
+            "TableName": table.name, "Key": (w.key()),
+            "UpdateExpression": "SET pending = :p, nvdbId = :n, versjon = :v, typeId = :t, objektNokkel = :k",
+            "ConditionExpression": "attribute_not_exists(pending) OR pending.cs = :cs",
+            "ExpressionAttributeValues": ({":p": {"cs": changeset_id, "data": data}, ":n": w.nvdb_id,
+                                                 ":v": w.versjon, ":t": w.type_id, ":cs": changeset_id,
+                                                 ":k": object_key(w.nvdb_id, w.versjon)})}})
+    _conditional_batches(table, items, "et vegobjekt i endringssettet endres samtidig av et annet endringssett")
+    with table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        for w in latest.values():
+            _location_index(batch, w.type_id, w.nvdb_id, w.data)
+
+
+def _get_many(table: Any, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table.name: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
+        while request:
+            answer = aws.dynamodb().batch_get_item(RequestItems=request)
+            found.extend(answer["Responses"].get(table.name, []))
+            request = answer.get("UnprocessedKeys") or {}
+    return found
 
 
 def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
     """After commit: make overlays the items' own content. Idempotent; readers see no difference."""
     table = _table()
-    for key in keys:
-        item = table.get_item(Key=key, ConsistentRead=True).get("Item")
-        if not item or not item.get("pending") or item["pending"]["cs"] != changeset_id:
+    unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+    items = []
+    for item in _get_many(table, unique):
+        pending = item.get("pending")
+        if not pending or pending["cs"] != changeset_id:
             continue  # already folded
-        data = item["pending"]["data"]
-        if data == DELETED:
-            table.delete_item(Key=key, ConditionExpression="pending.cs = :cs",
-                              ExpressionAttributeValues={":cs": changeset_id})
+        key = ({"pk": item["pk"], "sk": item["sk"]})
+        condition: dict[str, Any] = {"ConditionExpression": "pending.cs = :cs",
+                                     "ExpressionAttributeValues": ({":cs": changeset_id})}
+        if pending["data"] == DELETED:
+            items.append({"Delete": {"TableName": table.name, "Key": key, **condition}})
         else:
-            table.update_item(Key=key, UpdateExpression="SET #d = :d, cs = :cs REMOVE pending",
-                              ConditionExpression="pending.cs = :cs", ExpressionAttributeNames={"#d": "data"},
-                              ExpressionAttributeValues={":d": data, ":cs": changeset_id})
+            condition["ExpressionAttributeValues"].update({":d": pending["data"]})
+            items.append({"Update": {"TableName": table.name, "Key": key,
+                                     "UpdateExpression": "SET #d = :d, cs = :cs REMOVE pending",
+                                     "ExpressionAttributeNames": {"#d": "data"}, **condition}})
+    _conditional_batches(table, items, "overlegget ble endret under etterbehandlingen")
 
 
 def drop_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
