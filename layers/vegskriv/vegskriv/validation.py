@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from vegskriv import catalog as cat
 from vegskriv.location import check_location, extents, overlaps
-from vegskriv.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat
+from vegskriv.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat, gc_paused
 from vegskriv.network import Veglenkesekvens
 from vegskriv.operations import composed_daughters, normalize_association_type
 
@@ -90,6 +90,11 @@ def _find_version(versions: list[dict[str, Any]], versjon: int | None) -> dict[s
 
 
 def validate(doc: Endringssett, ctx: Context) -> Resultat:
+    with gc_paused():
+        return _validate(doc, ctx)
+
+
+def _validate(doc: Endringssett, ctx: Context) -> Resultat:
     resultat = Resultat()
     if doc.datakatalogversjon != ctx.current_catalog_version:
         resultat.advarsler.append(Varsel(

@@ -15,7 +15,15 @@ from vegskriv import reference, rights
 from vegskriv.dispatch import wake
 from vegskriv.errors import TransitionRefused
 from vegskriv.locks import changeset_claims
-from vegskriv.models import TERMINAL, Avvistårsak, Endringssett, Fremdrift, Resultat, Venteårsak
+from vegskriv.models import (
+    TERMINAL,
+    Avvistårsak,
+    Endringssett,
+    Fremdrift,
+    Resultat,
+    Venteårsak,
+    parse_endringssett,
+)
 from vegskriv.observability import logger
 from vegskriv.operations import plan_changeset
 from vegskriv.settings import get_settings
@@ -107,7 +115,7 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
         return RELEASE
     if meta["fremdrift"] != F.BEHANDLES:
         meta = changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.BEHANDLES, venteårsak=None)
-    doc = Endringssett.model_validate(changesets.document(changeset_id))
+    doc = parse_endringssett(changesets.document(changeset_id))
     claims = changeset_claims(doc, gather_existing(doc, reference.current_catalog(), objects.versions_many))
     lease = get_settings().lock_lease_seconds
     if locks.get(changeset_id) is None:
@@ -153,7 +161,7 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
     if meta is None or meta["fremdrift"] != F.BEHANDLES or _cancel_if_asked(meta):
         return RELEASE
     locks.renew(changeset_id, get_settings().lock_lease_seconds)
-    doc = Endringssett.model_validate(changesets.document(changeset_id))
+    doc = parse_endringssett(changesets.document(changeset_id))
     ctx = _context(doc)
     resultat = validate(doc, ctx)
     breaches = rights.check_rights(doc, rights_store.get(meta["eier"]), roles=meta.get("roller", []),
@@ -182,7 +190,7 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
                 _cancel_if_asked(meta)
             return RELEASE
     locks.renew(changeset_id, get_settings().lock_lease_seconds)
-    doc = Endringssett.model_validate(changesets.document(changeset_id))
+    doc = parse_endringssett(changesets.document(changeset_id))
     plan = changesets.plan(changeset_id)
     if plan is None:
         first_id = meta.get("forsteNvdbId")

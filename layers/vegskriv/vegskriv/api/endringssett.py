@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from vegskriv import service
 from vegskriv.api.context import caller, changeset_links, header, json_response
 from vegskriv.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from vegskriv.models import Endringssett, Fremdrift, Resultat, Status
+from vegskriv.models import Endringssett, Fremdrift, Resultat, Status, parse_endringssett
 from vegskriv.settings import get_settings
 from vegskriv.workflow import run_validation
 
@@ -45,7 +45,7 @@ def _parse_body() -> tuple[Endringssett, dict[str, Any]]:
     if not isinstance(raw, dict):
         raise BadRequest("Endringssettet må være et JSON-objekt")
     try:
-        return Endringssett.model_validate(raw), raw
+        return parse_endringssett(raw), raw
     except ValidationError as exc:
         raise BadRequest(_error_path(exc)) from exc
 
