@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.support.client import Client, changeset, kum
 from vegskriv.local.stack import LocalStack
 from vegskriv.store import locks as lock_store
@@ -178,3 +179,27 @@ def test_crash_during_effectuation_is_repaired_and_never_half_visible(olanor, mo
     for o in result:
         versions = olanor.request("GET", f"/rest/v3/vegobjekter/83/{o['nvdbId']}").json()["versjoner"]
         assert [v["versjon"] for v in versions] == [1]
+
+
+def test_aborted_execution_releases_its_locks_and_resumes(stack, olanor):
+    """An execution stopped from outside (abort, timeout) never runs its own Catch: the janitor,
+    triggered by EventBridge on AWS, releases the locks and resumes the changeset."""
+    changeset_id = olanor.register(changeset(registrer=[on(SEQUENCE, "abort")]), **{"X-NVDB-Delay": "5"})
+    olanor.start(changeset_id)
+    assert olanor.wait(changeset_id, until={"BEHANDLES"}) == "BEHANDLES"
+    time.sleep(0.5)  # validated, now holding its locks through the delay
+    assert lock_store.get(changeset_id) is not None
+    sfn = stack.client("stepfunctions")
+    machine = next(iter(stack.state_machine_arns.values()))
+    execution = f"{machine.replace(':stateMachine:', ':execution:')}:{changeset_id}"
+    sfn.stop_execution(executionArn=execution, cause="test: aborted from outside")
+    event = json.loads((ROOT / "events" / "janitor_execution_aborted.json").read_text())
+    event["detail"].update(name=changeset_id, status="ABORTED", executionArn=execution,
+                           input=json.dumps({"endringssettId": changeset_id}))
+    answer = stack.invoke("JanitorFunction", event)
+    assert answer["handling"] == "gjenopptatt"
+    assert lock_store.get(changeset_id) is None or olanor.fremdrift(changeset_id) != "VENTER"
+    assert olanor.wait(changeset_id, timeout=30) == "UTFØRT_OG_ETTERBEHANDLET"
+    runs = [e["name"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]
+            if e["name"].startswith(changeset_id)]
+    assert sorted(runs) == [changeset_id, f"{changeset_id}-gjenopptak-1"]

@@ -103,7 +103,7 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
                     f"datakatalogversjon {ctx.current_catalog_version}. Kontroller endringssettet mot gjeldende "
                     "datakatalog."))
     new_types = {o.tempId: o.typeId for o in (doc.registrer.vegobjekter if doc.registrer else [])}
-    mothers = _mothers_in_changeset(doc, ctx.catalog)
+    mothers = _mothers_in_changeset(doc, ctx.catalog, new_types)
     seen_versions: set[tuple[int, int | None]] = set()
     removals = _removals(doc)
 
@@ -148,14 +148,18 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
     return resultat
 
 
-def _mothers_in_changeset(doc: Endringssett, catalog: cat.Datakatalog) -> set[str]:
-    """tempIds that some object in the changeset takes as a daughter."""
+def _mothers_in_changeset(doc: Endringssett, catalog: cat.Datakatalog, new_types: dict[str, int]) -> set[str]:
+    """tempIds that some object in the changeset takes as a daughter through a valid relation."""
     found: set[str] = set()
     for _, objects in doc.operations():
         for o in objects:
+            vt = catalog.vegobjekttype(o.typeId)
             for a in getattr(o, "assosiasjoner", None) or []:
-                if a.operasjon != "slett":
-                    found |= {str(t.verdi) for t in a.tempId if t.operasjon != "slett"}
+                relation = vt.relation_by_id(a.typeId) if vt is not None and a.operasjon != "slett" else None
+                if relation is None:
+                    continue
+                found |= {str(t.verdi) for t in a.tempId if t.operasjon != "slett"
+                          and new_types.get(str(t.verdi)) == relation.child_type_id}
     return found
 
 
@@ -241,6 +245,9 @@ def _check_associations(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: Vego
                                  ref, a.typeId))
             continue
         child_type = relation.child_type_id
+        if a.operasjon is None:  # a full list of daughters: its size must fit the relation
+            entry.feil.extend(cat.check_relasjon_antall(relation, len(a.tempId) + len(a.nvdbId), referanse=ref,
+                                                        type_id=a.typeId))
         for target in a.tempId:
             if target.operasjon == "slett":
                 continue
