@@ -4,7 +4,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-EXCERPTS = SHARED / "data" / "endringssett"
+# Copies of ../shared/data/endringssett, so the tests run without ../shared.
+EXCERPTS = ROOT / "tests" / "data" / "endringssett"
 
 sys.path.insert(0, str(ROOT / "layers" / "vegskriv"))
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-north-1")

@@ -20,14 +20,6 @@ def stack():
         yield running
 
 
-@pytest.fixture(scope="module")
-def olanor(stack):
-    return Client(stack.url, "olanor")
-
-
-@pytest.fixture(scope="module")
-def admin(stack):
-    return Client(stack.url, "systemadmin", ("9_system_admin",))
 
 
 def test_two_objects_reach_the_read_side_in_under_ten_seconds(olanor):

@@ -25,10 +25,6 @@ def stack():
         yield running
 
 
-@pytest.fixture(scope="module")
-def olanor(stack):
-    return Client(stack.url, "olanor")
-
 
 def versions(client: Client, type_id: int, nvdb_id: int) -> list[dict]:
     r = client.request("GET", f"/rest/v3/vegobjekter/{type_id}/{nvdb_id}")

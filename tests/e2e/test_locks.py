@@ -26,14 +26,6 @@ def stack():
         yield running
 
 
-@pytest.fixture(scope="module")
-def olanor(stack):
-    return Client(stack.url, "olanor")
-
-
-@pytest.fixture(scope="module")
-def admin(stack):
-    return Client(stack.url, "systemadmin", ("9_system_admin",))
 
 
 def external_lock(client: Client, sequence: int = SEQUENCE, seconds: int = 3600, type_id: int = 83) -> str:

@@ -91,14 +91,6 @@ def stack():
             assert KORTDATO not in {e["id"] for e in restored["egenskapstyper"]}
 
 
-@pytest.fixture(scope="module")
-def olanor(stack) -> Client:
-    return Client(stack.url, "olanor")
-
-
-@pytest.fixture(scope="module")
-def admin(stack) -> Client:
-    return Client(stack.url, "systemadmin", ("9_system_admin",))
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,10 @@ import logging
 import signal
 import sys
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from vegskriv.local.api_client import call, print_body
 from vegskriv.local.rights_cli import add_rights_parser
 
 DEFAULT_USER = "olanor"
@@ -109,24 +108,11 @@ def cmd_load(args: argparse.Namespace) -> int:
         print(f"{source} is not JSON: {exc}", file=sys.stderr)
         return 2
     url = args.url.rstrip("/") + path
-    request = urllib.request.Request(url, data=data, method="PUT", headers={
-        "Content-Type": "application/json", "Accept": "application/json",
-        "Authorization": f"Bearer {args.token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=args.timeout) as response:
-            status, body = response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as err:
-        print(f"PUT {url} → {err.code}: {err.read().decode('utf-8', 'replace')}", file=sys.stderr)
+    answer = call("PUT", url, args.token, data, args.timeout)
+    if answer is None:
         return 1
-    except urllib.error.URLError as err:
-        print(f"PUT {url} failed: {err.reason} (is `vegskriv local` running?)", file=sys.stderr)
-        return 1
-    print(f"PUT {url} → {status}: loaded {source} ({len(data)} bytes)")
-    if body:
-        try:
-            print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
-        except ValueError:
-            print(body)
+    print(f"PUT {url} → {answer[0]}: loaded {source} ({len(data)} bytes)")
+    print_body(answer[1])
     return 0
 
 

@@ -14,11 +14,11 @@ import argparse
 import json
 import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from vegskriv.local.api_client import call, print_body
 
 PATH = "/rest/v3/rettigheter"
 
@@ -58,33 +58,14 @@ def _request(args: argparse.Namespace) -> tuple[str, str, bytes | None]:
     return "PUT", user_url, data
 
 
-def _print_body(body: str) -> None:
-    if not body:
-        return
-    try:
-        print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
-    except ValueError:
-        print(body)
-
-
 def cmd_rettigheter(args: argparse.Namespace) -> int:
     if not args.token:
         print("vegskriv rettigheter: mangler token (--token eller $VEGSKRIV_TOKEN)", file=sys.stderr)
         return 2
     method, url, data = _request(args)
-    headers = {"Accept": "application/json", "Authorization": f"Bearer {args.token}"}
-    if data is not None:
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=args.timeout) as response:
-            status, body = response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as err:
-        print(f"{method} {url} → {err.code}: {err.read().decode('utf-8', 'replace')}", file=sys.stderr)
+    answer = call(method, url, args.token, data, args.timeout)
+    if answer is None:
         return 1
-    except urllib.error.URLError as err:
-        print(f"{method} {url} feilet: {err.reason} (kjører `vegskriv local`?)", file=sys.stderr)
-        return 1
-    print(f"{method} {url} → {status}", file=sys.stderr)
-    _print_body(body)
+    print(f"{method} {url} → {answer[0]}", file=sys.stderr)
+    print_body(answer[1])
     return 0
