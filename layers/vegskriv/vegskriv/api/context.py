@@ -8,7 +8,7 @@ from typing import Any, cast
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from vegskriv.auth import Caller
 from vegskriv.errors import Forbidden
@@ -60,3 +60,12 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     else:
         text = json.dumps(body, ensure_ascii=False, default=str)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=text, headers=headers)
+
+
+def error_paths(exc: ValidationError) -> str:
+    """A fault message naming the path of each problem, e.g. 'registrer.vegobjekter[0].typeId: ...'."""
+    messages = []
+    for err in exc.errors()[:10]:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+        messages.append(f"{path}: {err['msg']}" if path else err["msg"])
+    return "; ".join(messages)

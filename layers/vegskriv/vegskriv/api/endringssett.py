@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import ValidationError
 
 from vegskriv import service
-from vegskriv.api.context import caller, changeset_links, header, json_response
+from vegskriv.api.context import caller, changeset_links, error_paths, header, json_response
 from vegskriv.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from vegskriv.models import Endringssett, Fremdrift, Resultat, Status, parse_endringssett
 from vegskriv.settings import get_settings
@@ -19,14 +19,6 @@ from vegskriv.workflow import run_validation
 
 router = Router()
 JaNei = Literal["JA", "NEI"]
-
-
-def _error_path(exc: ValidationError) -> str:
-    messages = []
-    for err in exc.errors()[:10]:
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
-        messages.append(f"{path}: {err['msg']}" if path else err["msg"])
-    return "; ".join(messages)
 
 
 def _parse_body() -> tuple[Endringssett, dict[str, Any]]:
@@ -47,7 +39,7 @@ def _parse_body() -> tuple[Endringssett, dict[str, Any]]:
     try:
         return parse_endringssett(raw), raw
     except ValidationError as exc:
-        raise BadRequest(_error_path(exc)) from exc
+        raise BadRequest(error_paths(exc)) from exc
 
 
 def _delay() -> int | None:

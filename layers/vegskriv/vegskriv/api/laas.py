@@ -9,8 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import ValidationError
 
-from vegskriv.api.context import caller, json_response
-from vegskriv.api.endringssett import _error_path
+from vegskriv.api.context import caller, error_paths, json_response
 from vegskriv.dispatch import wake
 from vegskriv.errors import BadRequest, Conflict, NotFound
 from vegskriv.locks import NyLås, external_claims
@@ -52,7 +51,7 @@ def create_lock():
     except json.JSONDecodeError as exc:
         raise BadRequest(f"Ugyldig JSON: {exc.msg}") from exc
     except ValidationError as exc:
-        raise BadRequest(_error_path(exc)) from exc
+        raise BadRequest(error_paths(exc)) from exc
     owner = request.eier if request.eier and who.is_system_admin else who.user
     lock_id = store.new_id()
     claims = external_claims(request)
