@@ -128,20 +128,19 @@ def test_crash_during_effectuation_is_repaired_and_never_half_visible(olanor, mo
     and a reader polling the read side sees either none or all ten objects, never part."""
     objects_in = [on(1125767 + i % 3, f"crash{crash_after}-{i}", posisjon=0.1 * (i + 1)) for i in range(10)]
     changeset_id = olanor.register(changeset(registrer=objects_in))
-    real_transact = objects._transact
+    real_apply = objects._apply
     writes = {"n": 0, "crashed": False}
 
-    def crashing_transact(client, items):
-        overlay = any("pending = :p" in i.get("Update", {}).get("UpdateExpression", "") for i in items)
+    def crashing_apply(table, op):
+        overlay = "pending = :p" in op.get("Update", {}).get("UpdateExpression", "")
         if overlay and not writes["crashed"]:
             if writes["n"] == crash_after:
                 writes["crashed"] = True
                 raise RuntimeError(f"simulated crash after {crash_after} writes")
-            writes["n"] += len(items)
-        return real_transact(client, items)
+            writes["n"] += 1
+        return real_apply(table, op)
 
-    monkeypatch.setattr(objects, "WRITE_BATCH", 1)  # one overlay per write, so k counts writes
-    monkeypatch.setattr(objects, "_transact", crashing_transact)
+    monkeypatch.setattr(objects, "_apply", crashing_apply)
     seen: set[int] = set()
     stop = threading.Event()
 

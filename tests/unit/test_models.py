@@ -55,3 +55,11 @@ def test_transitions_follow_the_contract_diagram():
 @pytest.mark.parametrize(("given", "expected"), [(220116, 220116), (200116, 220116), (116, None), (230000, None)])
 def test_both_association_series_name_the_same_relation(given, expected):
     assert normalize_association_type(given) == expected
+
+
+def test_backoff_grows_to_the_cap_and_never_overflows():
+    from vegskriv.workflow import _backoff
+
+    pauses = [_backoff(n) for n in (1, 2, 3, 20, 1023, 10**6)]
+    assert pauses[:3] == [5, 10, 20]
+    assert pauses[3:] == [21600] * 3

@@ -63,7 +63,9 @@ def _cancel_if_asked(meta: dict[str, Any]) -> bool:
 
 def _backoff(attempt: int) -> int:
     s = get_settings()
-    return max(1, min(s.wait_max_seconds, int(s.wait_first_seconds * s.wait_factor ** max(0, attempt - 1))))
+    # Cap the exponent: after months of waiting the uncapped power would overflow a float.
+    exponent = min(max(0, attempt - 1), 64)
+    return max(1, min(s.wait_max_seconds, int(s.wait_first_seconds * s.wait_factor ** exponent)))
 
 
 def begin(changeset_id: str, **_: Any) -> dict[str, Any]:

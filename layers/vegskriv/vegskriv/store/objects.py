@@ -22,7 +22,6 @@ from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 
 DELETED = "__fjernet__"
-WRITE_BATCH = 100  # DynamoDB's transaction limit
 
 
 def _table() -> Any:
@@ -147,26 +146,31 @@ def import_versions(versions: list[dict[str, Any]]) -> int:
     return len(versions)
 
 
-def _transact(client: Any, items: list[dict[str, Any]]) -> None:
-    """One DynamoDB transaction (≤ 100 items) through the resource's client, which serializes plain
-    Python values. Kept separate so fault-injection tests can cut in."""
-    client.transact_write_items(TransactItems=items)
+def _apply(table: Any, op: dict[str, Any]) -> None:
+    """One conditional write ({"Update": ...} or {"Delete": ...}). Writes go one by one, not in
+    transactions: visibility comes from the commit write anyway, and moto copies the whole table
+    for every transaction item, which made the local stack quadratic in the changeset size.
+    Kept separate so fault-injection tests can cut in."""
+    (kind, args), = op.items()
+    args = {k: v for k, v in args.items() if k != "TableName"}
+    if kind == "Update":
+        table.update_item(**args)
+    else:
+        table.delete_item(**args)
 
 
-def _conditional_batches(table: Any, items: list[dict[str, Any]], conflict: str) -> None:
-    client = table.meta.client
-    for start in range(0, len(items), WRITE_BATCH):
+def _conditional_writes(table: Any, ops: list[dict[str, Any]], conflict: str) -> None:
+    for op in ops:
         try:
-            _transact(client, items[start:start + WRITE_BATCH])
-        except client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+            _apply(table, op)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise OverlayConflict(conflict) from exc
             raise
 
 
 def write_overlays(changeset_id: str, writes: list[Write]) -> None:
-    """Write the pending overlays of a changeset, in conditional batches. Safe to repeat: the
+    """Write the pending overlays of a changeset, each a conditional write. Safe to repeat: the
     condition admits our own overlay, so a re-run after a crash rewrites the same content."""
     table = _table()
     latest = {(w.nvdb_id, w.versjon): w for w in writes}  # one write per version; the last wins
@@ -174,13 +178,13 @@ def write_overlays(changeset_id: str, writes: list[Write]) -> None:
     for w in latest.values():
         data = DELETED if w.data is None else json.dumps(w.data, ensure_ascii=False, separators=(",", ":"))
         items.append({"Update": {
-            "TableName": table.name, "Key": (w.key()),
+            "TableName": table.name, "Key": w.key(),
             "UpdateExpression": "SET pending = :p, nvdbId = :n, versjon = :v, typeId = :t, objektNokkel = :k",
             "ConditionExpression": "attribute_not_exists(pending) OR pending.cs = :cs",
             "ExpressionAttributeValues": ({":p": {"cs": changeset_id, "data": data}, ":n": w.nvdb_id,
                                                  ":v": w.versjon, ":t": w.type_id, ":cs": changeset_id,
                                                  ":k": object_key(w.nvdb_id, w.versjon)})}})
-    _conditional_batches(table, items, "et vegobjekt i endringssettet endres samtidig av et annet endringssett")
+    _conditional_writes(table, items, "et vegobjekt i endringssettet endres samtidig av et annet endringssett")
     with table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
         for w in latest.values():
             _location_index(batch, w.type_id, w.nvdb_id, w.data)
@@ -206,7 +210,7 @@ def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
         pending = item.get("pending")
         if not pending or pending["cs"] != changeset_id:
             continue  # already folded
-        key = ({"pk": item["pk"], "sk": item["sk"]})
+        key = {"pk": item["pk"], "sk": item["sk"]}
         condition: dict[str, Any] = {"ConditionExpression": "pending.cs = :cs",
                                      "ExpressionAttributeValues": ({":cs": changeset_id})}
         if pending["data"] == DELETED:
@@ -216,7 +220,7 @@ def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
             items.append({"Update": {"TableName": table.name, "Key": key,
                                      "UpdateExpression": "SET #d = :d, cs = :cs REMOVE pending",
                                      "ExpressionAttributeNames": {"#d": "data"}, **condition}})
-    _conditional_batches(table, items, "overlegget ble endret under etterbehandlingen")
+    _conditional_writes(table, items, "overlegget ble endret under etterbehandlingen")
 
 
 def drop_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
