@@ -10,7 +10,14 @@ Sections (run in this order; pick some with ``--only``; docs/benchmarks.md expla
                  (moto in-process + the template's handlers + HTTP on 127.0.0.1), register →
                  UTFØRT_OG_ETTERBEHANDLET, with a per-phase breakdown;
 * ``latency``    p50/p95/max of ``POST /rest/v3/endringssett`` (2 objects) and
-                 ``GET .../fremdrift``, sequential, one HTTP client.
+                 ``GET .../fremdrift``, sequential, one HTTP client;
+* ``locks``      ``store.locks`` acquire/release in-process and ``POST``/``DELETE /rest/v1/lås``
+                 latency; lock removed → waiting changeset resumes; Step Functions history
+                 events per wait cycle and a 30-day projection against the 25,000-event limit
+                 (own stacks: ``WAIT_FIRST_SECONDS=30``, then 1-second pauses);
+* ``e2e10k``     opt-in (``--only e2e10k``): ``e2e`` with 10,000 objects and peak memory, on a stack
+                 with ``MAX_BODY_BYTES=20000000`` — the 11.6 MB body is above AWS's Lambda (6 MB)
+                 and API Gateway (10 MB) payload limits, so this runs locally only.
 
 Every figure is measured by this script; nothing is estimated. The objects are shaped exactly
 like the real excerpts in ``../shared/data/endringssett`` (03: a Stikkrenne/Kulvert (79) with two
@@ -19,7 +26,9 @@ without ``../shared``.
 
 Adding a section: write ``def section_x(bench: Bench) -> dict`` (return the figures, print a
 table with :func:`print_table`) and append ``Section("x", "...", section_x, needs_stack=...)`` to
-``SECTIONS``; ``--only x`` then works and the figures land in the JSON under ``sections.x``.
+``SECTIONS`` (``default=False`` makes it opt-in); ``--only x`` then works and the figures land in
+the JSON under ``sections.x``. ``bench.stack(env={...})`` gives a section a stack with its own
+settings (the running one is stopped first: one LocalStack per process).
 """
 
 from __future__ import annotations
@@ -367,15 +376,27 @@ class Bench:
     results: dict[str, Any] = field(default_factory=dict)
     _stack: Any = None
     invocations: Invocations = field(default_factory=Invocations)
+    last_startup_s: float | None = None
+    _stack_env: dict[str, str] = field(default_factory=dict)
 
-    def stack(self) -> Any:
+    def stack(self, env: dict[str, str] | None = None) -> Any:
+        """The running local stack, started with ``env`` on top of the bench's defaults. Only one
+        LocalStack can run per process (moto state is global), so asking for another environment
+        stops the running one first."""
+        wanted = {"POWERTOOLS_LOG_LEVEL": "ERROR", **(env or {})}
+        if self._stack is not None and self._stack_env != wanted:
+            self.stop_stack()
         if self._stack is None:
             from vegskriv.local.stack import LocalStack
 
             began = time.perf_counter()
-            self._stack = LocalStack(port=0, env={"POWERTOOLS_LOG_LEVEL": "ERROR"}).start()
+            self._stack = LocalStack(port=0, env=wanted).start()
+            self._stack_env = wanted
             self.invocations.install(self._stack.runtime)
-            self.results.setdefault("stack", {})["startup_s"] = round(time.perf_counter() - began, 3)
+            startup = round(time.perf_counter() - began, 3)
+            self.results.setdefault("stack", {}).setdefault("startup_s", startup)  # the first start
+            self.results["stack"].setdefault("starts", []).append({"env": wanted, "startup_s": startup})
+            self.last_startup_s = startup
             admin = Client(self._stack.url, "benchadmin", ["9_system_admin"])
             r = admin.request("PUT", "/rest/v3/vegnett/veglenkesekvenser",
                               data=json.dumps({"veglenkesekvenser": NETWORK}))
@@ -394,10 +415,21 @@ class Bench:
 
 def section_e2e(bench: Bench) -> dict[str, Any]:
     n = bench.args.objects
-    stack = bench.stack()
+    figures, rows = run_e2e(bench, bench.stack(), n)
+    print_table(f"End to end on the local stack: one changeset, {n} registrer objects", rows)
+    return figures
+
+
+def run_e2e(bench: Bench, stack: Any, n: int, before_register: Callable[[], None] | None = None,
+            ) -> tuple[dict[str, Any], list[tuple[str, Any, str]]]:
+    """Register, start and follow one changeset of n objects; the figures and the table rows."""
     client = Client(stack.url, "benchuser", ["0_bruker_fagdata"])
     objects = build_objects(n)
     body = json.dumps(changeset(objects))
+    counts = type_counts(objects)
+    del objects  # only the JSON text is sent; the dicts would only add to the client's memory
+    if before_register is not None:
+        before_register()
 
     t_register = time.time()
     changeset_id = client.register(body)
@@ -416,7 +448,11 @@ def section_e2e(bench: Bench) -> dict[str, Any]:
         if state in TERMINAL:
             break
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{changeset_id} still {state} after {bench.args.e2e_timeout}s")
+            done = sorted((c for c in bench.invocations.between(t_register, time.time())
+                           if c["function"] == "WorkflowFunction"), key=lambda c: c["start"])
+            steps = ", ".join(f"{c['what']} {c['end'] - c['start']:.1f} s" for c in done) or "none"
+            raise RuntimeError(f"{changeset_id} still {state} after {bench.args.e2e_timeout}s "
+                               f"(workflow steps finished: {steps})")
         time.sleep(bench.args.poll_interval)
     t_done = seen[state]
     r = client.request("GET", f"/rest/v3/endringssett/{changeset_id}/status")
@@ -430,7 +466,7 @@ def section_e2e(bench: Bench) -> dict[str, Any]:
 
     total = t_done - t_register
     figures: dict[str, Any] = {
-        "objects": n, "types": type_counts(objects), "body_bytes": len(body.encode()),
+        "objects": n, "types": counts, "body_bytes": len(body.encode()),
         "changeset_id": changeset_id, "final_state": state, "nvdb_ids": len(nvdb_ids),
         "end_to_end_s": round(total, 3), "objects_per_s": round(n / total, 1),
         "poll_interval_s": bench.args.poll_interval, "fremdrift_polls": polls,
@@ -487,9 +523,8 @@ def section_e2e(bench: Bench) -> dict[str, Any]:
     rows += [(f"  {k}", round(v, 3), "s") for k, v in phases]
     rows.append(("(start POST round trip, overlaps the phases above)", round(t_started - t_registered, 3), "s"))
     rows += [(f"  status: {k}", v, "s") for k, v in from_status.items()]
-    rows.append(("stack startup (once, before the run)", bench.results.get("stack", {}).get("startup_s"), "s"))
-    print_table(f"End to end on the local stack: one changeset, {n} registrer objects", rows)
-    return figures
+    rows.append(("stack startup (once, before the run)", bench.last_startup_s, "s"))
+    return figures, rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,6 +571,453 @@ def section_latency(bench: Bench) -> dict[str, Any]:
                  (f"{label}: p95", s["p95_ms"], "ms"), (f"{label}: max", s["max_ms"], "ms")]
         rows += [(f"  of which in {fn} (median)", ms, "ms") for fn, ms in s["handler_median_ms"].items()]
     print_table("Latency, sequential, one client (HTTP on 127.0.0.1, authorizer + api in-process)", rows)
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Section: locks
+
+LOCK_SEQUENCE = 1125766  # on the sample network the stack seeds (tests/e2e/test_locks.py uses it)
+STEP_FUNCTIONS_HISTORY_LIMIT = 25_000  # events per execution (AWS Step Functions quota, standard)
+THIRTY_DAYS_S = 30 * 24 * 3600
+
+# A Kum (83) shaped like excerpt 04, on LOCK_SEQUENCE (the shape of tests/support/client.py KUM).
+KUM_ON_LOCK_SEQUENCE: dict[str, Any] = {
+    "typeId": 83, "tempId": "kum#1", "gyldighetsperiode": {"startdato": "2024-09-27"},
+    "stedfesting": {"punkt": [{"veglenkesekvensNvdbId": LOCK_SEQUENCE, "posisjon": 0.3, "sideposisjon": "H"}]},
+    "egenskaper": [
+        {"typeId": 1141, "verdi": ["Standard kum"]}, {"typeId": 1269, "verdi": ["Drenering"]},
+        {"typeId": 1411, "verdi": ["Betong"]}, {"typeId": 2290, "verdi": ["Kuppelrist, høy"]},
+        {"typeId": 1586, "verdi": ["1.4"]}, {"typeId": 7065, "verdi": ["2023"]},
+        {"typeId": 10470, "verdi": ["Ingen"]},
+        {"typeId": 4784, "geometri": [{"srid": 25833, "wkt": "POINT (218124.0 7023329.5 350.3)"}]}]}
+
+
+def _three_sequence_objects(n: int) -> list[dict[str, Any]]:
+    """build_objects(n) with the families spread over three sequences (72817, 3325547 and
+    LOCK_SEQUENCE, family by family), so the lock claims span 2 types x 3 sequences."""
+    objects = build_objects(n)
+    sequences = (72817, 3325547, LOCK_SEQUENCE)
+    for i, o in enumerate(objects):
+        o["stedfesting"]["punkt"][0]["veglenkesekvensNvdbId"] = sequences[(i // 3) % 3]
+    return objects
+
+
+def _external_lock_body(type_ids: list[int], sequences: list[int], seconds: int) -> str:
+    return json.dumps({"vegobjekttyper": [{"typeId": t, "låstype": "NORMAL"} for t in type_ids],
+                       "varighetSekunder": seconds,
+                       "stedfesting": [{"veglenkesekvensNvdbId": v, "fra": 0.0, "til": 1.0} for v in sequences]})
+
+
+def _create_lock(client: Client, body: str) -> str:
+    r = client.request("POST", "/rest/v1/lås", data=body)
+    if r.status_code != 201:
+        raise RuntimeError(f"POST /rest/v1/lås answered {r.status_code}: {r.text[:500]}")
+    return str(r.json()["id"])
+
+
+def _delete_lock(client: Client, lock_id: str) -> dict[str, Any]:
+    r = client.request("DELETE", f"/rest/v1/lås/{lock_id}")
+    if r.status_code != 200:
+        raise RuntimeError(f"DELETE /rest/v1/lås/{lock_id} answered {r.status_code}: {r.text[:500]}")
+    return dict(r.json())
+
+
+def _wait_for(client: Client, changeset_id: str, states: set[str], timeout: float, interval: float = 0.02) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = client.fremdrift(changeset_id)
+        if state in states:
+            return state
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{changeset_id} still {state} after {timeout} s (waited for {sorted(states)})")
+        time.sleep(interval)
+
+
+def _blocked_changeset(user: Client, temp_id: str) -> str:
+    """Register and start a 1-object kum changeset on LOCK_SEQUENCE; return once it is VENTER."""
+    kum = copy.deepcopy(KUM_ON_LOCK_SEQUENCE)
+    kum["tempId"] = temp_id
+    changeset_id = user.register(json.dumps(changeset([kum])))
+    r = user.request("POST", f"/rest/v3/endringssett/{changeset_id}/start")
+    if r.status_code != 202:
+        raise RuntimeError(f"start answered {r.status_code}: {r.text[:500]}")
+    _wait_for(user, changeset_id, {"VENTER"} | TERMINAL, timeout=30)
+    reason = user.request("GET", f"/rest/v3/endringssett/{changeset_id}/fremdriftOgÅrsak").text
+    if reason != "VENTER:VENTER_PÅ_LÅS":
+        raise RuntimeError(f"{changeset_id} is {reason}, expected VENTER:VENTER_PÅ_LÅS")
+    return changeset_id
+
+
+def _lock_store_latency(bench: Bench, iterations: int) -> dict[str, Any]:
+    """create_meta / acquire / release of store.locks called in-process (as the workflow does)."""
+    from vegskriv import aws
+    from vegskriv.locks import changeset_claims
+    from vegskriv.models import parse_endringssett
+    from vegskriv.settings import get_settings
+    from vegskriv.store import locks as lock_store
+
+    objects = _three_sequence_objects(100)
+    claims = changeset_claims(parse_endringssett(json.dumps(changeset(objects))), {})
+    lease = get_settings().lock_lease_seconds
+    calls = {"n": 0}
+
+    def count(**_: Any) -> None:
+        calls["n"] += 1
+
+    events = aws.dynamodb().meta.client.meta.events
+    events.register("before-call.dynamodb", count)
+    samples: dict[str, list[float]] = {"create_meta": [], "acquire": [], "release": [], "acquire_release": []}
+    per_op_calls: dict[str, list[int]] = {"create_meta": [], "acquire": [], "release": []}
+    try:
+        for i in range(5 + iterations):  # 5 warm-up rounds, not counted
+            lock_id = f"bench-{uuid.uuid4()}"
+            c0 = calls["n"]
+            t0 = time.perf_counter()
+            lock_store.create_meta(lock_id, eier="benchlocks", kind="ENDRINGSSETT", claims=claims,
+                                   lease_seconds=lease, endringssett_id=lock_id)
+            t1, c1 = time.perf_counter(), calls["n"]
+            outcome = lock_store.acquire(lock_id, claims, lease)
+            t2, c2 = time.perf_counter(), calls["n"]
+            lock_store.release(lock_id)
+            t3, c3 = time.perf_counter(), calls["n"]
+            if not outcome.acquired:
+                raise RuntimeError(f"in-process acquire refused: blocked by {outcome.blockers}")
+            if i < 5:
+                continue
+            samples["create_meta"].append(t1 - t0)
+            samples["acquire"].append(t2 - t1)
+            samples["release"].append(t3 - t2)
+            samples["acquire_release"].append(t3 - t1)
+            per_op_calls["create_meta"].append(c1 - c0)
+            per_op_calls["acquire"].append(c2 - c1)
+            per_op_calls["release"].append(c3 - c2)
+    finally:
+        events.unregister("before-call.dynamodb", count)
+    ranges = [len(c.ranges) for c in claims.values()]
+    return {"objects": len(objects), "types": type_counts(objects), "cells": len(claims),
+            "ranges_per_cell": {"min": min(ranges), "max": max(ranges)},
+            "cells_list": [list(c) for c in sorted(claims)], "iterations": iterations,
+            **{k: latency_summary(v) for k, v in samples.items()},
+            "dynamodb_calls": {k: statistics.median(v) for k, v in per_op_calls.items()}}
+
+
+def _lock_api_latency(bench: Bench, admin: Client, iterations: int) -> dict[str, Any]:
+    """POST /rest/v1/lås and DELETE /rest/v1/lås/{id}, same footprint: 2 types x 3 sequences."""
+    body = _external_lock_body([79, 83], [72817, 3325547, LOCK_SEQUENCE], 3600)
+    post, delete = [], []
+    t0 = time.time()
+    for i in range(5 + iterations):
+        began = time.perf_counter()
+        lock_id = _create_lock(admin, body)
+        created = time.perf_counter()
+        _delete_lock(admin, lock_id)
+        deleted = time.perf_counter()
+        if i >= 5:
+            post.append(created - began)
+            delete.append(deleted - created)
+    t1 = time.time()
+    in_api: dict[str, list[float]] = {"post": [], "delete": []}
+    for c in bench.invocations.between(t0, t1):
+        if c["function"] == "ApiFunction":  # POST goes to /rest/v1/lås, DELETE to /rest/v1/lås/{id}
+            in_api["post" if c["what"].rstrip("/").endswith("/lås") else "delete"].append(c["end"] - c["start"])
+    return {"iterations": iterations, "cells": 6, "post": latency_summary(post), "delete": latency_summary(delete),
+            "api_function_median_ms": {k: round(statistics.median(v) * 1000, 2) if v else None
+                                       for k, v in in_api.items()}}
+
+
+def _resume_after_release(bench: Bench, stack: Any, admin: Client, user: Client, runs: int) -> dict[str, Any]:
+    """External lock on (83, LOCK_SEQUENCE); a kum changeset waits on it; DELETE the lock and time
+    until the changeset leaves VENTER and until it is UTFØRT_OG_ETTERBEHANDLET."""
+    from vegskriv.store import changesets
+
+    lock_body = _external_lock_body([83], [LOCK_SEQUENCE], 3600)
+    leave, done, delete_rt, server_resume, fremdrift_rt = [], [], [], [], []
+    woken_all = parked_all = True
+    for i in range(runs):
+        lock_id = _create_lock(admin, lock_body)
+        changeset_id = _blocked_changeset(user, f"bench-resume-{i}")
+        time.sleep(0.5)  # let it park on its task token
+        parked_all &= bool((changesets.get(changeset_id) or {}).get("ventToken"))
+        released = time.perf_counter()
+        released_wall = time.time()
+        answer = _delete_lock(admin, lock_id)
+        delete_rt.append(time.perf_counter() - released)
+        woken_all &= changeset_id in answer.get("vekket", [])
+        left = None
+        deadline = time.monotonic() + 60
+        while True:
+            asked = time.perf_counter()
+            state = user.fremdrift(changeset_id)
+            fremdrift_rt.append(time.perf_counter() - asked)
+            if left is None and state != "VENTER":
+                left = time.perf_counter()
+            if state in TERMINAL:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{changeset_id} still {state} 60 s after the lock was removed")
+            time.sleep(0.005)
+        finished = time.perf_counter()
+        if state != "UTFØRT_OG_ETTERBEHANDLET":
+            raise RuntimeError(f"{changeset_id} ended {state} after the lock was removed")
+        assert left is not None
+        leave.append(left - released)
+        done.append(finished - released)
+        steps = [c for c in bench.invocations.between(released_wall, time.time() + 1)
+                 if c["function"] == "WorkflowFunction" and c["what"] == "acquireLocks"]
+        if steps:
+            server_resume.append(min(c["start"] for c in steps) - released_wall)
+    return {"runs": runs, "woken_by_delete_all": woken_all, "parked_before_release_all": parked_all,
+            "release_to_leaves_venter": latency_summary(leave), "release_to_done": latency_summary(done),
+            "delete_round_trip": latency_summary(delete_rt),
+            "release_to_acquireLocks_step_started": latency_summary(server_resume) if server_resume else None,
+            "fremdrift_poll_round_trip": latency_summary(fremdrift_rt), "poll_sleep_s": 0.005}
+
+
+def _history_per_wait_cycle(bench: Bench, wait_s: float) -> dict[str, Any]:
+    """A changeset waits ~wait_s behind an external lock with 1-second pauses, so the state machine
+    goes round AcquireLocks → ParkForLocks (timeout) several times; count the history events."""
+    stack = bench.stack(env={"WAIT_FIRST_SECONDS": "1", "WAIT_FACTOR": "1", "WAIT_MAX_SECONDS": "1"})
+    admin = Client(stack.url, "benchadmin", ["9_system_admin"])
+    user = Client(stack.url, "benchlocks", ["0_bruker_fagdata"])
+    lock_id = _create_lock(admin, _external_lock_body([83], [LOCK_SEQUENCE], 3600))
+    changeset_id = _blocked_changeset(user, "bench-history")
+    time.sleep(wait_s)
+    _delete_lock(admin, lock_id)
+    state = _wait_for(user, changeset_id, TERMINAL, timeout=60)
+    if state != "UTFØRT_OG_ETTERBEHANDLET":
+        raise RuntimeError(f"{changeset_id} ended {state}")
+    sfn = stack.client("stepfunctions")
+    execution_arn = None
+    for machine in stack.state_machine_arns.values():
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+            execution_arn = next((e["executionArn"] for e in page["executions"] if e["name"] == changeset_id),
+                                 execution_arn)
+    if execution_arn is None:
+        raise RuntimeError(f"no execution named {changeset_id}")
+    history: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000,
+                                         **({"nextToken": token} if token else {}))
+        history += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            break
+
+    def entered(e: dict[str, Any], name: str) -> bool:
+        return e["type"].endswith("StateEntered") and e.get("stateEnteredEventDetails", {}).get("name") == name
+
+    parks = [i for i, e in enumerate(history) if entered(e, "ParkForLocks")]
+    cycles = len(parks)
+    if cycles < 2:
+        raise RuntimeError(f"only {cycles} ParkForLocks cycles in {wait_s} s; cannot measure a cycle")
+    # A full timeout cycle: from one ParkForLocks entry to the next (park, time out, AcquireLocks
+    # again, refused, choose to park). The last cycle ended by the wake-up instead.
+    spans = [b - a for a, b in itertools.pairwise(parks)]
+    per_cycle = statistics.median(spans)
+    cycle_types = [e["type"] for e in history[parks[-2]:parks[-1]]]
+    return {"changeset_id": changeset_id, "waited_s": wait_s, "events_total": len(history), "cycles": cycles,
+            "events_per_cycle": per_cycle, "events_per_cycle_all": spans,
+            "events_outside_cycles": len(history) - cycles * per_cycle,
+            "cycle_event_types": cycle_types,
+            "timed_out_events": sum(1 for e in history if e["type"] == "TaskTimedOut")}
+
+
+def _extrapolate_30_days(per_cycle: float, outside: float) -> dict[str, Any]:
+    """Cycles and history events for a 30-day wait with the default settings, from the workflow's
+    own backoff (vegskriv.workflow._backoff) evaluated with Settings() defaults."""
+    import vegskriv.workflow as workflow
+    from vegskriv.settings import Settings
+
+    defaults = Settings()
+    original = workflow.get_settings
+    workflow.get_settings = lambda: defaults  # type: ignore[assignment]
+    try:
+        pauses: list[int] = []
+        elapsed = 0
+        while elapsed < THIRTY_DAYS_S:
+            pauses.append(workflow._backoff(len(pauses) + 1))
+            elapsed += pauses[-1]
+        # When would the history reach the limit, pausing like this? _backoff computes
+        # first * factor ** (attempt - 1) before capping it, which overflows a float after ~1,000
+        # attempts: record where it first raises (the acquireLocks step would fail there).
+        limit_cycles = int((STEP_FUNCTIONS_HISTORY_LIMIT - outside) // per_cycle)
+        until_limit, overflow_attempt, overflow_after_s = 0, None, None
+        for attempt in range(1, limit_cycles + 1):
+            try:
+                until_limit += workflow._backoff(attempt)
+            except OverflowError:
+                if overflow_attempt is None:
+                    overflow_attempt, overflow_after_s = attempt, until_limit
+                until_limit += defaults.wait_max_seconds
+    finally:
+        workflow.get_settings = original  # type: ignore[assignment]
+    cycles = len(pauses)
+    events = round(outside + cycles * per_cycle)
+    return {"wait_first_seconds": defaults.wait_first_seconds, "wait_factor": defaults.wait_factor,
+            "wait_max_seconds": defaults.wait_max_seconds, "cycles_30_days": cycles,
+            "pauses_until_cap": sum(1 for p in pauses if p < defaults.wait_max_seconds),
+            "events_30_days": events, "limit": STEP_FUNCTIONS_HISTORY_LIMIT,
+            "share_of_limit": round(events / STEP_FUNCTIONS_HISTORY_LIMIT, 4),
+            "cycles_until_limit": limit_cycles, "days_until_limit": round(until_limit / 86400, 1),
+            "backoff_overflow_attempt": overflow_attempt,
+            "backoff_overflow_after_days": round(overflow_after_s / 86400, 1) if overflow_after_s else None}
+
+
+def section_locks(bench: Bench) -> dict[str, Any]:
+    # Long first pause: a changeset that resumes within seconds was woken, not timed out.
+    stack = bench.stack(env={"WAIT_FIRST_SECONDS": "30"})
+    admin = Client(stack.url, "benchadmin", ["9_system_admin"])
+    user = Client(stack.url, "benchlocks", ["0_bruker_fagdata"])
+    iterations, runs = bench.args.lock_iterations, bench.args.resume_runs
+    store = _lock_store_latency(bench, iterations)
+    api = _lock_api_latency(bench, admin, iterations)
+    resume = _resume_after_release(bench, stack, admin, user, runs)
+    history = _history_per_wait_cycle(bench, bench.args.history_wait)  # restarts the stack: short pauses
+    bench.stop_stack()
+    projection = _extrapolate_30_days(history["events_per_cycle"], history["events_outside_cycles"])
+    figures = {"in_process": store, "http": api, "resume_after_release": resume, "history": history,
+               "projection_30_days": projection}
+
+    def pct(s: dict[str, Any]) -> str:
+        return f"{s['p50_ms']} / {s['p95_ms']}"
+
+    calls = store["dynamodb_calls"]
+    rows: list[tuple[str, Any, str]] = [
+        ("claim set (100 objects, 2 types x 3 sequences)", f"{store['cells']} cells",
+         f"({store['ranges_per_cell']['min']}–{store['ranges_per_cell']['max']} ranges per cell)"),
+        ("in-process store.locks.create_meta: p50 / p95", pct(store["create_meta"]),
+         f"ms ({calls['create_meta']:g} DynamoDB call)"),
+        ("in-process store.locks.acquire: p50 / p95", pct(store["acquire"]),
+         f"ms ({calls['acquire']:g} DynamoDB calls)"),
+        ("in-process store.locks.release: p50 / p95", pct(store["release"]),
+         f"ms ({calls['release']:g} DynamoDB calls)"),
+        ("in-process acquire + release: p50 / p95", pct(store["acquire_release"]),
+         f"ms (n = {iterations}, max {store['acquire_release']['max_ms']})"),
+        ("POST /rest/v1/lås (2 types x 3 sequences): p50 / p95", pct(api["post"]),
+         f"ms (n = {iterations}, max {api['post']['max_ms']})"),
+        ("DELETE /rest/v1/lås/{id}: p50 / p95", pct(api["delete"]),
+         f"ms (n = {iterations}, max {api['delete']['max_ms']})"),
+        ("  of which in ApiFunction (median): POST / DELETE",
+         f"{api['api_function_median_ms']['post']} / {api['api_function_median_ms']['delete']}", "ms"),
+        ("lock removed → fremdrift leaves VENTER: p50 / p95", pct(resume["release_to_leaves_venter"]),
+         f"ms (n = {runs}, max {resume['release_to_leaves_venter']['max_ms']})"),
+        ("lock removed → UTFØRT_OG_ETTERBEHANDLET: p50 / p95", pct(resume["release_to_done"]),
+         f"ms (n = {runs}, max {resume['release_to_done']['max_ms']})"),
+    ]
+    if resume["release_to_acquireLocks_step_started"]:
+        rows.append(("  lock removed → acquireLocks step began (server)",
+                     pct(resume["release_to_acquireLocks_step_started"]), "ms (p50 / p95)"))
+    rows += [
+        ("  DELETE round trip (releases + sends the task token)", pct(resume["delete_round_trip"]), "ms (p50 / p95)"),
+        ("  fremdrift poll round trip (the resolution)", pct(resume["fremdrift_poll_round_trip"]),
+         "ms (p50 / p95; 5 ms sleep between polls)"),
+        ("  woken by the DELETE / parked before it (all runs)",
+         f"{resume['woken_by_delete_all']} / {resume['parked_before_release_all']}",
+         "(WAIT_FIRST_SECONDS=30: a timeout would take 30 s)"),
+        ("Step Functions history: waited with 1 s pauses", history["waited_s"], "s"),
+        ("  ParkForLocks cycles / events in the execution", f"{history['cycles']} / {history['events_total']}", ""),
+        ("  events per wait cycle (moto)", history["events_per_cycle"], "events"),
+        ("  events outside the wait cycles", history["events_outside_cycles"], "events"),
+        (f"30 days waiting, defaults (first {projection['wait_first_seconds']} s, factor "
+         f"{projection['wait_factor']:g}, max {projection['wait_max_seconds']} s): cycles",
+         projection["cycles_30_days"], f"({projection['pauses_until_cap']} pauses before the cap)"),
+        ("  history events after 30 days (projected)", projection["events_30_days"],
+         f"events of the {STEP_FUNCTIONS_HISTORY_LIMIT:,} limit ({projection['share_of_limit']:.1%})"),
+        ("  waiting that would reach the limit (projected)", projection["days_until_limit"],
+         f"days ({projection['cycles_until_limit']:,} cycles, pauses capped at the max)"),
+    ]
+    if projection["backoff_overflow_attempt"]:
+        rows.append(("  workflow._backoff raises OverflowError from attempt", projection["backoff_overflow_attempt"],
+                     f"(after {projection['backoff_overflow_after_days']} days of waiting)"))
+    print_table("Locks: store and HTTP latency, wake-up on release, Step Functions history per wait", rows)
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Section: e2e10k (a changeset above the Lambda payload limit; see docs/benchmarks.md)
+
+E2E10K_BODY_LIMIT = 20_000_000
+E2E10K_DEFAULT = False  # opt-in: see docs/benchmarks.md for its run time on 2 cores
+
+
+def _vm_status(field_name: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field_name}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset this process's VmHWM to its current RSS (Linux ≥ 4.0: clear_refs 5)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def section_e2e10k(bench: Bench) -> dict[str, Any]:
+    import resource
+
+    from vegskriv.local import apigw
+
+    n = bench.args.e2e10k_objects
+    stack = bench.stack(env={"MAX_BODY_BYTES": str(E2E10K_BODY_LIMIT)})
+    # The local API Gateway refuses bodies over 10 MiB like API Gateway REST does; lift that for
+    # this run only (the module's constant, in this process; nothing on disk changes).
+    original_limit = apigw.MAX_PAYLOAD_BYTES
+    apigw.MAX_PAYLOAD_BYTES = E2E10K_BODY_LIMIT
+    marks: dict[str, Any] = {}
+
+    def mark() -> None:  # just before the register POST, after the body is built
+        marks["t_register"] = time.time()
+        marks["ru_maxrss_before_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        marks["rss_before_mb"] = _vm_status("VmRSS")
+        marks["vmhwm_reset"] = _reset_peak_rss()
+
+    try:
+        figures, rows = run_e2e(bench, stack, n, before_register=mark)
+    except RuntimeError as exc:  # e.g. not finished within --e2e-timeout: print what is known
+        began = marks.get("t_register", 0.0)
+        steps = sorted((c for c in bench.invocations.between(began, time.time())
+                        if c["function"] == "WorkflowFunction"), key=lambda c: c["start"])
+        rows = [("NOT FINISHED", f"after {time.time() - began:,.0f} s", str(exc)[:110])]
+        rows += [(f"  step {c['what']} (finished)", round(c["end"] - c["start"], 3), "s") for c in steps]
+        rows += [("peak RSS, ru_maxrss before → now (whole bench process)",
+                  f"{marks.get('ru_maxrss_before_mb')} → "
+                  f"{round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}", "MB"),
+                 ("peak RSS since register (VmHWM reset at register)",
+                  _vm_status("VmHWM") if marks.get("vmhwm_reset") else None, "MB")]
+        print_table(f"End to end on the local stack: one changeset, {n:,} registrer objects — NOT FINISHED", rows)
+        raise
+    finally:
+        apigw.MAX_PAYLOAD_BYTES = original_limit
+    marks.pop("t_register", None)
+    figures.update(marks)
+    figures["ru_maxrss_after_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    figures["vmhwm_during_run_mb"] = _vm_status("VmHWM") if marks["vmhwm_reset"] else None
+    figures["rss_after_mb"] = _vm_status("VmRSS")
+    figures["max_body_bytes"] = E2E10K_BODY_LIMIT
+    figures["lambda_sync_payload_limit_bytes"] = 6 * 1024 * 1024
+    figures["api_gateway_rest_payload_limit_bytes"] = 10 * 1024 * 1024
+    mb = figures["body_bytes"] / 1e6
+    rows += [
+        ("peak RSS, ru_maxrss before → after (whole bench process)",
+         f"{figures['ru_maxrss_before_mb']} → {figures['ru_maxrss_after_mb']}", "MB"),
+        ("peak RSS during the run (VmHWM reset at register)", figures["vmhwm_during_run_mb"],
+         f"MB (RSS {figures['rss_before_mb']} MB at register, {figures['rss_after_mb']} MB after)"),
+        ("NOTE: body above AWS limits", f"{mb:.1f} MB",
+         "> 6 MB Lambda sync payload, > 10 MiB API Gateway REST; needs an S3 upload path (not built)"),
+        ("  local stack run with", f"MAX_BODY_BYTES={E2E10K_BODY_LIMIT:,}",
+         "and the local API Gateway's 10 MiB cap lifted"),
+    ]
+    print_table(f"End to end on the local stack: one changeset, {n:,} registrer objects "
+                f"(above the AWS payload limits; local only)", rows)
     return figures
 
 
@@ -747,6 +1229,7 @@ class Section:
     title: str
     run: Callable[[Bench], dict[str, Any]]
     needs_stack: bool = False
+    default: bool = True  # False: runs only when named with --only
 
 
 # Run in this order. The subprocess sections come first: a child's ru_maxrss starts from the
@@ -756,7 +1239,9 @@ SECTIONS: list[Section] = [
     Section("imports", "cold import of each function module", section_imports),
     Section("e2e", "end to end on the local stack", section_e2e, needs_stack=True),
     Section("latency", "register / fremdrift latency", section_latency, needs_stack=True),
-    # Section("locks", ...) goes here when lock figures are added.
+    Section("locks", "lock latency, wake-up on release, history per wait", section_locks, needs_stack=True),
+    Section("e2e10k", "10,000 objects end to end (above the AWS payload limits)", section_e2e10k,
+            needs_stack=True, default=E2E10K_DEFAULT),
 ]
 
 
@@ -772,10 +1257,11 @@ def _git_state() -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     names = [s.name for s in SECTIONS]
+    shown = [s.name if s.default else f"{s.name} (opt-in)" for s in SECTIONS]
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--only", action="append", choices=names, metavar="SECTION",
-                   help=f"run only this section (repeatable): {', '.join(names)}")
+                   help=f"run only this section (repeatable): {', '.join(shown)}")
     p.add_argument("--objects", type=int, default=1000, help="objects in the end-to-end changeset")
     p.add_argument("--validation-objects", type=int, default=10_000, help="objects in the validation changeset")
     p.add_argument("--validation-repeat", type=int, default=3, help="timed parse+validate runs (median)")
@@ -784,6 +1270,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--import-runs", type=int, default=5)
     p.add_argument("--poll-interval", type=float, default=0.1, help="seconds between fremdrift polls (e2e)")
     p.add_argument("--e2e-timeout", type=float, default=600)
+    p.add_argument("--lock-iterations", type=int, default=200, help="acquire/release and POST/DELETE rounds")
+    p.add_argument("--resume-runs", type=int, default=10, help="lock removed → changeset resumes, repetitions")
+    p.add_argument("--history-wait", type=float, default=6.0,
+                   help="seconds a changeset waits with 1 s pauses before its history is counted")
+    p.add_argument("--e2e10k-objects", type=int, default=10_000, help="objects in the e2e10k changeset")
     p.add_argument("--target", type=int, default=5000, help="parse+validate objects/s target")
     p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     p.add_argument("--validation-child", type=int, help=argparse.SUPPRESS)
@@ -801,7 +1292,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("vegskriv_local").setLevel(logging.ERROR)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 
-    chosen = [s for s in SECTIONS if not args.only or s.name in args.only]
+    chosen = [s for s in SECTIONS if (s.name in args.only if args.only else s.default)]
     bench = Bench(args)
     meta = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
             "platform": platform.platform(), "cpus": os.cpu_count(), "sections": [s.name for s in chosen],
