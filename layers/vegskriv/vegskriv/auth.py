@@ -20,7 +20,6 @@ ROLE_USER = "0_bruker_fagdata"
 ROLE_SERVICE_USER = "TjeNVDBAPIskriv/user"
 ROLE_FAGDATA_ADMIN = "5_fagdata_admin"
 ROLE_SYSTEM_ADMIN = "9_system_admin"
-KNOWN_ROLES = (ROLE_USER, ROLE_SERVICE_USER, ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN)
 
 
 class InvalidToken(Exception):

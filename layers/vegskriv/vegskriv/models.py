@@ -389,14 +389,3 @@ class Status(BaseModel):
     apiversjon: str = "3"
     transaksjon: Transaksjon | None = None
     ressurser: list[Lenke] = Field(default_factory=list)
-
-
-class Soekeresultat(BaseModel):
-    antallTotalt: int
-    endringssett: list[dict[str, Any]]
-
-
-class Feilmelding(BaseModel):
-    """The fault body of a refused request."""
-
-    message: str

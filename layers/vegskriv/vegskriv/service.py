@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from vegskriv import aws
@@ -143,7 +142,3 @@ def search(caller: Caller, *, antall: int, start: int, ascending: bool, from_ms:
             continue
         matches.append(meta)
     return len(matches), matches[start - 1:start - 1 + antall]
-
-
-def epoch_ms(value: datetime) -> int:
-    return int(value.astimezone(UTC).timestamp() * 1000)

@@ -223,21 +223,6 @@ def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
     _conditional_writes(table, items, "overlegget ble endret under etterbehandlingen")
 
 
-def drop_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
-    """Remove the overlays of a changeset that will never commit (cancelled or rejected late)."""
-    table = _table()
-    for key in keys:
-        try:
-            table.update_item(Key=key, UpdateExpression="REMOVE pending", ConditionExpression="pending.cs = :cs",
-                              ExpressionAttributeValues={":cs": changeset_id})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-        else:
-            item = table.get_item(Key=key, ConsistentRead=True).get("Item")
-            if item and item.get("data") is None:
-                table.delete_item(Key=key, ConditionExpression="attribute_not_exists(pending)")
-
 
 def allocate_ids(count: int, counter: str = "NVDBID") -> int:
     """Reserve ``count`` new ids from a counter; returns the first. Callers store what they got
