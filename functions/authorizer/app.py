@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vegskriv.auth import InvalidToken, verify_token
+from vegskriv.auth import InvalidToken, roles_to_context, verify_token
 from vegskriv.observability import logger
 
 
@@ -26,6 +26,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     arn = token_event.parsed_arn
     policy = APIGatewayAuthorizerResponse(principal_id=caller.user, region=arn.region,
                                           aws_account_id=arn.aws_account_id, api_id=arn.api_id, stage=arn.stage,
-                                          context={"user": caller.user, "roles": ",".join(sorted(caller.roles))})
+                                          context={"user": caller.user, "roles": roles_to_context(caller.roles)})
     policy.allow_all_routes()
     return policy.asdict()

@@ -110,7 +110,7 @@ def call(method: str, path: str, *, user: str = "admin", roles: str = ADMIN, bod
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
         "requestContext": {"resourcePath": "/{proxy+}", "httpMethod": method, "path": path, "stage": "v1",
-                           "requestId": "r1", "authorizer": {"user": user, "roles": roles}},
+                           "requestId": "r1", "authorizer": {"user": user, "roles": json.dumps(roles.split(","))}},
         "body": body if body is None or isinstance(body, str) else json.dumps(body), "isBase64Encoded": False,
     }
     response = APP.resolve(event, {})

@@ -6,9 +6,11 @@ issuer's JWKS (e.g. a Cognito user pool) is configured instead and RS256 tokens 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jwt
 
@@ -44,6 +46,11 @@ class Caller:
     def is_system_admin(self) -> bool:
         return ROLE_SYSTEM_ADMIN in self.roles
 
+    @property
+    def may_create_external_locks(self) -> bool:
+        # Locks for other systems stop everyone's changesets: the roles that may act on all of them.
+        return self.sees_all_changesets
+
     def may_read(self, owner: str) -> bool:
         return owner == self.user or self.reads_all_statuses
 
@@ -65,6 +72,32 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True)
 
 
+def roles_from_claim(value: Any) -> frozenset[str]:
+    """A list of strings, or one string as one role; anything else is refused (never split or coerced:
+    a group named ``x,9_system_admin`` is one role with that odd name, not two roles)."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset([value]) if value else frozenset()
+    if isinstance(value, list) and all(isinstance(r, str) for r in value):
+        return frozenset(r for r in value if r)
+    raise InvalidToken(f"roles claim must be a list of strings, not {type(value).__name__}")
+
+
+def roles_to_context(roles: frozenset[str]) -> str:
+    """Roles for the authorizer context, whose values must be plain strings: a JSON list, so no role
+    name can break the encoding."""
+    return json.dumps(sorted(roles))
+
+
+def roles_from_context(value: Any) -> frozenset[str]:
+    """The inverse of :func:`roles_to_context`; raises ValueError for anything it did not write."""
+    roles = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise ValueError("roles in the authorizer context are not a JSON list of strings")
+    return frozenset(roles)
+
+
 def verify_token(token: str, settings: Settings | None = None) -> Caller:
     settings = settings or get_settings()
     try:
@@ -72,18 +105,21 @@ def verify_token(token: str, settings: Settings | None = None) -> Caller:
             key = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
             claims = jwt.decode(token, key, algorithms=["RS256"], issuer=settings.jwt_issuer,
                                 audience=settings.jwt_audience or None,
-                                options={"verify_aud": bool(settings.jwt_audience)})
+                                options={"require": ["exp"], "verify_aud": bool(settings.jwt_audience)})
         elif settings.jwt_secret:
             claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"],
-                                issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+                                issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                options={"require": ["exp"]})
         else:
             raise InvalidToken("no token verification is configured (JWT_JWKS_URL or JWT_SECRET)")
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+    # PyJWT has checked that int() takes exp (and iat, if present).
+    lifetime = int(claims["exp"]) - int(claims.get("iat", time.time()))
+    if lifetime > settings.jwt_max_lifetime_seconds:
+        raise InvalidToken(f"token lifetime {lifetime:.0f} s exceeds JWT_MAX_LIFETIME_SECONDS "
+                           f"({settings.jwt_max_lifetime_seconds} s)")
     user = claims.get("preferred_username") or claims.get("username") or claims.get("sub")
-    if not user:
-        raise InvalidToken("token has no user (sub)")
-    roles = claims.get(settings.jwt_roles_claim) or []
-    if isinstance(roles, str):
-        roles = roles.split(",")
-    return Caller(user=str(user), roles=frozenset(str(r) for r in roles))
+    if not user or not isinstance(user, str):
+        raise InvalidToken("token has no user (sub) as a string")
+    return Caller(user=user, roles=roles_from_claim(claims.get(settings.jwt_roles_claim)))

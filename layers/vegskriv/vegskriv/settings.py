@@ -21,6 +21,8 @@ class Settings(BaseModel):
     jwt_issuer: str = Field("vegskriv-local", alias="JWT_ISSUER")
     jwt_audience: str = Field("vegskriv", alias="JWT_AUDIENCE")
     jwt_roles_claim: str = Field("roles", alias="JWT_ROLES_CLAIM")
+    # Longest accepted token lifetime (exp - iat); tokens without exp are refused outright.
+    jwt_max_lifetime_seconds: int = Field(24 * 3600, alias="JWT_MAX_LIFETIME_SECONDS")
     # The catalog version in force; a changeset naming another gets IKKE_GJELDENDE_DATAKATALOGVERSJON.
     datakatalog_version: str = Field("2.38", alias="DATAKATALOG_VERSION")
     max_body_bytes: int = Field(6_000_000, alias="MAX_BODY_BYTES")
@@ -29,6 +31,9 @@ class Settings(BaseModel):
     wait_factor: float = Field(2.0, alias="WAIT_FACTOR")
     wait_max_seconds: int = Field(21600, alias="WAIT_MAX_SECONDS")
     lock_lease_seconds: int = Field(1800, alias="LOCK_LEASE_SECONDS")
+    # External locks (POST /rest/v1/lås): longest duration and most live ones per owner.
+    external_lock_max_seconds: int = Field(7 * 24 * 3600, alias="EXTERNAL_LOCK_MAX_SECONDS")
+    external_locks_per_owner: int = Field(20, alias="EXTERNAL_LOCKS_PER_OWNER")
 
 
 @lru_cache(maxsize=1)

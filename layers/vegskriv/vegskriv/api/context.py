@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel, ValidationError
 
-from vegskriv.auth import Caller
+from vegskriv.auth import Caller, roles_from_context
 from vegskriv.errors import Forbidden
 
 
@@ -24,7 +24,10 @@ def caller(router: BaseRouter) -> Caller:
     user = auth.get("user") or auth.get("principalId")
     if not user:
         raise Forbidden("Mangler autentisert bruker")
-    roles = frozenset(r for r in str(auth.get("roles") or "").split(",") if r)
+    try:
+        roles = roles_from_context(auth.get("roles") or "[]")
+    except ValueError as exc:  # not what our authorizer writes: trust no role from it
+        raise Forbidden("Ugyldige roller fra autorisereren") from exc
     return Caller(user=str(user), roles=roles, client=event.headers.get("X-Client") or event.headers.get("x-client"))
 
 
