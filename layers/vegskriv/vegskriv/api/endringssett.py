@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,10 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import ValidationError
 
 from vegskriv import service
+from vegskriv.api.body import json_body
 from vegskriv.api.context import caller, changeset_links, error_paths, header, json_response
-from vegskriv.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from vegskriv.errors import BadRequest, UnsupportedMediaType
 from vegskriv.models import Endringssett, Fremdrift, Resultat, Status, parse_endringssett
-from vegskriv.settings import get_settings
 from vegskriv.workflow import run_validation
 
 router = Router()
@@ -22,18 +21,10 @@ JaNei = Literal["JA", "NEI"]
 
 
 def _parse_body() -> tuple[Endringssett, dict[str, Any]]:
-    event = router.current_event
     content_type = (header(router, "Content-Type") or "application/json").split(";")[0].strip().lower()
     if content_type not in ("application/json", "application/vnd.vegvesen.nvdb-v3+json"):
         raise UnsupportedMediaType(f"Content-Type {content_type} støttes ikke; send application/json")
-    body = event.body or ""
-    limit = get_settings().max_body_bytes
-    if len(body.encode() if isinstance(body, str) else body) > limit:
-        raise PayloadTooLarge(f"Endringssettet er større enn grensen på {limit} byte; del det opp")
-    try:
-        raw = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"Ugyldig JSON: {exc.msg} (linje {exc.lineno}, kolonne {exc.colno})") from exc
+    raw = json_body(router, "Endringssettet")
     if not isinstance(raw, dict):
         raise BadRequest("Endringssettet må være et JSON-objekt")
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -10,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vegskriv import reference
+from vegskriv.api.body import json_body
 from vegskriv.api.context import base_url, caller, json_response
 from vegskriv.errors import BadRequest, Forbidden, NotFound
 from vegskriv.models import Gyldighetsperiode
@@ -71,10 +71,7 @@ def catalog_version():
 def _admin_body() -> Any:
     if not caller(router).is_system_admin:
         raise Forbidden("Krever rollen 9_system_admin")
-    try:
-        return json.loads(router.current_event.body or "")
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"Ugyldig JSON: {exc.msg}") from exc
+    return json_body(router)
 
 
 @router.put("/rest/v3/datakatalog", summary="Last inn en datakatalog (prosjektformat eller NVDB API Les-format)")

@@ -8,7 +8,6 @@ record: the ``DEFAULT_RIGHTS`` grants apply) or ``administrator`` (all rights by
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import ValidationError
 
 from vegskriv import rights as model
+from vegskriv.api.body import json_body
 from vegskriv.api.context import base_url, caller, json_response
 from vegskriv.auth import ROLE_SERVICE_USER, ROLE_SYSTEM_ADMIN, Caller
 from vegskriv.errors import BadRequest, Forbidden, NotFound
@@ -58,10 +58,7 @@ def _validation_message(exc: ValidationError) -> str:
 
 
 def _parse_body(brukernavn: str) -> model.Datarettighet:
-    try:
-        body = json.loads(router.current_event.body or "")
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"Ugyldig JSON: {exc.msg} (linje {exc.lineno}, kolonne {exc.colno})") from exc
+    body = json_body(router)
     if not isinstance(body, dict):
         raise BadRequest("Ugyldige datarettigheter: forventet et JSON-objekt med brukernavn og tilganger")
     given = body.setdefault("brukernavn", brukernavn)
