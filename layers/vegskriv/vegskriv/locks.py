@@ -48,7 +48,7 @@ class NyLås(BaseModel):
     oppdragId: int | None = None
     vegobjekttyper: list[LåsteType] = Field(min_length=1)
     stedfesting: list[LåstStrekning] = Field(min_length=1)
-    varighetSekunder: int = Field(30 * 24 * 3600, ge=1, le=365 * 24 * 3600)
+    varighetSekunder: int | None = Field(None, ge=1, description="Standard ett døgn; høyst EXTERNAL_LOCK_MAX_SECONDS")
 
 
 class Claim(BaseModel):

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import ValidationError
 
+from vegskriv.api.body import json_body
 from vegskriv.api.context import caller, error_paths, json_response
+from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN
 from vegskriv.dispatch import wake
-from vegskriv.errors import BadRequest, Conflict, NotFound
+from vegskriv.errors import BadRequest, Conflict, Forbidden, NotFound
 from vegskriv.locks import NyLås, external_claims
+from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 from vegskriv.store import locks as store
 
 router = Router()
+DEFAULT_LOCK_SECONDS = 24 * 3600
 
 
 @router.get("/rest/v1/lås", summary="Søk i låser")
@@ -43,21 +46,30 @@ def get_lock(lock_id: str):
     return json_response(200, store.present(meta))
 
 
-@router.post("/rest/v1/lås", summary="Opprett en langvarig lås (andre systemers låser)")
+@router.post("/rest/v1/lås", summary="Opprett en langvarig lås for et annet system (5_fagdata_admin, 9_system_admin)")
 def create_lock():
     who = caller(router)
+    if not who.may_create_external_locks:
+        raise Forbidden(f"Krever rollen {ROLE_SYSTEM_ADMIN} eller {ROLE_FAGDATA_ADMIN} for å opprette låser")
     try:
-        request = NyLås.model_validate(json.loads(router.current_event.body or ""))
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"Ugyldig JSON: {exc.msg}") from exc
+        request = NyLås.model_validate(json_body(router))
     except ValidationError as exc:
         raise BadRequest(error_paths(exc)) from exc
+    settings = get_settings()
+    longest = settings.external_lock_max_seconds
+    seconds = request.varighetSekunder or min(DEFAULT_LOCK_SECONDS, longest)
+    if seconds > longest:
+        raise BadRequest(f"varighetSekunder: {seconds} er mer enn grensen på {longest} sekunder")
     owner = request.eier if request.eier and who.is_system_admin else who.user
+    held = sum(1 for m in store.search(eier=owner) if m["type"] == "EKSTERN" and store.live(m))
+    if held >= settings.external_locks_per_owner:
+        raise Conflict(f"eier: {owner} har allerede {held} aktive eksterne låser (grensen er "
+                       f"{settings.external_locks_per_owner}); fjern en før du oppretter flere")
     lock_id = store.new_id()
     claims = external_claims(request)
-    store.create_meta(lock_id, eier=owner, kind="EKSTERN", claims=claims, lease_seconds=request.varighetSekunder,
+    store.create_meta(lock_id, eier=owner, kind="EKSTERN", claims=claims, lease_seconds=seconds,
                       oppdrag_id=request.oppdragId)
-    outcome = store.acquire(lock_id, claims, request.varighetSekunder)
+    outcome = store.acquire(lock_id, claims, seconds)
     if not outcome.acquired:
         store.release(lock_id)
         raise Conflict(f"Området er låst av {', '.join(outcome.blockers) or 'andre'}; prøv igjen senere")
