@@ -12,6 +12,7 @@ from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from tests.support.client import Client, changeset, kum
+from tests.support.fixtures import history
 from vegskriv import workflow
 from vegskriv.local.stack import LocalStack
 from vegskriv.store import locks as lock_store
@@ -262,3 +263,19 @@ def test_a_finished_dry_run_sends_no_retry_after(olanor):
     r = olanor.request("GET", f"/rest/v3/endringssett/{changeset_id}/fremdrift")
     assert r.json() == "UTFØRT" and "Retry-After" not in r.headers
     assert olanor.start(changeset_id).status_code == 409
+
+
+def test_a_version_that_would_grow_past_what_fits_is_refused(olanor, admin):
+    """delvisOppdater adds to an existing object; the new version must still fit beside an overlay."""
+    big = history(1_000_777, 83, 1, vls=1125766)[0]
+    big["egenskaper"] = [{"typeId": 4784, "geometri": [{"srid": 25833, "wkt": "POINT (218124.0 7023329.5 350.3)",
+                                                          "kvalitet": {"merknad": "y" * 197_000}}]}]
+    r = admin.request("PUT", "/rest/v3/vegobjekter", data=json.dumps({"vegobjekter": [big]}))
+    assert r.status_code == 200, r.text
+    grow = {"typeId": 83, "nvdbId": 1_000_777, "versjon": 1, "gyldighetsperiode": {"startdato": "2025-01-01"},
+            "egenskaper": [{"typeId": 11430, "verdi": ["z" * 4000], "operasjon": "oppdater"}]}
+    changeset_id, status = olanor.run(changeset(delvisOppdater=[grow]))
+    assert status["fremdrift"] == "AVVIST" and status["avvistårsak"] == "VALIDERINGSFEIL", status
+    assert [v["kode"] for v in status["resultat"]["feil"]] == ["VEGOBJEKTET_ER_FOR_STORT"], status["resultat"]
+    assert_left_nothing(olanor, changeset_id)
+    assert [v["versjon"] for v in olanor.request("GET", "/rest/v3/vegobjekter/83/1000777").json()["versjoner"]] == [1]
