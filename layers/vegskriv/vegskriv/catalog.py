@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from shapely.errors import GEOSException
 
 from vegskriv.models import Egenskap, Geometri, Varsel
+from vegskriv.settings import get_settings
 
 # --- constants -------------------------------------------------------------------------------
 
@@ -912,6 +913,12 @@ def _check_verdi(regel: _Regel, value: Any, sink: _Sink) -> None:
         return
     if regel.has_limits:
         _check_limits(regel, parsed, text, sink)
+    if datatype == "Tekst" and regel.et.feltlengde is None and isinstance(parsed, str):
+        # Without a catalog width a text could be too large to store (README "Limits").
+        limit = get_settings().max_text_length
+        if len(parsed) > limit:
+            sink.error("OVERSKRIDER_FELTLENGDE", f"Verdien for {_navn(regel)} har feltlengde {len(parsed)}, men "
+                       f"tekst uten egen feltlengde kan ha høyst {limit} tegn. Forkort verdien.", regel.id)
 
 
 def _check_enum(regel: _Regel, enum_id: Any, sink: _Sink) -> None:

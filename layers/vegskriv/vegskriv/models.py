@@ -323,6 +323,8 @@ class Venteårsak(StrEnum):
 class Avvistårsak(StrEnum):
     VALIDERINGSFEIL = "VALIDERINGSFEIL"
     IKKE_AUTORISERT = "IKKE_AUTORISERT"
+    # Not in NVDB: an error retrying cannot cure, or too many system failures (README "Limits").
+    SYSTEMFEIL = "SYSTEMFEIL"
 
 
 class Varsel(BaseModel):

@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Any
 
-from vegskriv import aws
+from vegskriv import aws, limits
 from vegskriv.auth import Caller
 from vegskriv.dispatch import wake
 from vegskriv.errors import Conflict, NotFound, TransitionRefused
@@ -20,6 +20,7 @@ F = Fremdrift
 
 def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: bool,
              delay_seconds: int | None) -> dict[str, Any]:
+    limits.check(doc, raw)
     changeset_id = str(uuid.uuid4())
     meta = {"eier": caller.user, "roller": sorted(caller.roles), "dryrun": dryrun,
             "antallVegobjekter": doc.antall_vegobjekter(),
@@ -45,34 +46,49 @@ def load(changeset_id: str, caller: Caller, *, act: bool = False) -> dict[str, A
 
 def start(changeset_id: str, caller: Caller) -> dict[str, Any]:
     meta = load(changeset_id, caller, act=True)
-    if meta["fremdrift"] != F.IKKE_STARTET:
-        return meta  # already started: starting again is a no-op
+    state = F(meta["fremdrift"])
+    if state in TERMINAL or state == F.UTFØRT:
+        raise Conflict(f"Endringssett {changeset_id} kan ikke startes: fremdrift er {state.value}")
+    if state != F.IKKE_STARTET:
+        return meta  # already started and still active: starting again is a no-op
     # Send first, then record: a duplicate message is harmless (the execution is named by the
-    # changeset id), a lost one would strand the changeset.
+    # changeset id), a lost one would strand the changeset. A queued changeset is BEHANDLES.
     aws.client("sqs").send_message(QueueUrl=get_settings().start_queue_url,
                                    MessageBody=json.dumps({"endringssettId": changeset_id}))
-    return changesets.update(changeset_id, startBestilt=True) or meta
+    try:
+        return changesets.transition(changeset_id, (F.IKKE_STARTET,), F.BEHANDLES, startBestilt=True)
+    except TransitionRefused:  # a concurrent start (no-op) or cancel (409) came first
+        current = changesets.get(changeset_id) or meta
+        if current["fremdrift"] == F.KANSELLERT:
+            raise Conflict(f"Endringssett {changeset_id} kan ikke startes: fremdrift er KANSELLERT") from None
+        return current
 
 
 def cancel(changeset_id: str, caller: Caller) -> dict[str, Any]:
+    """Cancel until the commit write. Overlays are invisible until then, so the workflow can remove
+    them; the commit write refuses a cancelled changeset and this write a committed one, so exactly
+    one of them wins."""
     meta = load(changeset_id, caller, act=True)
     state = F(meta["fremdrift"])
-    if state in TERMINAL or state == F.UTFØRT or meta.get("effektueringStartet"):
+    if state in TERMINAL or state == F.UTFØRT or meta.get("committed"):
         raise Conflict(f"Endringssett {changeset_id} kan ikke kanselleres: fremdrift er {state.value}"
-                       + (" og effektueringen har startet" if meta.get("effektueringStartet") else ""))
-    not_effectuating = "attribute_not_exists(effektueringStartet)"
-    if state in (F.IKKE_STARTET, F.VENTER):
+                       + (" og endringene er skrevet" if meta.get("committed") else ""))
+    if state in (F.IKKE_STARTET, F.VENTER) and not meta.get("effektueringStartet"):
         with contextlib.suppress(TransitionRefused):  # lost a race: fall through to the flag
             cancelled = changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.KANSELLERT,
-                                              condition=not_effectuating, kanselleringBestilt=True, venteårsak=None)
+                                              condition="attribute_not_exists(effektueringStartet)",
+                                              kanselleringBestilt=True, venteårsak=None)
             wake(changeset_id, "kansellert")  # a parked execution ends now instead of after its pause
             return cancelled
-    updated = changesets.update(changeset_id, condition=f"{not_effectuating} AND fremdrift IN (:a, :b, :c)",
+    # Processing, or overlays may be written: the workflow removes them and ends it KANSELLERT.
+    updated = changesets.update(changeset_id, condition="attribute_not_exists(committed) AND fremdrift IN (:a, :b, :c)",
                                 values={":a": "IKKE_STARTET", ":b": "VENTER", ":c": "BEHANDLES"},
                                 kanselleringBestilt=True)
     if updated is None:
         current = changesets.get(changeset_id) or meta
-        raise Conflict(f"Endringssett {changeset_id} kan ikke kanselleres: fremdrift er {current['fremdrift']}")
+        raise Conflict(f"Endringssett {changeset_id} kan ikke kanselleres: fremdrift er {current['fremdrift']}"
+                       + (" og endringene er skrevet" if current.get("committed") else ""))
+    wake(changeset_id, "kansellert")
     return updated
 
 
@@ -94,7 +110,7 @@ def retry_after(meta: dict[str, Any]) -> int | None:
     if state == F.VENTER:
         return 60 if meta.get("harVaertBehandlet") else 1
     if state == F.UTFØRT:
-        return 60
+        return None if meta.get("dryrun") else 60  # a dry run ends at UTFØRT
     return None
 
 

@@ -34,6 +34,14 @@ class Settings(BaseModel):
     # External locks (POST /rest/v1/lås): longest duration and most live ones per owner.
     external_lock_max_seconds: int = Field(7 * 24 * 3600, alias="EXTERNAL_LOCK_MAX_SECONDS")
     external_locks_per_owner: int = Field(20, alias="EXTERNAL_LOCKS_PER_OWNER")
+    # System failures (transient errors) a changeset may have before it ends AVVIST:SYSTEMFEIL.
+    max_system_failures: int = Field(10, alias="MAX_SYSTEM_FAILURES")
+    # Limits that keep every accepted changeset storable (README "Limits"): an objects-table item
+    # holds a version and its pending overlay, so two objects must fit in DynamoDB's 400 KB.
+    max_objects_per_changeset: int = Field(10_000, alias="MAX_VEGOBJEKTER")
+    max_object_bytes: int = Field(190_000, alias="MAX_VEGOBJEKT_BYTES")
+    max_wkt_length: int = Field(150_000, alias="MAX_WKT_LENGDE")
+    max_text_length: int = Field(4000, alias="MAX_TEKST_LENGDE")
 
 
 @lru_cache(maxsize=1)

@@ -8,8 +8,17 @@ finishes the work without duplicating it.
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
+import json
 import time
+import zlib
+from collections.abc import Callable
 from typing import Any
+
+import pydantic
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
 
 from vegskriv import reference, rights
 from vegskriv.dispatch import wake
@@ -24,7 +33,7 @@ from vegskriv.models import (
     Venteårsak,
     parse_endringssett,
 )
-from vegskriv.observability import logger
+from vegskriv.observability import logger, metrics
 from vegskriv.operations import plan_changeset
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets, locks, objects
@@ -52,13 +61,88 @@ STOP = _answer("stop")
 RELEASE = _answer("release")
 
 
+def _release(changeset_id: str) -> None:
+    for waiting in locks.release(changeset_id):
+        wake(waiting, "lås frigitt")
+
+
+def _end_uncommitted(changeset_id: str, to: Fremdrift, varsel: dict[str, str] | None = None,
+                     **fields: Any) -> None:
+    """End a changeset whose commit write can no longer happen: remove its pending overlays and its
+    result's effectuation ids, let go of its locks, then record the end state. Safe to repeat."""
+    plan = changesets.plan(changeset_id)
+    if plan:
+        objects.drop_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
+                                             for w in plan["writes"]])
+    kept = changesets.validated_result(changeset_id)
+    if kept is not None or varsel:
+        resultat = kept or changesets.result(changeset_id) or {}
+        if varsel and varsel not in resultat.get("feil", []):
+            resultat.setdefault("feil", []).append(varsel)
+        changesets.save_result(changeset_id, resultat)
+    _release(changeset_id)
+    if to == F.AVVIST:  # the contract reaches AVVIST from BEHANDLES only
+        with contextlib.suppress(TransitionRefused):
+            changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.BEHANDLES, venteårsak=None)
+    with contextlib.suppress(TransitionRefused):  # already ended by an earlier run
+        changesets.transition(changeset_id, ACTIVE, to, condition="attribute_not_exists(committed)",
+                              venteårsak=None, **fields)
+
+
 def _cancel_if_asked(meta: dict[str, Any]) -> bool:
-    """Honour a cancellation asked for before effectuation began."""
-    if not meta.get("kanselleringBestilt") or meta.get("effektueringStartet"):
+    """Honour a cancellation: possible until the commit write, which refuses a cancelled changeset."""
+    if not meta.get("kanselleringBestilt") or meta.get("committed"):
         return False
-    with contextlib.suppress(TransitionRefused):  # someone else moved it first
-        changesets.transition(meta["id"], ACTIVE, F.KANSELLERT, venteårsak=None)
+    _end_uncommitted(meta["id"], F.KANSELLERT)
     return True
+
+
+SYSTEMFEIL_METRIC = "EndringssettAvvistSystemfeil"
+
+
+def _give_up(changeset_id: str, why: str) -> None:
+    """End AVVIST:SYSTEMFEIL with a global varsel saying why, and raise the alarm (metric + log)."""
+    meta = changesets.get(changeset_id)
+    if meta is None or F(meta["fremdrift"]) in TERMINAL:
+        _release(changeset_id)
+        return
+    logger.error("changeset given up", extra={"endringssettId": changeset_id, "alarm": SYSTEMFEIL_METRIC,
+                                              "reason": why})
+    metrics.add_metric(name=SYSTEMFEIL_METRIC, unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+    # The flag makes the commit write impossible from here on, so removing overlays is safe.
+    if changesets.update(changeset_id, condition="attribute_not_exists(committed)", avbrytes=True) is None:
+        return  # committed: the change is visible; only post-processing is left undone
+    _end_uncommitted(changeset_id, F.AVVIST, avvistårsak=Avvistårsak.SYSTEMFEIL.value, varsel={
+        "kode": "SYSTEMFEIL",
+        "melding": f"Endringssettet kunne ikke behandles ferdig og er avvist uten at noe er endret: {why}."})
+
+
+def _uncurable(exc: Exception) -> str | None:
+    """Why retrying cannot help, or None for errors worth another try."""
+    if isinstance(exc, ClientError) and exc.response["Error"]["Code"] in (
+            "ValidationException", "ItemCollectionSizeLimitExceededException"):
+        return f"lagringen avviste skrivingen ({exc.response['Error'].get('Message', '')})"
+    if isinstance(exc, pydantic.ValidationError | json.JSONDecodeError | UnicodeDecodeError | zlib.error
+                  | gzip.BadGzipFile | EOFError):
+        return "det lagrede endringssettet kan ikke leses"
+    return None
+
+
+def _guarded(step: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Errors that retrying cannot cure end the changeset instead of looping in VENTER:SYSTEMFEIL."""
+    @functools.wraps(step)
+    def run(changeset_id: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return step(changeset_id, **kwargs)
+        except Exception as exc:
+            why = _uncurable(exc)
+            if why is None:
+                raise
+            logger.exception("uncurable error", extra={"endringssettId": changeset_id})
+            _give_up(changeset_id, why)
+            return RELEASE
+    return run
 
 
 def _backoff(attempt: int) -> int:
@@ -182,15 +266,14 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
 
 
 def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
-    # The point of no return: from here on a cancellation is refused (409).
+    # Overlays stay invisible until the commit write, so a cancellation is still honoured after this.
     meta = changesets.update(changeset_id, condition=f"fremdrift = :beh AND {NOT_CANCELLED}",
                              values={":beh": F.BEHANDLES.value, ":true": True}, effektueringStartet=True)
     if meta is None:
         meta = changesets.get(changeset_id)
-        if meta is None or not meta.get("effektueringStartet"):
-            if meta is not None:
-                _cancel_if_asked(meta)
-            return RELEASE
+        if meta is not None:
+            _cancel_if_asked(meta)
+        return RELEASE
     locks.renew(changeset_id, get_settings().lock_lease_seconds)
     doc = parse_endringssett(changesets.document(changeset_id))
     plan = changesets.plan(changeset_id)
@@ -215,6 +298,11 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
                 + [{"kode": "AUTOMATISK_OPPDATERING", "referanse": str(other),
                     "melding": f"Vegobjekt {other} ble {what} fordi {who} bestilte overlappsautomatikk."}
                    for who, other, what in made.overlap_notes]}
+        too_large = _too_large(plan)
+        if too_large:
+            _end_uncommitted(changeset_id, F.AVVIST, avvistårsak=Avvistårsak.VALIDERINGSFEIL.value,
+                             varsel=too_large)
+            return RELEASE
         changesets.save_plan(changeset_id, plan)
         plan = changesets.plan(changeset_id)  # the stored plan is the one every re-run follows
         assert plan is not None
@@ -223,10 +311,29 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
     return _answer("commit")
 
 
+def _too_large(plan: dict[str, Any]) -> dict[str, str] | None:
+    """A version that would not fit beside an overlay (e.g. delvisOppdater grew an object)."""
+    for w in plan["writes"]:
+        size = len(json.dumps(w["data"], ensure_ascii=False, separators=(",", ":")).encode()) if w["data"] else 0
+        if size > objects.MAX_VERSION_BYTES:
+            return {"kode": "VEGOBJEKTET_ER_FOR_STORT", "referanse": str(w["nvdbId"]),
+                    "melding": f"Versjon {w['versjon']} av vegobjekt {w['nvdbId']} blir {size} byte, men høyst "
+                               f"{objects.MAX_VERSION_BYTES} kan lagres. Del opp eller forenkle vegobjektet."}
+    return None
+
+
 def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
-    """The single write that makes the whole changeset visible at once."""
+    """The single write that makes the whole changeset visible at once. It refuses a cancelled
+    changeset (the cancel write refuses a committed one), so exactly one of the two wins."""
+    meta = changesets.get(changeset_id)
+    if meta is None:
+        return STOP
+    if meta.get("committed"):
+        return _answer("releaseLocks")
+    if _cancel_if_asked(meta):
+        return RELEASE
     plan = changesets.plan(changeset_id) or {"vegobjekter": []}
-    resultat = changesets.result(changeset_id) or {}
+    resultat = changesets.keep_validated_result(changeset_id)
     by_ref = {(r.get("operasjon"), r.get("tempId") or r.get("nvdbId")): r for r in plan["vegobjekter"]}
     for entry in resultat.get("vegobjekter", []):
         done = by_ref.get((entry.get("operasjon"), entry.get("tempId") or entry.get("nvdbId")))
@@ -235,21 +342,25 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
     known = {(n["kode"], n["melding"]) for n in resultat.get("notabener", [])}
     resultat.setdefault("notabener", []).extend(
         n for n in plan.get("notabener", []) if (n["kode"], n["melding"]) not in known)
-    changesets.save_result(changeset_id, resultat)
-    meta = changesets.get(changeset_id)
-    if meta and meta.get("committed"):
-        return _answer("releaseLocks")
+    changesets.save_result(changeset_id, resultat)  # before the commit write, so UTFØRT shows the ids
     oppdrag = objects.allocate_ids(1, "OPPDRAG")
-    changesets.transition(changeset_id, (F.BEHANDLES,), F.UTFØRT, condition="effektueringStartet = :true",
-                          values={":true": True}, committed=True, oppdragId=oppdrag,
-                          transaksjonTidspunkt=changesets.now_iso())
+    try:
+        changesets.transition(changeset_id, (F.BEHANDLES,), F.UTFØRT,
+                              condition=f"effektueringStartet = :true AND {NOT_CANCELLED} "
+                                        "AND attribute_not_exists(avbrytes)",
+                              values={":true": True}, committed=True, oppdragId=oppdrag,
+                              transaksjonTidspunkt=changesets.now_iso())
+    except TransitionRefused:
+        meta = changesets.get(changeset_id)
+        if meta is None or not _cancel_if_asked(meta):
+            raise
+        return RELEASE
     return _answer("releaseLocks")
 
 
 def release_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     """Let go the moment the work is done, and wake whoever waited on us."""
-    for waiting in locks.release(changeset_id):
-        wake(waiting, "lås frigitt")
+    _release(changeset_id)
     meta = changesets.get(changeset_id)
     return _answer("postProcess") if meta and meta.get("committed") else STOP
 
@@ -273,15 +384,17 @@ def system_failure(changeset_id: str, error: dict[str, Any] | None = None, **_: 
     logger.error("changeset step failed", extra={"endringssettId": changeset_id, "error": error})
     meta = changesets.get(changeset_id)
     if meta is None or F(meta["fremdrift"]) in TERMINAL:
-        for waiting in locks.release(changeset_id):
-            wake(waiting, "lås frigitt")
+        _release(changeset_id)
+        return STOP
+    attempts = int(meta.get("systemfeilForsok") or 0) + 1
+    changesets.update(changeset_id, systemfeilForsok=attempts)
+    limit = get_settings().max_system_failures
+    if attempts >= limit:
+        _give_up(changeset_id, f"behandlingen feilet {attempts} ganger (grensen er {limit})")
         return STOP
     if not meta.get("effektueringStartet"):
         # Nothing of ours is written yet: do not make others wait for our retry.
-        for waiting in locks.release(changeset_id):
-            wake(waiting, "lås frigitt")
-    attempts = int(meta.get("systemfeilForsok") or 0) + 1
-    changesets.update(changeset_id, systemfeilForsok=attempts)
+        _release(changeset_id)
     if meta["fremdrift"] in (F.BEHANDLES, F.IKKE_STARTET):
         with contextlib.suppress(TransitionRefused):
             changesets.transition(changeset_id, (F.BEHANDLES, F.IKKE_STARTET), F.VENTER,
@@ -290,12 +403,12 @@ def system_failure(changeset_id: str, error: dict[str, Any] | None = None, **_: 
 
 
 STEPS = {
-    "begin": begin,
-    "acquireLocks": acquire_locks,
+    "begin": _guarded(begin),
+    "acquireLocks": _guarded(acquire_locks),
     "park": park,
-    "validate": validate_step,
-    "effectuate": effectuate,
-    "commit": commit,
+    "validate": _guarded(validate_step),
+    "effectuate": _guarded(effectuate),
+    "commit": _guarded(commit),
     "releaseLocks": release_locks,
     "postProcess": post_process,
     "systemFailure": system_failure,

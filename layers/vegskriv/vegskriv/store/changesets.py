@@ -76,6 +76,20 @@ def result(changeset_id: str) -> dict[str, Any] | None:
     return get_blob(_table(), _pk(changeset_id), "RES")
 
 
+def keep_validated_result(changeset_id: str) -> dict[str, Any]:
+    """The result as validation left it, kept before commit merges the effectuation into it, so a
+    changeset that never commits shows no ids it did not get. Kept once; later calls read it back."""
+    kept = get_blob(_table(), _pk(changeset_id), "RESV")
+    if kept is None:
+        kept = result(changeset_id) or {}
+        put_blob(_table(), _pk(changeset_id), "RESV", kept)
+    return kept
+
+
+def validated_result(changeset_id: str) -> dict[str, Any] | None:
+    return get_blob(_table(), _pk(changeset_id), "RESV")
+
+
 def save_plan(changeset_id: str, plan: dict[str, Any]) -> None:
     put_blob(_table(), _pk(changeset_id), "PLAN", plan)
 

@@ -22,6 +22,9 @@ from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 
 DELETED = "__fjernet__"
+# Largest version JSON we store: an item holds a version and its pending overlay, and DynamoDB
+# items end at 400 KB (409,600 bytes, attribute names included); the rest is keys and names.
+MAX_VERSION_BYTES = 200_000
 
 
 def _table() -> Any:
@@ -222,6 +225,27 @@ def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
                                      "ExpressionAttributeNames": {"#d": "data"}, **condition}})
     _conditional_writes(table, items, "overlegget ble endret under etterbehandlingen")
 
+
+
+def drop_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
+    """Remove the pending overlays of a changeset that will never commit (cancelled, rejected).
+    Idempotent; a version that exists only as our overlay goes entirely."""
+    table = _table()
+    unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+    items = []
+    for item in _get_many(table, unique):
+        pending = item.get("pending")
+        if not pending or pending["cs"] != changeset_id:
+            continue
+        key = {"pk": item["pk"], "sk": item["sk"]}
+        condition: dict[str, Any] = {"ConditionExpression": "pending.cs = :cs",
+                                     "ExpressionAttributeValues": {":cs": changeset_id}}
+        if "data" in item:
+            items.append({"Update": {"TableName": table.name, "Key": key, "UpdateExpression": "REMOVE pending",
+                                     **condition}})
+        else:
+            items.append({"Delete": {"TableName": table.name, "Key": key, **condition}})
+    _conditional_writes(table, items, "overlegget ble endret mens det ble fjernet")
 
 
 def allocate_ids(count: int, counter: str = "NVDBID") -> int:
