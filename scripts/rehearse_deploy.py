@@ -110,7 +110,9 @@ def build_dependencies() -> Path:
     _pip_install(partial / "layer", ["-r", str(REQUIREMENTS)])
     _pip_install(partial / "runtime", [BOTO3])
     (partial / ".complete").touch()
-    shutil.rmtree(built, ignore_errors=True)
+    for stale in CACHE.iterdir():  # layers of earlier requirements
+        if stale != partial:
+            shutil.rmtree(stale, ignore_errors=True)
     partial.rename(built)
     return built
 
@@ -194,10 +196,10 @@ def _names_resource(node: Any, resources: dict[str, Any]) -> bool:
     return isinstance(node, list) and any(_names_resource(v, resources) for v in node)
 
 
-def env_file_overrides(template: Any) -> dict[str, str]:
-    """events/env.local.json's variables, after checking SAM would honour each of them and that it
-    names every variable the template fills from a resource (SAM local cannot resolve those)."""
-    overrides: dict[str, str] = json.loads(ENV_FILE.read_text(encoding="utf-8"))["Parameters"]
+def env_file_overrides(template: Any, path: Path = ENV_FILE) -> dict[str, str]:
+    """An env-vars file's variables, after checking SAM would honour each of them and that it names
+    every variable the template fills from a resource (SAM local cannot resolve those)."""
+    overrides: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))["Parameters"]
     declared: set[str] = set()
     from_resources: set[str] = set()
     for lid in template.logical_ids("AWS::Serverless::Function"):
@@ -209,7 +211,7 @@ def env_file_overrides(template: Any) -> dict[str, str]:
     problems += [f"{name}: missing (template.yaml fills it from a resource)" for name in sorted(from_resources)
                  if name not in overrides]
     if problems:
-        raise RehearsalError(f"{ENV_FILE.relative_to(ROOT)}:\n  " + "\n  ".join(problems))
+        raise RehearsalError(f"{path.name}:\n  " + "\n  ".join(problems))
     return overrides
 
 
