@@ -6,7 +6,7 @@ PORT ?= 3000
 export AWS_DEFAULT_REGION ?= eu-north-1
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint typecheck bench build clean
+.PHONY: run test lint typecheck bench build rehearse clean
 
 $(VENV)/.installed-local: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,15 @@ $(VENV)/.installed-dev: pyproject.toml
 run: $(VENV)/.installed-local  ## start the local stack on http://127.0.0.1:$(PORT)
 	$(VENV)/bin/vegskriv local --port $(PORT)
 
-test: $(VENV)/.installed-dev  ## ruff, mypy, sam validate --lint, pytest
+test: $(VENV)/.installed-dev  ## ruff, mypy, sam validate --lint, deploy rehearsal, pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
+	$(VENV)/bin/python scripts/rehearse_deploy.py
 	$(VENV)/bin/pytest
+
+rehearse: $(VENV)/.installed-dev  ## every handler under Python 3.12 with only the built layer + boto3
+	$(VENV)/bin/python scripts/rehearse_deploy.py
 
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
@@ -35,8 +39,10 @@ typecheck: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev  ## print throughput and latency figures
 	$(VENV)/bin/python scripts/bench.py
 
-build: $(VENV)/.installed-dev  ## sam build (needs python3.12 on PATH)
-	$(VENV)/bin/sam build
+# sam build needs a python3.12 on PATH; find one (PATH, pyenv, $$PYTHON312) and put its directory first.
+build: $(VENV)/.installed-dev  ## sam build
+	@py="$$($(VENV)/bin/python scripts/rehearse_deploy.py --find-python)" && echo "sam build with $$py" && \
+	  PATH="$$(dirname "$$py"):$$PATH" $(VENV)/bin/sam build
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache
