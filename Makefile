@@ -32,8 +32,8 @@ test: $(VENV)/.installed-dev  ## ruff, mypy, sam validate --lint, pytest
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
-bench: $(VENV)/.installed-dev  ## print throughput and latency figures
-	$(VENV)/bin/python scripts/bench.py
+bench: $(VENV)/.installed-dev  ## print throughput, latency and billed-request figures (ARGS="--only e2e")
+	$(VENV)/bin/python -m bench $(ARGS)
 
 build: $(VENV)/.installed-dev  ## sam build (needs python3.12 on PATH)
 	$(VENV)/bin/sam build
