@@ -36,8 +36,8 @@ rehearse: $(VENV)/.installed-dev  ## every handler under Python 3.12 with only t
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
-bench: $(VENV)/.installed-dev  ## print throughput and latency figures
-	$(VENV)/bin/python scripts/bench.py
+bench: $(VENV)/.installed-dev  ## print throughput, latency and billed-request figures (ARGS="--only e2e")
+	$(VENV)/bin/python -m bench $(ARGS)
 
 # sam build needs a python3.12 on PATH; find one (PATH, pyenv, $$PYTHON312) and put its directory first.
 build: $(VENV)/.installed-dev  ## sam build

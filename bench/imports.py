@@ -1,0 +1,78 @@
+"""Section ``imports``: cold import time of each Lambda function module (``functions/<name>/app.py``)
+in a fresh interpreter, an approximation of Lambda init."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from typing import Any
+
+from bench import ENV_AT_START
+from bench.output import Rows, print_table
+from bench.paths import LAYER, ROOT
+
+FUNCTIONS = ("api", "authorizer", "dispatcher", "workflow")
+
+IMPORT_PROBE = """
+import importlib, json, sys, time
+sys.path.insert(0, {function_dir!r})
+sys.path.insert(1, {layer!r})
+began = time.perf_counter()
+importlib.import_module("app")
+elapsed = time.perf_counter() - began
+print(json.dumps({{"seconds": elapsed, "modules": len(sys.modules)}}))
+"""
+
+
+def _function_environment(name: str) -> dict[str, str]:
+    """The environment the template gives the function, plus what the Lambda runtime sets."""
+    env = {"POWERTOOLS_LOG_LEVEL": "ERROR", **ENV_AT_START}
+    try:
+        from vegskriv.local.template import Template
+
+        specs = Template(ROOT / "template.yaml").functions().values()
+        spec = next(s for s in specs if s.code_dir.resolve() == (ROOT / "functions" / name).resolve())
+        env.update({k: str(v) for k, v in spec.environment.items()})
+    except Exception as exc:  # the figures still mean something without the template's variables
+        print(f"(imports: template environment for {name} not applied: {exc})", file=sys.stderr)
+    env.update({"AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "eu-north-1"),
+                "AWS_REGION": env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-north-1")),
+                "AWS_LAMBDA_FUNCTION_NAME": f"vegskriv-{name}", "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def section_imports(bench: Any) -> dict[str, Any]:
+    runs = bench.args.import_runs
+    figures: dict[str, Any] = {"runs": runs}
+    rows: Rows = []
+    for name in FUNCTIONS:
+        code = IMPORT_PROBE.format(function_dir=str(ROOT / "functions" / name), layer=str(LAYER))
+        env = _function_environment(name)
+        samples, modules = [], 0
+        for _ in range(runs):
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                 cwd=str(ROOT / "functions" / name), check=False)
+            if out.returncode != 0:
+                break
+            probe = json.loads(out.stdout.strip().splitlines()[-1])
+            samples.append(probe["seconds"])
+            modules = probe["modules"]
+        if out.returncode != 0:  # report it and go on with the other functions
+            last = (out.stderr.strip().splitlines() or ["?"])[-1]
+            figures[name] = {"error": last}
+            rows.append((f"functions/{name}/app.py", "FAILED", last[:100]))
+            print(f"importing functions/{name}/app.py failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+            continue
+        figures[name] = {"median_ms": round(statistics.median(samples) * 1000, 1),
+                         "min_ms": round(min(samples) * 1000, 1), "max_ms": round(max(samples) * 1000, 1),
+                         "modules_loaded": modules}
+        rows.append((f"functions/{name}/app.py", figures[name]["median_ms"],
+                     f"ms (median of {runs}; min {figures[name]['min_ms']}, max {figures[name]['max_ms']}; "
+                     f"{modules} modules)"))
+    print_table("Cold import of each function module (fresh interpreter, ≈ Lambda init)", rows)
+    broken = [n for n in FUNCTIONS if "error" in figures[n]]
+    if broken:
+        raise RuntimeError(f"could not import: {', '.join(broken)} (figures for the others are above)")
+    return figures

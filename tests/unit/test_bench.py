@@ -1,0 +1,32 @@
+"""The benchmark package's request counter and command line (the bench itself is not run here)."""
+
+import boto3
+from moto import mock_aws
+
+from bench.billing import RequestCounter
+from bench.cli import chosen_sections, parse_args
+
+
+def test_counter_counts_dynamodb_requests_by_operation_and_capacity() -> None:
+    session = boto3.Session(region_name="eu-north-1")
+    counter = RequestCounter()
+    counter.install(session)
+    with mock_aws():
+        ddb = session.client("dynamodb")
+        ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        with counter.attributed_to("WorkflowFunction", "effectuate"):
+            ddb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+            ddb.get_item(TableName="t", Key={"pk": {"S": "a"}})
+            ddb.get_item(TableName="t", Key={"pk": {"S": "b"}})
+
+    usage = counter.snapshot().only(lambda where: where == ("WorkflowFunction", "effectuate"))
+    assert usage.by_operation("dynamodb") == {"GetItem": 2, "PutItem": 1}
+    assert usage.capacity_by_operation() == {"GetItem": 1.0, "PutItem": 1.0}  # moto: 0.5 a read, 1 a write
+    assert counter.snapshot().by_operation("dynamodb")["CreateTable"] == 1  # outside any invocation
+
+
+def test_cli_runs_only_the_named_section() -> None:
+    assert [s.name for s in chosen_sections(parse_args(["--only", "e2e"]))] == ["e2e"]
+    assert "e2e10k" not in [s.name for s in chosen_sections(parse_args([]))]
