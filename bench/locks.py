@@ -73,8 +73,8 @@ def _blocked_changeset(user: Client, temp_id: str) -> str:
 
 def _lock_store_latency(bench: Bench, iterations: int) -> dict[str, Any]:
     """create_meta / acquire / release of store.locks called in-process (as the workflow does)."""
-    from vegskriv.locks import changeset_claims
-    from vegskriv.models import parse_endringssett
+    from vegskriv.changesets.locks import changeset_claims
+    from vegskriv.changesets.models import parse_endringssett
     from vegskriv.settings import get_settings
     from vegskriv.store import locks as lock_store
 
@@ -227,8 +227,8 @@ def _history_per_wait_cycle(bench: Bench, wait_s: float) -> dict[str, Any]:
 
 def _extrapolate_30_days(per_cycle: float, outside: float) -> dict[str, Any]:
     """Cycles and history events for a 30-day wait with the default settings, from the workflow's
-    own backoff (vegskriv.workflow._backoff) evaluated with Settings() defaults."""
-    import vegskriv.workflow as workflow
+    own backoff (vegskriv.changesets.workflow._backoff) evaluated with Settings() defaults."""
+    import vegskriv.changesets.workflow as workflow
     from vegskriv.settings import Settings
 
     defaults = Settings()

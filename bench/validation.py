@@ -25,9 +25,9 @@ def validation_child(n: int, repeat: int) -> dict[str, Any]:
 
     began = time.perf_counter()
     from vegskriv.catalog import default_catalog
-    from vegskriv.models import Endringssett, parse_endringssett
+    from vegskriv.changesets.models import Endringssett, parse_endringssett
+    from vegskriv.changesets.validation import Context, validate
     from vegskriv.network import Veglenkesekvens
-    from vegskriv.validation import Context, validate
 
     import_s = time.perf_counter() - began
     began = time.perf_counter()
@@ -115,7 +115,7 @@ def section_validation(bench: Any) -> dict[str, Any]:
         ("objects", n, f"({f['json_bytes'] / 1e6:.1f} MB JSON; median of {repeat} runs)"),
         ("parse (parse_endringssett: JSON → models, GC paused)", f["parse_s"], "s"),
         ("  throughput", f["parse_objects_per_s"], "objects/s"),
-        ("validate (vegskriv.validation.validate)", f["validate_s"], "s"),
+        ("validate (vegskriv.changesets.validation.validate)", f["validate_s"], "s"),
         ("  throughput", f["validate_objects_per_s"], "objects/s"),
         ("parse + validate", round(f["parse_s"] + f["validate_s"], 4), "s"),
         ("  throughput", f["both_objects_per_s"], "objects/s"),

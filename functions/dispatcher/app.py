@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vegskriv.dispatch import start_execution
+from vegskriv.changesets.dispatch import start_execution
 from vegskriv.observability import logger, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -6,8 +6,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vegskriv.changesets.recovery import recover_execution
 from vegskriv.observability import logger
-from vegskriv.recovery import recover_execution
 
 
 @logger.inject_lambda_context

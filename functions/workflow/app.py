@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vegskriv.changesets.workflow import STEPS
 from vegskriv.observability import logger, tracer
-from vegskriv.workflow import STEPS
 
 
 @logger.inject_lambda_context

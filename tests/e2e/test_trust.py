@@ -13,8 +13,8 @@ import requests
 
 from tests.support.client import Client, changeset, kum
 from vegskriv.auth import LOCAL_DEV_SECRET
+from vegskriv.changesets.locks import NyLås, external_claims
 from vegskriv.local.stack import LocalStack
-from vegskriv.locks import NyLås, external_claims
 from vegskriv.store import locks as lock_store
 
 pytestmark = pytest.mark.e2e

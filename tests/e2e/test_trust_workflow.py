@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.support.client import Client, changeset, kum
 from tests.support.fixtures import history
-from vegskriv import workflow
+from vegskriv.changesets import workflow
 from vegskriv.local.stack import LocalStack
 from vegskriv.store import locks as lock_store
 from vegskriv.store import objects

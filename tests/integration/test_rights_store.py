@@ -12,10 +12,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from moto import mock_aws
 
 from vegskriv import aws
-from vegskriv.api import rettigheter
+from vegskriv.api import rights as rettigheter
 from vegskriv.api.context import json_response
+from vegskriv.changesets.rights import Datarettighet, Tilgang
 from vegskriv.errors import VegskrivError
-from vegskriv.rights import Datarettighet, Tilgang
 from vegskriv.settings import get_settings
 from vegskriv.store import rights as store
 

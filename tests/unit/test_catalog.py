@@ -17,7 +17,7 @@ from vegskriv.catalog import (
     from_nvdb_les,
     load_catalog,
 )
-from vegskriv.models import Egenskap
+from vegskriv.changesets.models import Egenskap
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data" / "datakatalog" / "datakatalog-extract.json"

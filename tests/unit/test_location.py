@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vegskriv.catalog import Stedfestingsregler, Vegobjekttype, default_catalog
-from vegskriv.location import (
+from vegskriv.changesets.location import (
     FELTKODE,
     SIDEPOSISJONER,
     check_location,
@@ -21,7 +21,7 @@ from vegskriv.location import (
     self_overlaps,
     trim,
 )
-from vegskriv.models import Linje, Punkt, Stedfesting
+from vegskriv.changesets.models import Linje, Punkt, Stedfesting
 from vegskriv.network import Veglenkesekvens
 
 

@@ -4,8 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.conftest import EXCERPTS
-from vegskriv.models import TRANSITIONS, Endringssett, Fremdrift
-from vegskriv.operations import normalize_association_type
+from vegskriv.changesets.models import TRANSITIONS, Endringssett, Fremdrift
+from vegskriv.changesets.operations import normalize_association_type
 
 EXCERPT_FILES = sorted(EXCERPTS.glob("*.json")) if EXCERPTS.exists() else []
 
@@ -58,7 +58,7 @@ def test_both_association_series_name_the_same_relation(given, expected):
 
 
 def test_backoff_grows_to_the_cap_and_never_overflows():
-    from vegskriv.workflow import _backoff
+    from vegskriv.changesets.workflow import _backoff
 
     pauses = [_backoff(n) for n in (1, 2, 3, 20, 1023, 10**6)]
     assert pauses[:3] == [5, 10, 20]

@@ -1,4 +1,4 @@
-"""The data-rights rule (vegskriv.rights), without AWS."""
+"""The data-rights rule (vegskriv.changesets.rights), without AWS."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from vegskriv.catalog import Datakatalog, Egenskapstype, Vegobjekttype
-from vegskriv.models import Endringssett, Resultat, VegobjektResultat
-from vegskriv.network import Veglenkesekvens
-from vegskriv.rights import (
+from vegskriv.changesets.models import Endringssett, Resultat, VegobjektResultat
+from vegskriv.changesets.rights import (
     MANGLER_TILGANG,
     Brudd,
     Datarettighet,
@@ -21,6 +20,7 @@ from vegskriv.rights import (
     default_grants,
     parse_default_rights,
 )
+from vegskriv.network import Veglenkesekvens
 
 HEMMELIG = 9001  # sensitivity 2
 STRUKTUR = 9002  # not sensitive itself, but has a member with sensitivity 3

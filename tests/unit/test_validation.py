@@ -7,10 +7,10 @@ import pytest
 
 from tests.conftest import EXCERPTS
 from vegskriv.catalog import default_catalog
-from vegskriv.models import Endringssett
+from vegskriv.changesets.models import Endringssett
+from vegskriv.changesets.operations import plan_changeset
+from vegskriv.changesets.validation import Context, validate
 from vegskriv.network import Veglenkesekvens
-from vegskriv.operations import plan_changeset
-from vegskriv.validation import Context, validate
 
 NETWORK = {i: Veglenkesekvens(veglenkesekvensId=i, lengde=500, kommune=5059, fylke=50, vegkategori="E",
                               startdato=date(2000, 1, 1)) for i in (72817, 3325547, 1125766)}

@@ -33,7 +33,7 @@ from vegskriv.catalog import (
     parse_kortdato,
     validate_egenskaper,
 )
-from vegskriv.models import Egenskap, Endringssett, NyttVegobjekt
+from vegskriv.changesets.models import Egenskap, Endringssett, NyttVegobjekt
 
 ENDRINGSSETT = Path(__file__).resolve().parents[3] / "shared" / "data" / "endringssett"
 REF = "tempId#1"

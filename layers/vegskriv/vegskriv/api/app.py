@@ -10,7 +10,10 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from vegskriv import __version__
-from vegskriv.api import endringssett, laas, lesing, rettigheter
+from vegskriv.api import changesets as endringssett
+from vegskriv.api import locks as laas
+from vegskriv.api import reading as lesing
+from vegskriv.api import rights as rettigheter
 from vegskriv.api.context import json_response
 from vegskriv.errors import VegskrivError
 from vegskriv.observability import logger

@@ -444,13 +444,13 @@ class LocalStack:
 
     def _seed(self) -> None:
         try:
-            import vegskriv.reference as reference
+            import vegskriv.store.reference as reference
         except ImportError as exc:
-            log.warning("not seeding: vegskriv.reference is not available (%s)", exc)
+            log.warning("not seeding: vegskriv.store.reference is not available (%s)", exc)
             return
         seed_defaults = getattr(reference, "seed_defaults", None)
         if seed_defaults is None:
-            log.warning("not seeding: vegskriv.reference has no seed_defaults()")
+            log.warning("not seeding: vegskriv.store.reference has no seed_defaults()")
             return
         seed_defaults()
         log.info("seeded the reference table (catalog and sample road network)")

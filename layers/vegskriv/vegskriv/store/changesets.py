@@ -12,8 +12,8 @@ from boto3.dynamodb.conditions import ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from vegskriv import aws
+from vegskriv.changesets.models import TRANSITIONS, Fremdrift
 from vegskriv.errors import TransitionRefused
-from vegskriv.models import TRANSITIONS, Fremdrift
 from vegskriv.settings import get_settings
 from vegskriv.store.blobs import get_blob, put_blob
 

@@ -18,7 +18,7 @@ from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from vegskriv import aws
-from vegskriv.locks import Cell, Claim, conflicts
+from vegskriv.changesets.locks import Cell, Claim, conflicts
 from vegskriv.settings import get_settings
 from vegskriv.store.changesets import now_iso
 

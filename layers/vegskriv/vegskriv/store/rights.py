@@ -13,7 +13,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from vegskriv import aws
-from vegskriv.rights import Datarettighet
+from vegskriv.changesets.rights import Datarettighet
 from vegskriv.settings import get_settings
 
 PK = "RETTIGHET"

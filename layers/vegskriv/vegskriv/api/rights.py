@@ -16,10 +16,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import ValidationError
 
-from vegskriv import rights as model
 from vegskriv.api.body import json_body
 from vegskriv.api.context import base_url, caller, json_response
 from vegskriv.auth import ROLE_SERVICE_USER, ROLE_SYSTEM_ADMIN, Caller
+from vegskriv.changesets import rights as model
 from vegskriv.errors import BadRequest, Forbidden, NotFound
 from vegskriv.observability import logger
 from vegskriv.store import rights as store

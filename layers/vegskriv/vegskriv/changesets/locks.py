@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from vegskriv.models import Endringssett
+from vegskriv.changesets.models import Endringssett
 
 Låstype = Literal["NORMAL", "SEKUNDÆR"]
 NORMAL: Låstype = "NORMAL"

@@ -14,10 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vegskriv import catalog as cat
-from vegskriv.location import check_location, extents, overlaps
-from vegskriv.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat, gc_paused
+from vegskriv.changesets.location import check_location, extents, overlaps
+from vegskriv.changesets.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat, gc_paused
+from vegskriv.changesets.operations import composed_daughters, normalize_association_type
 from vegskriv.network import Veglenkesekvens
-from vegskriv.operations import composed_daughters, normalize_association_type
 
 NORWAY = ZoneInfo("Europe/Oslo")
 Versions = dict[int, list[dict[str, Any]]]

@@ -6,9 +6,9 @@ import contextlib
 import json
 from typing import Any
 
-from vegskriv.dispatch import start_execution, wake
+from vegskriv.changesets.dispatch import start_execution, wake
+from vegskriv.changesets.models import TERMINAL, Fremdrift, Venteårsak
 from vegskriv.errors import TransitionRefused
-from vegskriv.models import TERMINAL, Fremdrift, Venteårsak
 from vegskriv.observability import logger
 from vegskriv.store import changesets, locks
 

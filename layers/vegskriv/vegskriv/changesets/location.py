@@ -54,7 +54,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from vegskriv.catalog import Vegobjekttype
-from vegskriv.models import Linje, Stedfesting, Stedfestingselement, Varsel
+from vegskriv.changesets.models import Linje, Stedfesting, Stedfestingselement, Varsel
 from vegskriv.network import Veglenkesekvens
 
 Extent = tuple[int, float, float]

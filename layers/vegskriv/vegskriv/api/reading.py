@@ -8,13 +8,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vegskriv import reference
 from vegskriv.api.body import json_body
 from vegskriv.api.context import base_url, caller, json_response
+from vegskriv.changesets.models import Gyldighetsperiode
 from vegskriv.errors import BadRequest, Forbidden, NotFound
-from vegskriv.models import Gyldighetsperiode
 from vegskriv.network import Vegnett
-from vegskriv.store import objects
+from vegskriv.store import objects, reference
 
 router = Router()
 

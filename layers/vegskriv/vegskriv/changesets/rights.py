@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from vegskriv.auth import ROLE_SYSTEM_ADMIN
 from vegskriv.catalog import Datakatalog, Egenskapstype, Vegobjekttype
-from vegskriv.models import Egenskap, Endringssett, Resultat, Varsel
+from vegskriv.changesets.models import Egenskap, Endringssett, Resultat, Varsel
 from vegskriv.network import Veglenkesekvens
 
 MANGLER_TILGANG = "MANGLER_TILGANG"

@@ -11,8 +11,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from vegskriv.location import extents, trim
-from vegskriv.models import (
+from vegskriv.changesets.location import extents, trim
+from vegskriv.changesets.models import (
     Assosiasjon,
     DelvisOppdatertVegobjekt,
     Endringssett,

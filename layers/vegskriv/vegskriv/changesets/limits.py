@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from vegskriv.changesets.models import Egenskap, Endringssett
 from vegskriv.errors import PayloadTooLarge
-from vegskriv.models import Egenskap, Endringssett
 from vegskriv.settings import get_settings
 
 

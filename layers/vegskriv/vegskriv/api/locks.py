@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from vegskriv.api.body import json_body
 from vegskriv.api.context import caller, error_paths, json_response
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN
-from vegskriv.dispatch import wake
+from vegskriv.changesets.dispatch import wake
+from vegskriv.changesets.locks import NyLås, external_claims
 from vegskriv.errors import BadRequest, Conflict, Forbidden, NotFound
-from vegskriv.locks import NyLås, external_claims
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 from vegskriv.store import locks as store

@@ -7,11 +7,12 @@ import json
 import uuid
 from typing import Any
 
-from vegskriv import aws, limits
+from vegskriv import aws
 from vegskriv.auth import Caller
-from vegskriv.dispatch import wake
+from vegskriv.changesets import limits
+from vegskriv.changesets.dispatch import wake
+from vegskriv.changesets.models import TERMINAL, Endringssett, Fremdrift, Resultat, Status
 from vegskriv.errors import Conflict, NotFound, TransitionRefused
-from vegskriv.models import TERMINAL, Endringssett, Fremdrift, Resultat, Status
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 

@@ -20,11 +20,10 @@ import pydantic
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from vegskriv import reference, rights
-from vegskriv.dispatch import wake
-from vegskriv.errors import TransitionRefused
-from vegskriv.locks import changeset_claims
-from vegskriv.models import (
+from vegskriv.changesets import rights
+from vegskriv.changesets.dispatch import wake
+from vegskriv.changesets.locks import changeset_claims
+from vegskriv.changesets.models import (
     TERMINAL,
     Avvistårsak,
     Endringssett,
@@ -33,13 +32,8 @@ from vegskriv.models import (
     Venteårsak,
     parse_endringssett,
 )
-from vegskriv.observability import logger, metrics
-from vegskriv.operations import plan_changeset
-from vegskriv.settings import get_settings
-from vegskriv.store import changesets, locks, objects
-from vegskriv.store import rights as rights_store
-from vegskriv.store.objects import Write
-from vegskriv.validation import (
+from vegskriv.changesets.operations import plan_changeset
+from vegskriv.changesets.validation import (
     Context,
     gather_existing,
     overlap_cells,
@@ -47,6 +41,12 @@ from vegskriv.validation import (
     referenced_sequences,
     validate,
 )
+from vegskriv.errors import TransitionRefused
+from vegskriv.observability import logger, metrics
+from vegskriv.settings import get_settings
+from vegskriv.store import changesets, locks, objects, reference
+from vegskriv.store import rights as rights_store
+from vegskriv.store.objects import Write
 
 F = Fremdrift
 ACTIVE = (F.IKKE_STARTET, F.VENTER, F.BEHANDLES)

@@ -1,0 +1,1 @@
+"""Nightly full provisioning to consumers (spec/provisioning.md). Not built yet."""

@@ -1,0 +1,1 @@
+"""Submission services, editions and master services (spec/services.md). Not built yet."""
