@@ -96,7 +96,7 @@ class LocalApiGateway:
                                       authorizer))
         self._auth_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._auth_lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ server lifecycle
@@ -116,8 +116,7 @@ class LocalApiGateway:
         class Handler(_RequestHandler):
             api = gateway
 
-        self._server = ThreadingHTTPServer((self.host, self.requested_port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.requested_port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="vegskriv-api",
                                         kwargs={"poll_interval": 0.2}, daemon=True)
         self._thread.start()
@@ -313,6 +312,12 @@ class LocalApiGateway:
             if "x-request-id" not in names:
                 response.headers.append(("X-Request-ID", request_id))
         return response
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # API Gateway takes bursts; socketserver's default backlog of 5 reset connections of a burst of 30.
+    request_queue_size = 128
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
