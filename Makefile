@@ -35,6 +35,10 @@ typecheck: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev  ## print throughput and latency figures
 	$(VENV)/bin/python scripts/bench.py
 
+.PHONY: fuzz
+fuzz: $(VENV)/.installed-dev  ## schemathesis against a fresh local stack; counts requests and 5xx (not in make test)
+	$(VENV)/bin/python -m vegskriv.local.fuzz
+
 build: $(VENV)/.installed-dev  ## sam build (needs python3.12 on PATH)
 	$(VENV)/bin/sam build
 

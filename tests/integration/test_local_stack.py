@@ -508,6 +508,11 @@ class TestMiniTemplate:
         status, _, body = http(stack.url + "/")
         assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
 
+    def test_a_method_api_gateway_does_not_have_is_not_a_server_error(self, stack: LocalStack) -> None:
+        for method in ("TRACE", "CONNECT", "BREW"):
+            status, _, body = http(stack.url + "/open", method=method)
+            assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+
     def test_open_route_skips_the_authorizer(self, stack: LocalStack) -> None:
         status, _headers, body = http(stack.url + "/open?a=1&a=2&b=", method="POST", body=b'{"k": 1}',
                                      headers={"Content-Type": "application/json"})

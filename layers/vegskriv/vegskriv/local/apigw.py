@@ -31,6 +31,7 @@ MISSING_TOKEN = (403, {"message": "Missing Authentication Token"})
 UNAUTHORIZED = (401, {"message": "Unauthorized"})
 ACCESS_DENIED = (403, {"message": "User is not authorized to access this resource"})
 INTERNAL_ERROR = (502, {"message": "Internal server error"})
+API_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 
 
 @dataclass
@@ -153,7 +154,7 @@ class LocalApiGateway:
         path = unquote(split.path) if split.path else "/"
         if len(body) > MAX_PAYLOAD_BYTES:
             return self._json(413, {"message": "Request Too Long"}, request_id)
-        found = self.find_route(method, path)
+        found = self.find_route(method, path) if method in API_METHODS else None
         if found is None:
             return self._json(*MISSING_TOKEN, request_id)
         route, path_params = found
@@ -347,6 +348,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, ...) gets API Gateway's answer, not http.server's 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s - %s", self.address_string(), format % args)
