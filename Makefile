@@ -44,5 +44,10 @@ build: $(VENV)/.installed-dev  ## sam build
 	@py="$$($(VENV)/bin/python scripts/rehearse_deploy.py --find-python)" && echo "sam build with $$py" && \
 	  PATH="$$(dirname "$$py"):$$PATH" $(VENV)/bin/sam build
 
+.PHONY: fuzz
+fuzz: $(VENV)/.installed-dev  ## schemathesis against a fresh local stack; counts requests and 5xx (not in make test)
+	$(VENV)/bin/python -m vegskriv.local.fuzz
+
+
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -200,6 +200,39 @@ class TestRealTemplate:
         assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
 
+    def test_two_users_racing_on_the_api_are_not_mixed_up(self, stack: LocalStack) -> None:
+        """While X registers large changesets, Y's GETs run the same handler: every changeset X
+        registered must be owned by X (readable by X, a 404 for Y)."""
+        import threading
+
+        from tests.support.client import Client, changeset, kum
+
+        x, y = Client(stack.url, "xbruker"), Client(stack.url, "ybruker")
+        big = json.dumps(changeset(registrer=[kum(f"kum#{n}") for n in range(1500)]))
+        done = threading.Event()
+        y_statuses: list[int] = []
+
+        def y_reads() -> None:
+            while not done.is_set():
+                y_statuses.append(y.request("GET", "/rest/v3/endringssett").status_code)
+
+        reader = threading.Thread(target=y_reads)
+        reader.start()
+        try:
+            ids = []
+            for _ in range(3):
+                r = x.request("POST", "/rest/v3/endringssett", data=big)
+                assert r.status_code == 201, r.text
+                ids.append(r.headers["Location"].rsplit("/", 1)[1])
+        finally:
+            done.set()
+            reader.join()
+        assert y_statuses and set(y_statuses) == {200}
+        for changeset_id in ids:
+            assert x.request("GET", f"/rest/v3/endringssett/{changeset_id}/fremdrift").status_code == 200
+            assert y.request("GET", f"/rest/v3/endringssett/{changeset_id}/fremdrift").status_code == 404
+
+
 # --------------------------------------------------------------------------- a mini template
 
 MINI_TEMPLATE = """\
@@ -475,6 +508,11 @@ class TestMiniTemplate:
         status, _, body = http(stack.url + "/")
         assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
 
+    def test_a_method_api_gateway_does_not_have_is_not_a_server_error(self, stack: LocalStack) -> None:
+        for method in ("TRACE", "CONNECT", "BREW"):
+            status, _, body = http(stack.url + "/open", method=method)
+            assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+
     def test_open_route_skips_the_authorizer(self, stack: LocalStack) -> None:
         status, _headers, body = http(stack.url + "/open?a=1&a=2&b=", method="POST", body=b'{"k": 1}',
                                      headers={"Content-Type": "application/json"})
@@ -563,3 +601,32 @@ class TestMiniTemplate:
 
         assert wait_for(in_dlq, timeout=15)
         assert [count for n, count, _ in consumer.CALLS if n == "poison"] == [1, 2]  # maxReceiveCount 2
+
+    # -- bursts ------------------------------------------------------------------------------
+
+    def test_a_burst_of_simultaneous_connections_is_all_answered(self, stack: LocalStack) -> None:
+        """API Gateway takes bursts: 30 clients connecting at the same instant all get an answer."""
+        import http.client
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        host, port = stack.url.removeprefix("http://").split(":")
+        clients = 30
+        barrier = threading.Barrier(clients)
+
+        def post(n: int) -> int | str:
+            connection = http.client.HTTPConnection(host, int(port), timeout=30)
+            barrier.wait()
+            try:
+                connection.request("POST", "/open", body=json.dumps({"n": n}),
+                                   headers={"Content-Type": "application/json"})
+                return connection.getresponse().status
+            except OSError as exc:
+                return type(exc).__name__
+            finally:
+                connection.close()
+
+        for _ in range(3):
+            with ThreadPoolExecutor(max_workers=clients) as pool:
+                answers = list(pool.map(post, range(clients)))
+            assert answers == [200] * clients

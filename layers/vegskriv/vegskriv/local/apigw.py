@@ -31,6 +31,7 @@ MISSING_TOKEN = (403, {"message": "Missing Authentication Token"})
 UNAUTHORIZED = (401, {"message": "Unauthorized"})
 ACCESS_DENIED = (403, {"message": "User is not authorized to access this resource"})
 INTERNAL_ERROR = (502, {"message": "Internal server error"})
+API_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 
 
 @dataclass
@@ -96,7 +97,7 @@ class LocalApiGateway:
                                       authorizer))
         self._auth_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._auth_lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ server lifecycle
@@ -116,8 +117,7 @@ class LocalApiGateway:
         class Handler(_RequestHandler):
             api = gateway
 
-        self._server = ThreadingHTTPServer((self.host, self.requested_port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.requested_port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="vegskriv-api",
                                         kwargs={"poll_interval": 0.2}, daemon=True)
         self._thread.start()
@@ -154,7 +154,7 @@ class LocalApiGateway:
         path = unquote(split.path) if split.path else "/"
         if len(body) > MAX_PAYLOAD_BYTES:
             return self._json(413, {"message": "Request Too Long"}, request_id)
-        found = self.find_route(method, path)
+        found = self.find_route(method, path) if method in API_METHODS else None
         if found is None:
             return self._json(*MISSING_TOKEN, request_id)
         route, path_params = found
@@ -315,6 +315,12 @@ class LocalApiGateway:
         return response
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # API Gateway takes bursts; socketserver's default backlog of 5 reset connections of a burst of 30.
+    request_queue_size = 128
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     api: LocalApiGateway
     protocol_version = "HTTP/1.1"
@@ -342,6 +348,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, ...) gets API Gateway's answer, not http.server's 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s - %s", self.address_string(), format % args)

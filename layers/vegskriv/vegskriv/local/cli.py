@@ -1,6 +1,6 @@
 """``vegskriv`` console script: run the local stack, issue dev tokens, load reference data.
 
-    vegskriv local [--port 3000] [--host 127.0.0.1] [--template PATH] [--moto-port N]
+    vegskriv local [--port 3000] [--host 127.0.0.1] [--template PATH] [--moto-port N] [--data DIR]
     vegskriv token --user olanor --role 0_bruker_fagdata [--role ...] [--ttl-hours N]
     vegskriv load --url http://127.0.0.1:3000 (--catalog FILE | --network FILE | --objects FILE) --token T
 """
@@ -42,7 +42,7 @@ def cmd_local(args: argparse.Namespace) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the optional moto server's access log
     logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
     stack = LocalStack(args.template, host=args.host, port=args.port, moto_port=args.moto_port,
-                       parameters=_parse_parameters(args.parameter))
+                       parameters=_parse_parameters(args.parameter), data_dir=args.data)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -66,6 +66,8 @@ def cmd_local(args: argparse.Namespace) -> int:
         if args.moto_port is not None:
             print(f"  moto:       http://{args.host}:{args.moto_port}   "
                   f"(aws --endpoint-url http://{args.host}:{args.moto_port} --region {stack.region} ...)")
+        if stack.snapshots is not None:
+            print(f"  data:       {stack.snapshots.path}   (saved within a second of a change and on stop)")
         print(f"  dev token for {DEFAULT_USER} ({DEFAULT_ROLE}), valid 12 h:")
         print(f"  export VEGSKRIV_TOKEN={token}")
         print(f'  curl -H "Authorization: Bearer $VEGSKRIV_TOKEN" {stack.url}/rest/v3/endringssett')
@@ -129,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also serve moto on this port, for the AWS CLI (default: off)")
     local.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                        help="override a template parameter, e.g. WaitFirstSeconds=1")
+    local.add_argument("--data", metavar="DIR", default=None,
+                       help="keep the tables in DIR across restarts (default: nothing is kept)")
     local.add_argument("-v", "--verbose", action="store_true")
     local.set_defaults(func=cmd_local)
 

@@ -78,6 +78,11 @@ class FunctionRuntime:
             self._by_name[spec.logical_id] = spec
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
+        # One Lambda instance per function: it takes one event at a time. Handlers keep per-event
+        # state in module globals (Powertools' resolver holds the current event), so two events in
+        # one handler at once would mix up their callers. Re-entrant, so a handler that invokes its
+        # own function synchronously waits for nothing; other functions have locks of their own.
+        self._instances = {spec.logical_id: threading.RLock() for spec in functions.values()}
 
     def find(self, function_name: str) -> FunctionSpec | None:
         """Look a function up by name, ARN (with or without qualifier) or logical id."""
@@ -118,7 +123,8 @@ class FunctionRuntime:
         """Call the handler; a raised exception becomes :class:`FunctionError`."""
         try:
             handler = self.handler(spec)
-            return handler(event, self.context(spec))
+            with self._instances[spec.logical_id]:
+                return handler(event, self.context(spec))
         except Exception as exc:
             log.debug("%s raised %r", spec.logical_id, exc, exc_info=True)
             raise FunctionError(error_payload(exc)) from exc

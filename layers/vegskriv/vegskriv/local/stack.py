@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vegskriv.local.apigw import LocalApiGateway
+from vegskriv.local.persistence import TableSnapshots, resume_interrupted
 from vegskriv.local.runtime import FunctionError, FunctionRuntime
 from vegskriv.local.sqs_poller import SqsPoller
 from vegskriv.local.template import LOCAL_REGION, Template
@@ -106,7 +107,8 @@ class LocalStack:
                  host: str = "127.0.0.1", port: int = 3000, moto_port: int | None = None,
                  parameters: dict[str, str] | None = None, env: dict[str, str] | None = None,
                  sqs_visibility_timeout: int | None = None, seed: bool = True,
-                 serve_api: bool = True, run_pollers: bool = True) -> None:
+                 serve_api: bool = True, run_pollers: bool = True, data_dir: str | Path | None = None,
+                 data_interval: float = 1.0) -> None:
         self.template_path = Path(template) if template else find_template()
         self.template = Template(self.template_path, project_root=project_root,
                                  parameters=parameters)
@@ -119,6 +121,9 @@ class LocalStack:
         self.seed = seed
         self.serve_api = serve_api
         self.run_pollers = run_pollers
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.data_interval = data_interval
+        self.snapshots: TableSnapshots | None = None
         self.functions = self.template.functions()
         self.runtime = FunctionRuntime(self.functions)
         self.api: LocalApiGateway | None = None
@@ -170,13 +175,18 @@ class LocalStack:
             self._set_env(self._function_environment())
             self._set_env(self.extra_env)
             self._clear_settings_cache()
-            if self.seed:
+            loaded = self._load_data()
+            if self.seed and not loaded:
                 self._seed()
             if self.run_pollers:
                 self._start_pollers()
             if self.serve_api:
                 self.api = LocalApiGateway(self.template, self.runtime, host=self.host, port=self.port)
                 self.api.start()
+            if loaded:
+                resume_interrupted(self.runtime, self.template.account, self.region)
+            if self.snapshots is not None:
+                self.snapshots.start()
             self._started = True
         except BaseException:
             self.stop()
@@ -192,6 +202,10 @@ class LocalStack:
         for poller in self.pollers:
             poller.stop()
         self.pollers = []
+        if self.snapshots is not None:
+            # a start that failed half-way must not overwrite the saved data with what it had loaded
+            self.snapshots.stop(save=self._started)
+            self.snapshots = None
         if self._moto_server is not None:
             try:
                 self._moto_server.stop()
@@ -298,6 +312,11 @@ class LocalStack:
         @functools.wraps(original_call_action)
         def call_action(handler: Any) -> Any:
             with DYNAMODB_LOCK:
+                stack = LocalStack._active
+                if stack is not None and stack.snapshots is not None:
+                    target = str(handler.headers.get("X-Amz-Target") or "")
+                    if not target.rpartition(".")[2].startswith(_DYNAMODB_READS):
+                        stack.snapshots.writes += 1
                 return original_call_action(handler)
 
         self._patches.replace(DynamoHandler, "call_action", call_action)
@@ -440,6 +459,29 @@ class LocalStack:
             )["stateMachineArn"]
             self.state_machine_arns[lid] = arn
 
+    # ------------------------------------------------------------------ --data
+
+    def _load_data(self) -> bool:
+        """Load the saved tables of ``data_dir``; True if there were any."""
+        if self.data_dir is None:
+            return False
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[self.template.account][self.region]
+
+        def items(name: str) -> list[dict[str, Any]]:
+            # moto's own items: a scan through the API pages quadratically (17 s for 10,000 items)
+            return [item.to_regular_json() for item in backend.get_table(name).all_items()]
+
+        self.snapshots = TableSnapshots(self.data_dir, self.client("dynamodb"),
+                                        list(self.table_names.values()), DYNAMODB_LOCK, items,
+                                        interval=self.data_interval)
+        counts = self.snapshots.load()
+        if counts:
+            log.info("loaded %d items of %d tables from %s", sum(counts.values()), len(counts),
+                     self.snapshots.path)
+        return bool(counts)
+
     # ------------------------------------------------------------------ seeding, pollers
 
     def _seed(self) -> None:
@@ -465,6 +507,10 @@ class LocalStack:
             poller = SqsPoller(source, url, self.runtime, sqs, self.region)
             poller.start()
             self.pollers.append(poller)
+
+
+# DynamoDB actions that change nothing (everything else makes --data save a new snapshot).
+_DYNAMODB_READS = ("Get", "BatchGet", "Query", "Scan", "Describe", "List", "TransactGet")
 
 
 def _locked(method: Any, lock: Any) -> Any:
