@@ -1,4 +1,4 @@
-"""Building blocks for the varsel-code table (tests/e2e/test_varsel_codes.py).
+"""Building blocks for the varsel-code table (tests/e2e/changesets/test_varsel_codes.py).
 
 New objects shaped like real traffic (values in lists, location elements in lists), the stored
 versions the existing-data codes need, and a catalog that extends the default one with what

@@ -35,7 +35,7 @@ from vegskriv.catalog import (
 )
 from vegskriv.changesets.models import Egenskap, Endringssett, NyttVegobjekt
 
-ENDRINGSSETT = Path(__file__).resolve().parents[3] / "shared" / "data" / "endringssett"
+ENDRINGSSETT = Path(__file__).resolve().parents[4] / "shared" / "data" / "endringssett"
 REF = "tempId#1"
 
 KATALOG = default_catalog()

@@ -19,7 +19,7 @@ from vegskriv.catalog import (
 )
 from vegskriv.changesets.models import Egenskap
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT.parent / "shared" / "data" / "datakatalog" / "datakatalog-extract.json"
 PACKAGED = ROOT / "layers" / "vegskriv" / "vegskriv" / "data" / "datakatalog.json"
 
