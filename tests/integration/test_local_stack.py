@@ -103,6 +103,7 @@ class TestRealTemplate:
             "vegskriv-ObjectsTable": ("ByType", [("typeId", "HASH"), ("objektNokkel", "RANGE")], None),
             "vegskriv-LocksTable": ("ByEier", [("eier", "HASH"), ("sk", "RANGE")], "utloper"),
             "vegskriv-ReferenceTable": (None, None, None),
+            "vegskriv-ServicesTable": (None, None, None),
         }
         assert sorted(ddb.list_tables()["TableNames"]) == sorted(expected)
         for name, (index, index_keys, ttl_attr) in expected.items():

@@ -14,6 +14,7 @@ from vegskriv.api import changesets as endringssett
 from vegskriv.api import locks as laas
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
+from vegskriv.api import services as tjenester
 from vegskriv.api.context import json_response
 from vegskriv.errors import VegskrivError
 from vegskriv.observability import logger
@@ -23,6 +24,7 @@ app.include_router(endringssett.router)
 app.include_router(lesing.router)
 app.include_router(rettigheter.router)
 app.include_router(laas.router)
+app.include_router(tjenester.router)
 
 
 @app.get("/health", summary="Helse")
