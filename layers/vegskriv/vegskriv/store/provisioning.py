@@ -34,7 +34,7 @@ def _n(nvdb_id: int) -> str:
 
 def _query(pk: str, prefix: str, after: str | None = None, limit: int | None = None,
            forward: bool = True) -> list[dict[str, Any]]:
-    cond = Key("pk").eq(pk)
+    cond: Any = Key("pk").eq(pk)
     if after:
         cond &= Key("sk").between(after + "\x00", prefix + "\uffff")
     elif prefix:
