@@ -181,6 +181,8 @@ SAMPLES: dict[str, list[tuple[str, Check]]] = {
     "WorkflowFunction": [("workflow_validate.json", lambda r: None if "next" in r else f"no next step: {r}")],
     "JanitorFunction": [("janitor_execution_aborted.json",
                          lambda r: None if "handling" in r else f"no handling: {r}")],
+    "ProvisioningFunction": [("provisioning_plan.json",
+                              lambda r: None if r == {"runs": []} else f"not an empty plan: {r}")],
 }
 
 

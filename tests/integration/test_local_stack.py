@@ -60,7 +60,7 @@ def test_template_resolution_and_globals() -> None:
     template = Template(TEMPLATE, parameters={"WaitFirstSeconds": "1"})
     functions = template.functions()
     assert set(functions) == {"ApiFunction", "AuthorizerFunction", "DispatcherFunction", "WorkflowFunction",
-                              "JanitorFunction"}
+                              "JanitorFunction", "ProvisioningFunction"}
     api = functions["ApiFunction"]
     assert api.name == "vegskriv-ApiFunction"
     assert api.runtime == "python3.12" and api.timeout == 60 and api.memory_size == 1024
@@ -104,6 +104,7 @@ class TestRealTemplate:
             "vegskriv-LocksTable": ("ByEier", [("eier", "HASH"), ("sk", "RANGE")], "utloper"),
             "vegskriv-ReferenceTable": (None, None, None),
             "vegskriv-ServicesTable": (None, None, None),
+            "vegskriv-ProvisioningTable": (None, None, None),
         }
         assert sorted(ddb.list_tables()["TableNames"]) == sorted(expected)
         for name, (index, index_keys, ttl_attr) in expected.items():
@@ -139,7 +140,8 @@ class TestRealTemplate:
         lam = stack.client("lambda")
         names = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}
         assert set(names) == {"vegskriv-ApiFunction", "vegskriv-AuthorizerFunction",
-                              "vegskriv-DispatcherFunction", "vegskriv-WorkflowFunction", "vegskriv-JanitorFunction"}
+                              "vegskriv-DispatcherFunction", "vegskriv-WorkflowFunction", "vegskriv-JanitorFunction",
+                              "vegskriv-ProvisioningFunction"}
         api = names["vegskriv-ApiFunction"]
         assert api["Runtime"] == "python3.12"
         assert api["Environment"]["Variables"]["LOCKS_TABLE"] == "vegskriv-LocksTable"
@@ -147,8 +149,9 @@ class TestRealTemplate:
 
     def test_state_machine_is_the_asl_file_with_substitutions(self, stack: LocalStack) -> None:
         sfn = stack.client("stepfunctions")
-        (machine,) = sfn.list_state_machines()["stateMachines"]
-        assert machine["name"] == "vegskriv-ChangesetWorkflow"
+        machines = {m["name"]: m for m in sfn.list_state_machines()["stateMachines"]}
+        assert set(machines) == {"vegskriv-ChangesetWorkflow", "vegskriv-ProvisioningWorkflow"}
+        machine = machines["vegskriv-ChangesetWorkflow"]
         described = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])
         asl = (ROOT / "statemachine" / "changeset.asl.json").read_text(encoding="utf-8")
         expected = asl.replace("${WorkflowFunctionArn}",

@@ -14,6 +14,8 @@ class Settings(BaseModel):
     locks_table: str = Field("vegskriv-LocksTable", alias="LOCKS_TABLE")
     reference_table: str = Field("vegskriv-ReferenceTable", alias="REFERENCE_TABLE")
     services_table: str = Field("vegskriv-ServicesTable", alias="SERVICES_TABLE")
+    provisioning_table: str = Field("vegskriv-ProvisioningTable", alias="PROVISIONING_TABLE")
+    provisioning_state_machine_arn: str = Field("", alias="PROVISIONING_STATE_MACHINE_ARN")
     start_queue_url: str = Field("", alias="START_QUEUE_URL")
     state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")
     # Authentication: HS256 shared secret (local/dev) or an OIDC issuer's JWKS (AWS, e.g. Cognito).

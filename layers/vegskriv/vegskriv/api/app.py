@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from vegskriv import __version__
 from vegskriv.api import changesets as endringssett
 from vegskriv.api import locks as laas
+from vegskriv.api import provisioning as konsumenter
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
 from vegskriv.api import services as tjenester
@@ -25,6 +26,7 @@ app.include_router(lesing.router)
 app.include_router(rettigheter.router)
 app.include_router(laas.router)
 app.include_router(tjenester.router)
+app.include_router(konsumenter.router)
 
 
 @app.get("/health", summary="Helse")

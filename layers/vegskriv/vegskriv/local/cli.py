@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vegskriv.local.api_client import call, print_body
+from vegskriv.local.consumer import add_consumer_parser
 from vegskriv.local.rights_cli import add_rights_parser
 
 DEFAULT_USER = "olanor"
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--timeout", type=float, default=120.0)
     load.set_defaults(func=cmd_load)
     add_rights_parser(sub)
+    add_consumer_parser(sub)
     return parser
 
 

@@ -1,0 +1,18 @@
+"""Step Functions tasks of the provisioning workflow: {"step": "plan"} creates tonight's runs,
+{"step": "chunk", "consumerId", "runId"} does one bounded chunk of a run."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from vegskriv.observability import logger, tracer
+from vegskriv.provisioning import jobs
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event["step"] == "plan":
+        return {"runs": jobs.plan_nightly()}
+    logger.append_keys(konsumentId=event["consumerId"], kjøringId=event["runId"])
+    return {"ferdig": jobs.run_step(event["consumerId"], event["runId"])}

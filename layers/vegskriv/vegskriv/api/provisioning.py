@@ -1,0 +1,144 @@
+"""/rest/v1/konsumenter: consumers of the nightly provisioning, their runs, reports and logs.
+
+An owner's administrators (5_fagdata_admin) see their own consumers, 9_system_admin all; another
+owner's consumer answers 404 like an unknown id, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from vegskriv.api.context import caller, json_response
+from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN, Caller
+from vegskriv.errors import BadRequest, Conflict, Forbidden, NotFound
+from vegskriv.provisioning import jobs
+from vegskriv.provisioning.model import Kjøring, KjøringForespørsel, Konsument, KonsumentEndring, NyKonsument
+from vegskriv.store import provisioning as store
+
+router = Router()
+ROOT = "/rest/v1/konsumenter"
+ConsumerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+RunId = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,64}$")]
+NOT_FOUND: OpenAPIResponse = {"description": "Ukjent id, eller en annen eiers"}
+
+
+def _admin() -> Caller:
+    who = caller(router)
+    if not who.sees_all_changesets:
+        raise Forbidden(f"Krever rollen {ROLE_FAGDATA_ADMIN} eller {ROLE_SYSTEM_ADMIN} for konsumenter")
+    return who
+
+
+def _mine(konsument_id: str) -> Konsument:
+    who = _admin()
+    konsument = store.get_consumer(konsument_id)
+    if konsument is None or (konsument.eier != who.user and not who.is_system_admin):
+        raise NotFound(f"konsumenter/{konsument_id} finnes ikke")
+    return konsument
+
+
+def _check_target(konsument: NyKonsument | Konsument) -> None:
+    if konsument.mål.type == "HTTP" and not konsument.mål.url:
+        raise BadRequest("mål.url: påkrevd når mål.type er HTTP")
+
+
+def _run(konsument_id: str, run_id: str) -> Kjøring:
+    _mine(konsument_id)
+    run = store.get_run(konsument_id, run_id)
+    if run is None:
+        raise NotFound(f"konsumenter/{konsument_id}/kjøringer/{run_id} finnes ikke")
+    return run
+
+
+def _present(run: Kjøring) -> dict[str, Any]:
+    return run.model_dump(exclude={"etter"})
+
+
+@router.post(ROOT, summary="Registrer en konsument", responses={201: {"description": "Registrert"},
+                                                                  409: {"description": "id er i bruk"}})
+def create(konsument: Annotated[NyKonsument, Body()]):
+    who = _admin()
+    _check_target(konsument)
+    saved = Konsument(**konsument.model_dump(), eier=who.user)
+    if not store.create_consumer(saved):
+        raise Conflict(f"id: konsumenten {konsument.id} finnes allerede")
+    return json_response(201, saved.model_dump(), headers={"Location": f"{ROOT}/{saved.id}"})
+
+
+@router.get(ROOT, summary="Konsumenter (egne; alle for 9_system_admin)")
+def list_all():
+    who = _admin()
+    found = [k.model_dump() for k in store.list_consumers() if who.is_system_admin or k.eier == who.user]
+    return json_response(200, {"konsumenter": found})
+
+
+@router.get(f"{ROOT}/<konsument_id>", summary="En konsument", responses={404: NOT_FOUND})
+def get_one(konsument_id: ConsumerId):
+    return json_response(200, _mine(konsument_id).model_dump())
+
+
+@router.patch(f"{ROOT}/<konsument_id>", summary="Endre en konsument", responses={404: NOT_FOUND})
+def change(konsument_id: ConsumerId, endring: Annotated[KonsumentEndring, Body()]):
+    konsument = _mine(konsument_id)
+    changed = Konsument(**{**konsument.model_dump(), **endring.model_dump(exclude_unset=True, exclude_none=True)})
+    _check_target(changed)
+    store.save_consumer(changed)
+    return json_response(200, changed.model_dump())
+
+
+@router.delete(f"{ROOT}/<konsument_id>", summary="Fjern en konsument (og den innebygde kopien)",
+               responses={404: NOT_FOUND})
+def remove(konsument_id: ConsumerId):
+    _mine(konsument_id)
+    store.delete_consumer(konsument_id)
+    return json_response(200, {"id": konsument_id, "fjernet": True})
+
+
+@router.post(f"{ROOT}/<konsument_id>/kjøringer", summary="Start en kjøring nå",
+             responses={202: {"description": "Startet"}, 404: NOT_FOUND,
+                        409: {"description": "En kjøring pågår allerede"}})
+def start(konsument_id: ConsumerId, forespørsel: Annotated[KjøringForespørsel | None, Body()] = None):
+    konsument = _mine(konsument_id)
+    request = forespørsel or KjøringForespørsel()
+    run = jobs.create_run(konsument, request.modus, request.tørrkjøring)
+    jobs.start_execution([run])
+    return json_response(202, _present(run), headers={"Location": f"{ROOT}/{konsument_id}/kjøringer/{run.id}"})
+
+
+@router.get(f"{ROOT}/<konsument_id>/kjøringer", summary="Kjøringer, nyeste først", responses={404: NOT_FOUND})
+def runs(konsument_id: ConsumerId, antall: Annotated[int, Query(ge=1, le=1000)] = 100):
+    _mine(konsument_id)
+    return json_response(200, {"kjøringer": [_present(r) for r in store.list_runs(konsument_id, antall)]})
+
+
+@router.get(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>", summary="En kjørings rapport",
+            responses={404: NOT_FOUND})
+def report(konsument_id: ConsumerId, kjoring_id: RunId):
+    return json_response(200, _present(_run(konsument_id, kjoring_id)))
+
+
+@router.get(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>/logg", summary="Logg per objekt (UENDRET telles bare)",
+            responses={404: NOT_FOUND})
+def log(konsument_id: ConsumerId, kjoring_id: RunId, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
+        start: Annotated[int | None, Query(ge=0)] = None):
+    _run(konsument_id, kjoring_id)
+    entries = store.log_page(kjoring_id, start, antall)
+    metadata: dict[str, Any] = {"returnert": len(entries)}
+    if len(entries) == antall:
+        metadata["neste"] = {"start": str(entries[-1]["id"])}
+    return json_response(200, {"logg": entries, "metadata": metadata})
+
+
+@router.post(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>/godkjenn",
+             summary="Slipp en kjøring i KARANTENE: slettingene utføres",
+             responses={202: {"description": "Godkjent"}, 404: NOT_FOUND,
+                        409: {"description": "Ikke i KARANTENE"}})
+def approve(konsument_id: ConsumerId, kjoring_id: RunId):
+    _run(konsument_id, kjoring_id)
+    run = jobs.approve(konsument_id, kjoring_id)
+    jobs.start_execution([run])
+    return json_response(202, _present(run))

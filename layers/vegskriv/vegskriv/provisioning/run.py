@@ -1,0 +1,192 @@
+"""The run engine: chunked, resumable steps over ports (provider, consumer target, run store).
+
+A run walks ids in ascending order. Each ``step`` handles one chunk, the id range (etter, hi]
+where hi is the end of the shortest page read (provider pages of every type and one consumer
+page), so both sides of the range are fully known and memory is bounded by the page size. After
+the chunk's writes its position and counts are saved: a step that dies is repeated from the last
+saved chunk, and what it had already sent compares as unchanged, so nothing is sent twice.
+
+Deletes are not sent during the walk but parked; at the end the run either applies them (under
+the threshold) or stops in KARANTENE until ``approve``. The consumer's watermark moves only when a
+run that writes completes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from vegskriv.provisioning.diff import Provided, chunks, diff, is_current, over_threshold
+from vegskriv.provisioning.model import Kjøring, Konsument
+
+PAGE = 500  # objects per provider page, ids per consumer page, changes per consumer call
+DELTA_FALLBACK = ("DELTA er ikke tilgjengelig ennå (tilbyderen mangler endringsindeks); "
+                  "kjøringen sammenlignet alt som FULL")
+
+
+@dataclass
+class Page:
+    objects: list[Provided]
+    tombstones: list[int] = field(default_factory=list)
+    neste: int | None = None  # the page covers ids up to this one; None = the last page
+    tidspunkt: str = ""
+
+
+class Provider(Protocol):
+    def page(self, type_id: int, kommuner: list[int] | None, endret_etter: str | None,
+             start: int | None, antall: int) -> Page: ...
+
+    def supports_delta(self) -> bool: ...
+
+
+class Target(Protocol):
+    def held(self, start: int | None, antall: int) -> tuple[list[tuple[int, str]], int | None]: ...
+
+    def apply(self, changes: list[dict[str, Any]]) -> dict[int, str | None]:
+        """id → None if applied, else the consumer's message."""
+        ...
+
+
+class RunStore(Protocol):
+    def save_run(self, run: Kjøring) -> None: ...
+
+    def log(self, run_id: str, entries: list[tuple[int, str, str | None]]) -> None: ...
+
+    def park_deletes(self, run_id: str, ids: list[int]) -> None: ...
+
+    def parked_deletes(self, run_id: str, after: int, limit: int) -> list[int]: ...
+
+    def set_watermark(self, konsument_id: str, vannmerke: str) -> None: ...
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_run(run_id: str, konsument: Konsument, modus: str, dry_run: bool, provider: Provider) -> Kjøring:
+    run = Kjøring(id=run_id, konsumentId=konsument.id, modus=modus, tørrkjøring=dry_run,  # type: ignore[arg-type]
+                  startet=now_iso(), vannmerke=now_iso())
+    if modus == "DELTA" and not provider.supports_delta():
+        run.merknader.append(DELTA_FALLBACK)
+    if modus == "DELTA" and konsument.vannmerke is None:
+        run.merknader.append("Ingen tidligere fullført kjøring: sammenlignet alt")
+    return run
+
+
+def step(run: Kjøring, konsument: Konsument, provider: Provider, target: Target, store: RunStore,
+         today: date | None = None) -> bool:
+    """One chunk; True when the run has nothing more to do (done, quarantined or failed)."""
+    if run.status != "PÅGÅR":
+        return True
+    if run.fase == "SAMMENLIGN":
+        _compare_chunk(run, konsument, provider, target, store, today or datetime.now(UTC).date())
+    elif run.fase == "SLETT":
+        _delete_chunk(run, konsument, target, store)
+    store.save_run(run)
+    return run.status != "PÅGÅR"
+
+
+def _compare_chunk(run: Kjøring, konsument: Konsument, provider: Provider, target: Target, store: RunStore,
+                   today: date) -> None:
+    start = run.etter or None
+    hi: int | None = None
+    provided: list[Provided] = []
+    for type_id in konsument.utvalg.vegobjekttyper:
+        page = provider.page(type_id, konsument.utvalg.kommuner, None, start, PAGE)
+        provided.extend(o for o in page.objects if is_current(o.data, today))
+        if page.neste is not None:
+            hi = page.neste if hi is None else min(hi, page.neste)
+    held, held_next = target.held(start, PAGE)
+    if held_next is not None and held:
+        hi = held[-1][0] if hi is None else min(hi, held[-1][0])
+    if hi is not None:
+        provided = [o for o in provided if o.id <= hi]
+        held = [h for h in held if h[0] <= hi]
+    provided.sort(key=lambda o: o.id)
+    found = diff(provided, held)
+    run.hentet += len(provided)
+    run.konsumentAntall += len(held)
+    run.uendret += found.unchanged
+    upserts = [("OPPRETTET", o) for o in found.creates] + [("OPPDATERT", o) for o in found.updates]
+    upserts.sort(key=lambda u: u[1].id)
+    entries: list[tuple[int, str, str | None]] = []
+    for part in chunks(upserts, PAGE):
+        if run.tørrkjøring:
+            failed: dict[int, str | None] = {}
+        else:
+            failed = target.apply([{"handling": "UPSERT", "id": o.id, "hash": o.hash, "data": o.data}
+                                   for _, o in part])
+        for action, o in part:
+            message = failed.get(o.id)
+            if message:
+                run.feilet += 1
+                entries.append((o.id, "FEILET", message))
+            else:
+                run.opprettet += action == "OPPRETTET"
+                run.oppdatert += action == "OPPDATERT"
+                entries.append((o.id, action, "tørrkjøring" if run.tørrkjøring else None))
+    store.log(run.id, entries)
+    store.park_deletes(run.id, found.deletes)
+    run.ventendeSlettinger += len(found.deletes)
+    if hi is not None:
+        run.etter = hi
+        return
+    _end_compare(run, konsument, store)
+
+
+def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore) -> None:
+    pending = run.ventendeSlettinger
+    terskel = konsument.sletteterskel
+    hold = None
+    if pending and run.hentet == 0:
+        hold = (f"Tilbyderen svarte uten objekter, men konsumenten har {run.konsumentAntall}; "
+                f"ingenting slettes før kjøringen godkjennes")
+    elif pending and over_threshold(pending, run.konsumentAntall, terskel.antall, terskel.andel):
+        hold = (f"{pending} slettinger er over sletteterskelen (antall {terskel.antall}, andel {terskel.andel}); "
+                f"ingenting slettes før kjøringen godkjennes")
+    if run.tørrkjøring:
+        if hold:
+            run.merknader.append(f"Ville gått i KARANTENE: {hold}")
+        run.slettet, after = pending, 0
+        while ids := store.parked_deletes(run.id, after, PAGE):
+            store.log(run.id, [(i, "SLETTET", "tørrkjøring") for i in ids])
+            after = ids[-1]
+        _finish(run, store)
+    elif hold:
+        run.status = "KARANTENE"
+        run.merknader.append(hold)
+    else:
+        run.fase, run.etter = "SLETT", 0
+
+
+def _delete_chunk(run: Kjøring, konsument: Konsument, target: Target, store: RunStore) -> None:
+    ids = store.parked_deletes(run.id, run.etter, PAGE)
+    if not ids:
+        _finish(run, store)
+        return
+    failed = target.apply([{"handling": "DELETE", "id": i} for i in ids])
+    entries: list[tuple[int, str, str | None]] = []
+    for i in ids:
+        if failed.get(i):
+            run.feilet += 1
+            entries.append((i, "FEILET", failed[i]))
+        else:
+            run.slettet += 1
+            entries.append((i, "SLETTET", None))
+    store.log(run.id, entries)
+    run.etter = ids[-1]
+
+
+def _finish(run: Kjøring, store: RunStore) -> None:
+    run.status, run.fase, run.ferdig = "FULLFØRT", "FERDIG", now_iso()
+    if run.tørrkjøring:
+        run.merknader.append("Tørrkjøring: ingenting ble skrevet hos konsumenten")
+    elif run.vannmerke:
+        store.set_watermark(run.konsumentId, run.vannmerke)
+
+
+def approve(run: Kjøring) -> None:
+    """Release a quarantined run: its parked deletes are applied by the next steps."""
+    run.status, run.fase, run.etter = "PÅGÅR", "SLETT", 0
+    run.merknader.append(f"Godkjent {now_iso()}")

@@ -1,0 +1,212 @@
+"""Provisioning in DynamoDB (one table): consumers, runs, per-object logs, parked deletes, the
+built-in DYNAMODB target's copy, and the provider port on top of the read functions.
+
+Keys: ``KONSUMENTER``/``<id>`` a consumer; ``KONSUMENT#<id>``/``KJ#<runId>`` a run (run ids sort
+by start time); ``KJ#<runId>``/``LOGG#<nvdbId>`` and ``SLETT#<nvdbId>`` its log and parked deletes;
+``KOPI#<consumerId>``/``<nvdbId>`` the built-in consumer's copy (ids zero-padded: they sort).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from vegskriv import aws
+from vegskriv.provisioning.diff import Provided, content_hash
+from vegskriv.provisioning.model import Kjøring, Konsument
+from vegskriv.provisioning.run import Page
+from vegskriv.settings import get_settings
+from vegskriv.store import objects, reference
+
+
+def _table() -> Any:
+    return aws.table(get_settings().provisioning_table)
+
+
+def _n(nvdb_id: int) -> str:
+    return f"{nvdb_id:015d}"
+
+
+def _query(pk: str, prefix: str, after: str | None = None, limit: int | None = None,
+           forward: bool = True) -> list[dict[str, Any]]:
+    cond: Any = Key("pk").eq(pk)
+    if after:
+        cond &= Key("sk").between(after + "\x00", prefix + "\uffff")
+    elif prefix:
+        cond &= Key("sk").begins_with(prefix)
+    kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "ScanIndexForward": forward, "ConsistentRead": True}
+    found: list[dict[str, Any]] = []
+    while True:
+        if limit:
+            kwargs["Limit"] = limit - len(found)
+        page = _table().query(**kwargs)
+        found.extend(page["Items"])
+        if "LastEvaluatedKey" not in page or (limit and len(found) >= limit):
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# ---------------------------------------------------------------- consumers
+
+def create_consumer(konsument: Konsument) -> bool:
+    """False if the id is taken."""
+    try:
+        _table().put_item(Item={"pk": "KONSUMENTER", "sk": konsument.id, "data": konsument.model_dump_json()},
+                          ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def save_consumer(konsument: Konsument) -> None:
+    _table().put_item(Item={"pk": "KONSUMENTER", "sk": konsument.id, "data": konsument.model_dump_json()})
+
+
+def get_consumer(konsument_id: str) -> Konsument | None:
+    item = _table().get_item(Key={"pk": "KONSUMENTER", "sk": konsument_id}, ConsistentRead=True).get("Item")
+    return Konsument.model_validate_json(item["data"]) if item else None
+
+
+def list_consumers() -> list[Konsument]:
+    return [Konsument.model_validate_json(i["data"]) for i in _query("KONSUMENTER", "")]
+
+
+def delete_consumer(konsument_id: str) -> None:
+    """The consumer, its runs and the built-in copy (logs expire with their runs' keys unreferenced)."""
+    table = _table()
+    with table.batch_writer() as batch:
+        for pk, prefix in ((f"KOPI#{konsument_id}", ""), (f"KONSUMENT#{konsument_id}", "KJ#")):
+            for item in _query(pk, prefix):
+                batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+        batch.delete_item(Key={"pk": "KONSUMENTER", "sk": konsument_id})
+
+
+def set_watermark(konsument_id: str, vannmerke: str) -> None:
+    konsument = get_consumer(konsument_id)
+    if konsument is not None:
+        konsument.vannmerke = vannmerke
+        save_consumer(konsument)
+
+
+# ---------------------------------------------------------------- runs and logs
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def save_run(run: Kjøring) -> None:
+    _table().put_item(Item={"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}",
+                            "data": run.model_dump_json()})
+
+
+def get_run(konsument_id: str, run_id: str) -> Kjøring | None:
+    item = _table().get_item(Key={"pk": f"KONSUMENT#{konsument_id}", "sk": f"KJ#{run_id}"},
+                             ConsistentRead=True).get("Item")
+    return Kjøring.model_validate_json(item["data"]) if item else None
+
+
+def list_runs(konsument_id: str, limit: int = 100) -> list[Kjøring]:
+    """Newest first."""
+    items = _query(f"KONSUMENT#{konsument_id}", "KJ#", limit=limit, forward=False)
+    return [Kjøring.model_validate_json(i["data"]) for i in items]
+
+
+def log(run_id: str, entries: list[tuple[int, str, str | None]]) -> None:
+    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        for nvdb_id, handling, melding in entries:
+            item: dict[str, Any] = {"pk": f"KJ#{run_id}", "sk": f"LOGG#{_n(nvdb_id)}", "id": nvdb_id,
+                                    "handling": handling}
+            if melding:
+                item["melding"] = melding
+            batch.put_item(Item=item)
+
+
+def log_page(run_id: str, after: int | None, limit: int) -> list[dict[str, Any]]:
+    items = _query(f"KJ#{run_id}", "LOGG#", f"LOGG#{_n(after)}" if after is not None else None, limit)
+    return [{"id": int(i["id"]), "handling": i["handling"], **({"melding": i["melding"]} if "melding" in i else {})}
+            for i in items]
+
+
+def park_deletes(run_id: str, ids: list[int]) -> None:
+    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        for nvdb_id in ids:
+            batch.put_item(Item={"pk": f"KJ#{run_id}", "sk": f"SLETT#{_n(nvdb_id)}", "id": nvdb_id})
+
+
+def parked_deletes(run_id: str, after: int, limit: int) -> list[int]:
+    return [int(i["id"]) for i in _query(f"KJ#{run_id}", "SLETT#", f"SLETT#{_n(after)}" if after else None, limit)]
+
+
+class Runs:
+    """The run engine's RunStore port."""
+
+    save_run = staticmethod(save_run)
+    log = staticmethod(log)
+    park_deletes = staticmethod(park_deletes)
+    parked_deletes = staticmethod(parked_deletes)
+    set_watermark = staticmethod(set_watermark)
+
+
+# ---------------------------------------------------------------- the built-in DYNAMODB target
+
+class DynamoTarget:
+    """The reference implementation of the consumer contract, kept in this table."""
+
+    def __init__(self, konsument_id: str):
+        self.pk = f"KOPI#{konsument_id}"
+
+    def held(self, start: int | None, antall: int) -> tuple[list[tuple[int, str]], int | None]:
+        items = _query(self.pk, "", _n(start) if start else None, antall + 1)
+        held = [(int(i["sk"]), str(i["hash"])) for i in items[:antall]]
+        return held, (held[-1][0] if len(items) > antall else None)
+
+    def apply(self, changes: list[dict[str, Any]]) -> dict[int, str | None]:
+        with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for change in changes:
+                key = {"pk": self.pk, "sk": _n(change["id"])}
+                if change["handling"] == "DELETE":
+                    batch.delete_item(Key=key)
+                else:
+                    batch.put_item(Item={**key, "hash": change["hash"],
+                                         "data": json.dumps(change["data"], ensure_ascii=False)})
+        return {}
+
+    def get(self, nvdb_id: int) -> dict[str, Any] | None:
+        item = _table().get_item(Key={"pk": self.pk, "sk": _n(nvdb_id)}, ConsistentRead=True).get("Item")
+        return json.loads(item["data"]) if item else None
+
+
+# ---------------------------------------------------------------- the provider port (FULL)
+
+class ReadApiProvider:
+    """Pages of current objects by type over the read functions, with a content hash each.
+    ``endretEtter`` needs a change index the objects table does not have yet: no DELTA."""
+
+    def supports_delta(self) -> bool:
+        return False
+
+    def page(self, type_id: int, kommuner: list[int] | None, endret_etter: str | None,
+             start: int | None, antall: int) -> Page:
+        tidspunkt = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found, cursor = objects.list_by_type(type_id, after_nvdb_id=start, limit=antall)
+        if kommuner:
+            found = _in_kommuner(found, set(kommuner))
+        return Page(objects=[Provided(int(o["id"]), content_hash(o), o) for o in found], neste=cursor,
+                    tidspunkt=tidspunkt)
+
+
+def _sequences(data: dict[str, Any]) -> set[int]:
+    stedfesting = data.get("stedfesting") or {}
+    return {int(e["veglenkesekvensNvdbId"]) for kind in ("punkt", "linje") for e in stedfesting.get(kind) or []}
+
+
+def _in_kommuner(found: list[dict[str, Any]], kommuner: set[int]) -> list[dict[str, Any]]:
+    network = reference.veglenkesekvenser({s for o in found for s in _sequences(o)})
+    return [o for o in found if any(s in network and network[s].kommune in kommuner for s in _sequences(o))]

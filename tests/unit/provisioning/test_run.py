@@ -1,0 +1,205 @@
+"""The run engine against in-memory ports: chunking, threshold and quarantine, empty provider,
+dry run, watermark, failed items retried, resuming after a crash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from vegskriv.provisioning import run as engine
+from vegskriv.provisioning.diff import Provided, content_hash
+from vegskriv.provisioning.model import Kjøring, Konsument, Mål, Sletteterskel, Utvalg
+from vegskriv.provisioning.run import Page
+
+
+class FakeProvider:
+    def __init__(self, objects: dict[int, dict[str, Any]]):
+        self.objects = objects
+
+    def supports_delta(self) -> bool:
+        return False
+
+    def page(self, type_id, kommuner, endret_etter, start, antall) -> Page:
+        ids = sorted(i for i, o in self.objects.items() if o["typeId"] == type_id and i > (start or 0))
+        taken = ids[:antall]
+        return Page([Provided(i, content_hash(self.objects[i]), self.objects[i]) for i in taken],
+                    neste=taken[-1] if len(ids) > antall else None)
+
+
+class FakeTarget:
+    def __init__(self):
+        self.copy: dict[int, str] = {}
+        self.calls: list[int] = []
+        self.refuse: set[int] = set()
+        self.crash_after_calls: int | None = None
+
+    def held(self, start, antall):
+        ids = sorted(i for i in self.copy if i > (start or 0))
+        page = [(i, self.copy[i]) for i in ids[:antall]]
+        return page, (page[-1][0] if len(ids) > antall else None)
+
+    def apply(self, changes):
+        if self.crash_after_calls is not None and len(self.calls) >= self.crash_after_calls:
+            raise RuntimeError("Lambda died")
+        assert len(changes) <= engine.PAGE
+        self.calls.append(len(changes))
+        failed = {}
+        for c in changes:
+            if c["id"] in self.refuse:
+                failed[c["id"]] = "nekter"
+            elif c["handling"] == "DELETE":
+                self.copy.pop(c["id"], None)
+            else:
+                self.copy[c["id"]] = c["hash"]
+        return failed
+
+
+class FakeStore:
+    def __init__(self):
+        self.runs: dict[str, Kjøring] = {}
+        self.logs: dict[str, dict[int, tuple[str, str | None]]] = {}
+        self.parked: dict[str, set[int]] = {}
+        self.watermark: str | None = None
+
+    def save_run(self, run):
+        self.runs[run.id] = run.model_copy(deep=True)
+
+    def log(self, run_id, entries):
+        self.logs.setdefault(run_id, {}).update({i: (h, m) for i, h, m in entries})
+
+    def park_deletes(self, run_id, ids):
+        self.parked.setdefault(run_id, set()).update(ids)
+
+    def parked_deletes(self, run_id, after, limit):
+        return sorted(i for i in self.parked.get(run_id, ()) if i > after)[:limit]
+
+    def set_watermark(self, konsument_id, vannmerke):
+        self.watermark = vannmerke
+
+
+def objects(n: int, type_id: int = 83, first: int = 1, **extra: Any) -> dict[int, dict[str, Any]]:
+    return {i: {"id": i, "typeId": type_id, "versjon": 1, "gyldighetsperiode": {"startdato": "2020-01-01"}, **extra}
+            for i in range(first, first + n)}
+
+
+def consumer(antall: int = 1000, andel: float = 1.0, types: list[int] | None = None) -> Konsument:
+    return Konsument(id="k1", navn="Test", eier="olanor", utvalg=Utvalg(vegobjekttyper=types or [83]),
+                     mål=Mål(type="DYNAMODB"), sletteterskel=Sletteterskel(antall=antall, andel=andel))
+
+
+def run_all(provider, target, store, konsument=None, modus="FULL", dry=False, run_id="r1") -> Kjøring:
+    konsument = konsument or consumer()
+    run = engine.new_run(run_id, konsument, modus, dry, provider)
+    for _ in range(10_000):
+        if engine.step(run, konsument, provider, target, store):
+            return store.runs[run.id]
+    raise AssertionError("run did not end")
+
+
+def test_first_run_creates_everything_in_chunks_and_second_writes_nothing():
+    provider, target, store = FakeProvider(objects(1200)), FakeTarget(), FakeStore()
+    first = run_all(provider, target, store)
+    assert (first.status, first.hentet, first.opprettet) == ("FULLFØRT", 1200, 1200)
+    assert max(target.calls) <= 500 and len(target.copy) == 1200
+    assert store.watermark == first.vannmerke
+    target.calls.clear()
+    second = run_all(provider, target, store, run_id="r2")
+    assert (second.uendret, second.opprettet, second.oppdatert, second.slettet) == (1200, 0, 0, 0)
+    assert target.calls == []
+
+
+def test_changes_closes_and_removals_reach_the_consumer():
+    data = objects(50) | objects(10, type_id=79, first=100)
+    provider, target, store = FakeProvider(data), FakeTarget(), FakeStore()
+    run_all(provider, target, store, consumer(types=[83, 79]))
+    data[3] = {**data[3], "versjon": 2}
+    data[4] = {**data[4], "gyldighetsperiode": {"startdato": "2020-01-01", "sluttdato": "2021-01-01"}}
+    del data[105]
+    data[200] = {"id": 200, "typeId": 79, "versjon": 1}
+    second = run_all(provider, target, store, consumer(types=[83, 79]), run_id="r2")
+    assert (second.opprettet, second.oppdatert, second.slettet) == (1, 1, 2)
+    assert 4 not in target.copy and 105 not in target.copy and 200 in target.copy
+    assert store.logs["r2"] == {3: ("OPPDATERT", None), 4: ("SLETTET", None), 105: ("SLETTET", None),
+                                200: ("OPPRETTET", None)}
+
+
+def test_deletes_over_threshold_quarantine_until_approved():
+    data = objects(100)
+    provider, target, store = FakeProvider(data), FakeTarget(), FakeStore()
+    run_all(provider, target, store)
+    watermark = store.watermark
+    for i in range(1, 21):
+        del data[i]
+    held = run_all(provider, target, store, consumer(antall=10, andel=1.0), run_id="r2")
+    assert held.status == "KARANTENE" and held.ventendeSlettinger == 20
+    assert len(target.copy) == 100 and store.watermark == watermark
+    engine.approve(held)
+    konsument = consumer(antall=10)
+    while not engine.step(held, konsument, provider, target, store):
+        pass
+    assert (held.status, held.slettet) == ("FULLFØRT", 20)
+    assert len(target.copy) == 80 and store.watermark == held.vannmerke
+
+
+def test_share_threshold():
+    data = objects(100)
+    provider, target, store = FakeProvider(data), FakeTarget(), FakeStore()
+    run_all(provider, target, store)
+    for i in range(1, 7):
+        del data[i]
+    assert run_all(provider, target, store, consumer(antall=1000, andel=0.05), run_id="r2").status == "KARANTENE"
+
+
+def test_an_empty_provider_never_deletes_even_under_the_threshold():
+    data = objects(5)
+    provider, target, store = FakeProvider(data), FakeTarget(), FakeStore()
+    run_all(provider, target, store)
+    data.clear()
+    held = run_all(provider, target, store, consumer(antall=1000, andel=1.0), run_id="r2")
+    assert held.status == "KARANTENE" and "uten objekter" in held.merknader[-1]
+    assert len(target.copy) == 5
+
+
+def test_dry_run_reports_without_writing_or_moving_the_watermark():
+    data = objects(30)
+    provider, target, store = FakeProvider(data), FakeTarget(), FakeStore()
+    target.copy = {999: "x"}
+    dry = run_all(provider, target, store, dry=True)
+    assert (dry.status, dry.opprettet, dry.slettet) == ("FULLFØRT", 30, 1)
+    assert target.copy == {999: "x"} and target.calls == [] and store.watermark is None
+    assert store.logs["r1"][999] == ("SLETTET", "tørrkjøring")
+
+
+def test_failed_items_are_logged_and_sent_again_next_run():
+    provider, target, store = FakeProvider(objects(10)), FakeTarget(), FakeStore()
+    target.refuse = {3, 7}
+    first = run_all(provider, target, store)
+    assert (first.opprettet, first.feilet) == (8, 2)
+    assert store.logs["r1"][3] == ("FEILET", "nekter")
+    target.refuse = set()
+    second = run_all(provider, target, store, run_id="r2")
+    assert (second.opprettet, second.uendret) == (2, 8)
+
+
+def test_a_run_killed_mid_way_resumes_from_its_last_chunk_and_sends_nothing_twice():
+    provider, target, store = FakeProvider(objects(1600)), FakeTarget(), FakeStore()
+    konsument = consumer()
+    run = engine.new_run("r1", konsument, "FULL", False, provider)
+    target.crash_after_calls = 2
+    with pytest.raises(RuntimeError):
+        while not engine.step(run, konsument, provider, target, store):
+            pass
+    saved = store.runs["r1"]
+    assert saved.etter == 1000  # two chunks of 500 saved
+    target.crash_after_calls = None
+    sent_before = sum(target.calls)
+    while not engine.step(saved, konsument, provider, target, store):
+        pass
+    assert sum(target.calls) - sent_before == 600 and len(target.copy) == 1600
+
+
+def test_delta_falls_back_to_full_with_a_note():
+    provider, target, store = FakeProvider(objects(3)), FakeTarget(), FakeStore()
+    run = run_all(provider, target, store, modus="DELTA")
+    assert run.status == "FULLFØRT" and engine.DELTA_FALLBACK in run.merknader
