@@ -26,17 +26,9 @@ from vegskriv.local.apigw import LocalApiGateway
 from vegskriv.local.persistence import TableSnapshots, resume_interrupted
 from vegskriv.local.runtime import FunctionError, FunctionRuntime
 from vegskriv.local.sqs_poller import SqsPoller
-from vegskriv.local.template import LOCAL_REGION, Template
+from vegskriv.local.template import LOCAL_REGION, LOCAL_STACK_NAME, Template
 
 log = logging.getLogger("vegskriv_local")
-
-LOCAL_ROLE_NAME = "vegskriv-local-execution-role"
-_ASSUME_ROLE = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                   "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}],
-}
-
 
 def find_template(start: str | Path | None = None) -> Path:
     """``template.yaml`` in the current directory (or a parent), else next to this package."""
@@ -131,6 +123,7 @@ class LocalStack:
         self.queue_urls: dict[str, str] = {}
         self.table_names: dict[str, str] = {}
         self.state_machine_arns: dict[str, str] = {}
+        self.resources: dict[str, dict[str, Any]] = {}  # logical id -> moto's stack resource summary
         self.startup_seconds: float | None = None
         self._mock: Any = None
         self._moto_server: Any = None
@@ -290,9 +283,17 @@ class LocalStack:
     # ------------------------------------------------------------------ moto patches
 
     def _install_patches(self) -> None:
+        import moto.stepfunctions.models as stepfunctions_models
         from moto.awslambda_simple.models import LambdaSimpleBackend
         from moto.dynamodb.responses import DynamoHandler
         from moto.sqs.models import SQSBackend
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        from vegskriv.local import events
+
+        # moto's CloudFormation puts state machines into the backend that does not run them.
+        self._patches.replace(stepfunctions_models, "stepfunctions_backends", stepfunctions_parser_backends)
+        events.install(self._patches)
 
         original_invoke = LambdaSimpleBackend.__dict__["invoke"]
 
@@ -364,100 +365,51 @@ class LocalStack:
     # ------------------------------------------------------------------ resources
 
     def _create_resources(self) -> None:
-        iam = self.client("iam")
-        role_arn = iam.create_role(RoleName=LOCAL_ROLE_NAME,
-                                   AssumeRolePolicyDocument=json.dumps(_ASSUME_ROLE))["Role"]["Arn"]
-        self._create_tables()
-        self._create_queues()
-        self._create_functions(role_arn)
-        self._create_state_machines(role_arn)
+        """Translate the template with SAM and let moto's CloudFormation create the stack."""
+        from vegskriv.local import translate
 
-    def _create_tables(self) -> None:
+        cfn = translate.translate(self.template.doc, self.template.root, self.template.parameters,
+                                  self.region, self.template.account)
+        for resource in cfn["Resources"].values():
+            if resource["Type"] == "AWS::SQS::Queue" and self.sqs_visibility_timeout is not None:
+                resource["Properties"]["VisibilityTimeout"] = self.sqs_visibility_timeout
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=translate.CODE_BUCKET,
+                         CreateBucketConfiguration={"LocationConstraint": self.region})
+        for key in translate.code_keys(cfn):  # moto wants the code to exist; the handlers run in-process
+            s3.put_object(Bucket=translate.CODE_BUCKET, Key=key, Body=_dummy_zip())
+        cloudformation = self.client("cloudformation")
+        cloudformation.create_stack(
+            StackName=LOCAL_STACK_NAME, TemplateBody=json.dumps(cfn),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in self.template.parameters.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
+        stack = cloudformation.describe_stacks(StackName=LOCAL_STACK_NAME)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"moto could not create the stack: {stack['StackStatus']} "
+                               f"{stack.get('StackStatusReason', '')}")
+        paginator = cloudformation.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=LOCAL_STACK_NAME):
+            for resource in page["StackResourceSummaries"]:
+                self.resources[resource["LogicalResourceId"]] = resource
+        by_type = {"AWS::SQS::Queue": self.queue_urls, "AWS::DynamoDB::Table": self.table_names,
+                   "AWS::StepFunctions::StateMachine": self.state_machine_arns}
+        for lid, resource in self.resources.items():
+            if resource["ResourceType"] in by_type:
+                by_type[resource["ResourceType"]][lid] = resource["PhysicalResourceId"]
+        self._complete_tables(cfn)
+
+    def _complete_tables(self, cfn: dict[str, Any]) -> None:
+        """Table settings moto's CloudFormation ignores: time to live and point-in-time recovery."""
         ddb = self.client("dynamodb")
-        for lid in self.template.logical_ids("AWS::DynamoDB::Table"):
-            props = self.template.properties(lid)
-            name = self.template.ref(lid)
-            args: dict[str, Any] = {
-                "TableName": name,
-                "AttributeDefinitions": props["AttributeDefinitions"],
-                "KeySchema": props["KeySchema"],
-                "BillingMode": props.get("BillingMode", "PROVISIONED"),
-            }
-            if args["BillingMode"] == "PROVISIONED":
-                args["ProvisionedThroughput"] = props.get(
-                    "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
-            for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
-                if props.get(key):
-                    args[key] = props[key]
-            if "SSESpecification" in props:
-                sse = props["SSESpecification"]
-                args["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled", False))}
-            ddb.create_table(**args)
-            ttl = props.get("TimeToLiveSpecification")
-            if ttl and ttl.get("Enabled"):
+        for lid, name in self.table_names.items():
+            props = cfn["Resources"][lid]["Properties"]
+            ttl = props.get("TimeToLiveSpecification") or {}
+            if ttl.get("Enabled"):
                 ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
                     "AttributeName": ttl["AttributeName"], "Enabled": True})
-            pitr = props.get("PointInTimeRecoverySpecification") or {}
-            if pitr.get("PointInTimeRecoveryEnabled"):
+            if (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
                 ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
                     "PointInTimeRecoveryEnabled": True})
-            self.table_names[lid] = name
-
-    def _create_queues(self) -> None:
-        sqs = self.client("sqs")
-        lids = self.template.logical_ids("AWS::SQS::Queue")
-        # dead-letter queues first, so a redrive policy names an existing queue
-        lids.sort(key=lambda lid: "RedrivePolicy" in (self.template.resources[lid].get("Properties") or {}))
-        for lid in lids:
-            props = self.template.properties(lid)
-            name = self.template.ref(lid).rsplit("/", 1)[1]
-            attributes: dict[str, str] = {}
-            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
-                        "MaximumMessageSize", "ReceiveMessageWaitTimeSeconds", "FifoQueue",
-                        "ContentBasedDeduplication", "SqsManagedSseEnabled"):
-                if key in props:
-                    value = props[key]
-                    attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
-            if self.sqs_visibility_timeout is not None:
-                attributes["VisibilityTimeout"] = str(self.sqs_visibility_timeout)
-            if "RedrivePolicy" in props:
-                attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-            self.queue_urls[lid] = url
-
-    def _create_functions(self, role_arn: str) -> None:
-        lam = self.client("lambda")
-        code = _dummy_zip()
-        for spec in self.functions.values():
-            arch = (spec.properties.get("Architectures") or ["x86_64"])[0]
-            lam.create_function(
-                FunctionName=spec.name, Runtime=spec.runtime, Role=role_arn, Handler=spec.handler,
-                Code={"ZipFile": code}, Timeout=spec.timeout, MemorySize=spec.memory_size,
-                Architectures=[arch], Environment={"Variables": spec.environment},
-                Description=str(spec.properties.get("Description", ""))[:256],
-            )
-
-    def state_machine_definition(self, logical_id: str) -> str:
-        """The ASL of a state machine with its DefinitionSubstitutions applied."""
-        props = self.template.properties(logical_id)
-        if "Definition" in props:
-            definition = json.dumps(props["Definition"])
-        else:
-            definition = (self.template.root / props["DefinitionUri"]).read_text(encoding="utf-8")
-        for key, value in (props.get("DefinitionSubstitutions") or {}).items():
-            definition = definition.replace("${" + key + "}", str(value))
-        return definition
-
-    def _create_state_machines(self, role_arn: str) -> None:
-        sfn = self.client("stepfunctions")
-        for lid in self.template.logical_ids("AWS::Serverless::StateMachine"):
-            props = self.template.properties(lid)
-            arn = sfn.create_state_machine(
-                name=str(props.get("Name") or self.template.physical_name(lid)),
-                definition=self.state_machine_definition(lid), roleArn=role_arn,
-                type=str(props.get("Type", "STANDARD")),
-            )["stateMachineArn"]
-            self.state_machine_arns[lid] = arn
 
     # ------------------------------------------------------------------ --data
 
