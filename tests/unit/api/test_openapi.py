@@ -126,3 +126,18 @@ def test_content_types_and_hostile_json() -> None:
     response = handle({"path": "/rest/v1/lås", "httpMethod": "POST", "headers": {"Content-Type": "application/json"},
                        "requestContext": {"authorizer": ADMIN}, "body": event_body, "isBase64Encoded": False}, None)
     assert message(response) == (400, "Ugyldig JSON: nøstet 100 nivåer dypt; høyst 64 er tillatt")
+
+
+def test_a_large_changeset_is_not_formatted_into_a_debug_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Powertools builds f"Calling API Route Handler: {route_args}" even with debug off; the body's repr
+    # must not be the whole document (it cost seconds for 10,000 objects).
+    from tests.support.client import changeset, kum
+    from vegskriv.api import changesets as router_module
+
+    seen: list[int] = []
+    monkeypatch.setattr(router_module.use_cases, "register", lambda doc, raw, who, **kw: {"id": "x"})
+    monkeypatch.setattr(router_module, "changeset_links",
+                        lambda router, cid: seen.append(len(repr(router.context["_route_args"]))) or [{"src": cid}])
+    doc = changeset(registrer=[kum(f"k{i}") for i in range(50)])
+    assert call("POST", "/rest/v3/endringssett", body=doc, authorizer=PLAIN)["statusCode"] == 201
+    assert seen and seen[0] < 300

@@ -114,6 +114,9 @@ class NyttVegnett(Vegnett):
     def _bare_list(cls, data: Any) -> Any:
         return {"veglenkesekvenser": data} if isinstance(data, list) else data
 
+    def __repr__(self) -> str:  # Powertools puts route arguments in a debug f-string (see api/changesets.py)
+        return f"Vegnett({len(self.veglenkesekvenser)} veglenkesekvenser)"
+
 
 @router.put("/rest/v3/vegnett/veglenkesekvenser", summary="Last inn veglenkesekvenser (legger til/erstatter)",
             security=ADMIN, responses=_loaded("antall"))
@@ -139,6 +142,9 @@ class ImportertVersjon(BaseModel):
 
 class Import(BaseModel):
     vegobjekter: list[ImportertVersjon] = Field(min_length=1)
+
+    def __repr__(self) -> str:  # Powertools puts route arguments in a debug f-string (see api/changesets.py)
+        return f"Import({len(self.vegobjekter)} versjoner)"
 
 
 @router.put("/rest/v3/vegobjekter", summary="Importer eksisterende vegobjektversjoner (9_system_admin)",
