@@ -177,7 +177,7 @@ def test_aborted_execution_releases_its_locks_and_resumes(stack, olanor):
     changeset_id = olanor.register(changeset(registrer=[on(SEQUENCE, "abort")]), **{"X-NVDB-Delay": "5"})
     olanor.start(changeset_id)
     assert olanor.wait(changeset_id, until={"BEHANDLES"}) == "BEHANDLES"
-    deadline = time.monotonic() + 4  # validated, then holding its locks through the delay
+    deadline = time.monotonic() + 20  # validated, then holding its locks through the delay
     while lock_store.get(changeset_id) is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert lock_store.get(changeset_id) is not None

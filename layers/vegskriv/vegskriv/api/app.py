@@ -1,13 +1,22 @@
-"""The API resolver: routers, error mapping (one place) and the OpenAPI document."""
+"""The API resolver: routers, the caller, error mapping (one place) and the OpenAPI document.
+
+Powertools validates every request against the route's annotations (path, query, header, body
+models) before the route runs, so the same models describe the API in ``/openapi.json`` and at
+``/swagger``. The body is read by :func:`vegskriv.api.body.json_body` (bounded, once per request).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import nullcontext
+from typing import Any, cast
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler, NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from vegskriv import __version__
 from vegskriv.api import changesets as endringssett
@@ -16,17 +25,78 @@ from vegskriv.api import provisioning as konsumenter
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
 from vegskriv.api import services as tjenester
-from vegskriv.api.context import json_response
-from vegskriv.errors import VegskrivError
+from vegskriv.api.body import json_body
+from vegskriv.api.context import error_paths, json_response, resolve_caller
+from vegskriv.api.docs import ERRORS, SECURITY_SCHEMES, roles_of
+from vegskriv.changesets.models import gc_paused
+from vegskriv.errors import Forbidden, UnsupportedMediaType, VegskrivError
 from vegskriv.observability import logger
 
-app = APIGatewayRestResolver(enable_validation=True)
+TITLE = "vegskriv"
+DESCRIPTION = ("Skriv-API for vegobjekter med stiene, feltene og kodene til NVDB API Skriv v3. "
+               "Feil svarer `{\"message\": ...}` med stien til feilen.")
+
+
+class _CallerFirst(BaseMiddlewareHandler):
+    """Resolves the caller and checks the route's roles, then runs Powertools' request validation.
+
+    Middlewares given to ``app.use`` run after that validation; a caller without the role must get
+    403 before its body is read (and a 6 MB body is not parsed for someone who may not send it).
+    """
+
+    def __init__(self, validation: BaseMiddlewareHandler):
+        self.validation = validation
+
+    def handler(self, app: Any, next_middleware: NextMiddleware) -> Response:
+        route = cast(Route, app.context["_route"])
+        if route.security:  # documented as needing the bearer token, so the authorizer ran
+            who = resolve_caller(cast(APIGatewayProxyEvent, app.current_event))
+            roles = roles_of(route.security)
+            if roles and not roles & who.roles:
+                raise Forbidden(f"Krever rollen {' eller '.join(sorted(roles, reverse=True))}")
+            app.append_context(caller=who)
+        return self.validation.handler(app, next_middleware)
+
+
+class Resolver(APIGatewayRestResolver):
+    def __init__(self) -> None:
+        super().__init__(enable_validation=True, json_body_deserializer=json_body)
+        self._request_validation_middleware = cast(Any, _CallerFirst(self._request_validation_middleware))
+        self.configure_openapi(title=TITLE, version=__version__, description=DESCRIPTION,
+                               security_schemes=SECURITY_SCHEMES)
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """Powertools lists 422 for every validated route (this API answers 400); 401/403 follow from security."""
+        schema = super().get_openapi_schema(**kwargs)
+        names = (schema.components.schemas or {}) if schema.components else {}
+        feil = next((name for name in names if name.split("__")[-1] == "Feil"), None)
+        fault = {"application/json": {"schema": {"$ref": f"#/components/schemas/{feil}"}}} if feil else {}
+        for item in (schema.paths or {}).values():
+            for operation in (item.get, item.put, item.post, item.delete, item.patch):
+                if operation is None or not operation.responses:
+                    continue
+                operation.responses.pop(422, None)
+                # Every route behind the authorizer may answer 401, and 403 if it names roles.
+                if operation.security and 401 not in operation.responses:
+                    operation.responses[401] = {"description": ERRORS[401], "content": fault}
+                if roles_of(operation.security) and 403 not in operation.responses:
+                    operation.responses[403] = {"description": ERRORS[403], "content": fault}
+        if schema.components and schema.components.schemas:
+            for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+                schema.components.schemas.pop(unused, None)
+        return schema
+
+
+app = Resolver()
 app.include_router(endringssett.router)
 app.include_router(lesing.router)
 app.include_router(rettigheter.router)
 app.include_router(laas.router)
 app.include_router(tjenester.router)
 app.include_router(konsumenter.router)
+# The page carries Swagger UI's script and style inline (Powertools ships them): nothing is fetched.
+app.enable_swagger(path="/swagger", title=TITLE, version=__version__, description=DESCRIPTION,
+                   security_schemes=SECURITY_SCHEMES)
 
 
 @app.get("/health", summary="Helse")
@@ -36,7 +106,7 @@ def health() -> dict[str, Any]:
 
 @app.get("/openapi.json", summary="OpenAPI-dokumentet")
 def openapi():
-    return Response(200, "application/json", app.get_openapi_json_schema(title="vegskriv", version=__version__))
+    return Response(200, "application/json", app.get_openapi_json_schema())
 
 
 @app.exception_handler(VegskrivError)
@@ -44,13 +114,15 @@ def domain_error(exc: VegskrivError) -> Response:
     return json_response(exc.status, {"message": exc.message})
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_media(exc: RequestUnsupportedContentType) -> Response:
+    return domain_error(UnsupportedMediaType(f"Content-Type {app.current_event.headers.get('content-type')} "
+                                             "støttes ikke; send application/json"))
+
+
 @app.exception_handler(RequestValidationError)
 def request_error(exc: RequestValidationError) -> Response:
-    parts = []
-    for err in exc.errors()[:10]:
-        loc = ".".join(str(p) for p in err.get("loc", ()))
-        parts.append(f"{loc}: {err.get('msg')}")
-    return json_response(400, {"message": "; ".join(parts) or "Ugyldig forespørsel"})
+    return json_response(400, {"message": error_paths(exc.errors()) or "Ugyldig forespørsel"})
 
 
 @app.not_found
@@ -64,11 +136,20 @@ def unexpected(exc: Exception) -> Response:
     return json_response(500, {"message": "Intern feil; kontakt forvalter med X-Request-ID"})
 
 
+NVDB_JSON = "application/vnd.vegvesen.nvdb-v3+json"  # NVDB's own name for its JSON
+
+
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # Paths carry Norwegian letters (fremdriftOgÅrsak, lås); match on the decoded form.
     if event.get("path"):
         event["path"] = unquote(event["path"])
-    response = app.resolve(event, context)
+    headers = event.get("headers") or {}
+    for name, value in headers.items():  # Powertools reads JSON bodies only under application/json
+        if name.lower() == "content-type" and value.lower().startswith(NVDB_JSON):
+            headers[name] = "application/json" + value[len(NVDB_JSON):]
+    # Validating a 10,000-object body allocates millions of objects that are not garbage (gc_paused).
+    with gc_paused() if event.get("body") else nullcontext():
+        response = app.resolve(event, context)
     request_id = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "x-request-id"), None)
     if request_id:
         response.setdefault("headers", {})["X-Request-ID"] = request_id

@@ -1,5 +1,7 @@
-"""The one way the routers read a JSON body: size, nesting depth and number size are bounded before
-anything is parsed into models, so hostile JSON answers 400 (or 413), never 500 and is never stored.
+"""The one way a JSON body is read: size, nesting depth and number size are bounded before anything
+is parsed into models, so hostile JSON answers 400 (or 413), never 500 and is never stored.
+:func:`json_body` is the resolver's ``json_body_deserializer``: Powertools calls it once per request
+(the event caches the result) before it validates the body against the route's model.
 
 Python's json recurses per nesting level (RecursionError past ~1,000) and refuses integers over
 4,300 digits with a bare ValueError; a 10**400 that gets through is stored as is. Hence a depth
@@ -14,8 +16,6 @@ import operator
 import re
 from itertools import accumulate, count
 from typing import Any
-
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from vegskriv.errors import BadRequest, PayloadTooLarge
 from vegskriv.settings import get_settings
@@ -77,10 +77,9 @@ def loads(text: str | bytes) -> Any:
         raise BadRequest(f"Ugyldig JSON: {exc}") from exc
 
 
-def json_body(router: BaseRouter, what: str = "Forespørselen") -> Any:
+def json_body(body: str | bytes) -> Any:
     """The request body parsed by :func:`loads`; 413 over ``MAX_BODY_BYTES``."""
-    body = router.current_event.body or ""
     limit = get_settings().max_body_bytes
     if len(body.encode() if isinstance(body, str) else body) > limit:
-        raise PayloadTooLarge(f"{what} er større enn grensen på {limit} byte; del det opp")
+        raise PayloadTooLarge(f"Forespørselen er større enn grensen på {limit} byte; del den opp")
     return loads(body)

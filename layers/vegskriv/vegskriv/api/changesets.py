@@ -6,55 +6,67 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import ValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from pydantic import BaseModel, ConfigDict
 
-from vegskriv.api.body import json_body
-from vegskriv.api.context import caller, changeset_links, error_paths, header, json_response
+from vegskriv.api.context import caller, changeset_links, json_response
+from vegskriv.api.docs import BODY_ERRORS, TOKEN, Lenke, responses
 from vegskriv.changesets import use_cases
-from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status, parse_endringssett
+from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status
 from vegskriv.changesets.workflow import run_validation
-from vegskriv.errors import BadRequest, UnsupportedMediaType
 
 router = Router()
 JaNei = Literal["JA", "NEI"]
+Id = Annotated[str, Path(description="Endringssettets id")]
 
 
-def _parse_body() -> tuple[Endringssett, dict[str, Any]]:
-    content_type = (header(router, "Content-Type") or "application/json").split(";")[0].strip().lower()
-    if content_type not in ("application/json", "application/vnd.vegvesen.nvdb-v3+json"):
-        raise UnsupportedMediaType(f"Content-Type {content_type} støttes ikke; send application/json")
-    raw = json_body(router, "Endringssettet")
-    if not isinstance(raw, dict):
-        raise BadRequest("Endringssettet må være et JSON-objekt")
-    try:
-        return parse_endringssett(raw), raw
-    except ValidationError as exc:
-        raise BadRequest(error_paths(exc)) from exc
+class Dokument(Endringssett):
+    """The body model. Powertools formats a route's arguments into a debug message even when debug
+    logging is off; the repr of a 10,000-object changeset costs seconds, this one nothing."""
+
+    model_config = ConfigDict(title="Endringssett")
+
+    def __repr__(self) -> str:
+        return f"Endringssett({self.antall_vegobjekter()} vegobjekter)"
 
 
-def _delay() -> int | None:
-    value = header(router, "X-NVDB-Delay")
-    if value is None:
-        return None
-    if not value.isdigit() or int(value) > 3600:
-        raise BadRequest("X-NVDB-Delay må være et heltall sekunder mellom 0 og 3600")
-    return int(value)
+Document = Annotated[Dokument, Body(description="Endringssettet (JSON; XML kommer)")]
 
 
-@router.post("/rest/v3/endringssett", summary="Registrer et endringssett")
-def register():
-    doc, raw = _parse_body()
-    dryrun = (header(router, "X-NVDB-DryRun") or "").lower() in ("true", "ja", "1")
-    meta = use_cases.register(doc, raw, caller(router), dryrun=dryrun, delay_seconds=_delay())
+class Treff(BaseModel):
+    id: str
+    status: dict[str, Any]
+
+
+class Søk(BaseModel):
+    antallTotalt: int
+    endringssett: list[Treff]
+
+
+LINKS = ("Lenker til endringssettet (self, start, kanseller, restart, status, fremdrift)")
+RETRY_AFTER = {"Retry-After": {"description": "Sekunder til neste spørring lønner seg", "schema": {"type": "integer"}}}
+
+
+@router.post("/rest/v3/endringssett", summary="Registrer et endringssett", security=TOKEN,
+             responses=responses(201, LINKS, list[Lenke], 401, *BODY_ERRORS, headers={
+                 "Location": {"description": "Endringssettets adresse", "schema": {"type": "string"}}}))
+def register(doc: Document,
+             dryrun: Annotated[str | None, Header(alias="X-NVDB-DryRun", description="true: valider bare, skriv "
+                                                                                      "ingenting")] = None,
+             delay: Annotated[int | None, Header(alias="X-NVDB-Delay", ge=0, le=3600,
+                                                 description="Sekunder pause mellom validering og "
+                                                             "effektuering")] = None):
+    raw = router.current_event.json_body  # the document as sent, parsed once (the event caches it)
+    meta = use_cases.register(doc, raw, caller(router), dryrun=(dryrun or "").lower() in ("true", "ja", "1"),
+                              delay_seconds=delay)
     links = changeset_links(router, meta["id"])
     return json_response(201, links, headers={"Location": links[0]["src"]})
 
 
-@router.post("/rest/v3/endringssett/validator", summary="Valider et endringssett synkront (datakatalog)")
-def validator() -> Status:
-    caller(router)
-    doc, _ = _parse_body()
+@router.post("/rest/v3/endringssett/validator", summary="Valider et endringssett synkront (datakatalog)",
+             security=TOKEN, responses=responses(200, "Status med resultatet av valideringen", Status, 401,
+                                                 *BODY_ERRORS))
+def validator(doc: Document) -> Status:
     resultat: Resultat = run_validation(doc)
     now = use_cases.changesets.now_iso()
     state = Fremdrift.AVVIST if resultat.har_feil() else Fremdrift.UTFØRT
@@ -67,36 +79,47 @@ def _accepted(meta: dict[str, Any]):
     return json_response(202, changeset_links(router, meta["id"]))
 
 
-@router.post("/rest/v3/endringssett/<endringssett_id>/start", summary="Start behandling")
-def start(endringssett_id: str):
+def _acting(status: int, what: str) -> dict[int, Any]:
+    return responses(status, what, list[Lenke], 401, 404, 409)
+
+
+@router.post("/rest/v3/endringssett/<endringssett_id>/start", summary="Start behandling", security=TOKEN,
+             responses=_acting(202, "Startet (BEHANDLES, eller VENTER på lås)"))
+def start(endringssett_id: Id):
     return _accepted(use_cases.start(endringssett_id, caller(router)))
 
 
-@router.post("/rest/v3/endringssett/<endringssett_id>/kanseller", summary="Kanseller")
-def cancel(endringssett_id: str):
+@router.post("/rest/v3/endringssett/<endringssett_id>/kanseller", summary="Kanseller", security=TOKEN,
+             responses=_acting(202, "Kansellert (eller kanselleres før commit)"))
+def cancel(endringssett_id: Id):
     return _accepted(use_cases.cancel(endringssett_id, caller(router)))
 
 
-@router.post("/rest/v3/endringssett/<endringssett_id>/restart", summary="Forsøk et ventende endringssett igjen nå")
-def restart(endringssett_id: str):
+@router.post("/rest/v3/endringssett/<endringssett_id>/restart", summary="Forsøk et ventende endringssett igjen nå",
+             security=TOKEN, responses=_acting(202, "Forsøkes igjen nå"))
+def restart(endringssett_id: Id):
     return _accepted(use_cases.restart(endringssett_id, caller(router)))
 
 
-@router.get("/rest/v3/endringssett/<endringssett_id>/fremdrift", summary="Fremdriftskode som JSON-streng")
-def fremdrift(endringssett_id: str):
+@router.get("/rest/v3/endringssett/<endringssett_id>/fremdrift", summary="Fremdriftskode som JSON-streng",
+            security=TOKEN, responses=responses(200, "Fremdriften", Fremdrift, 401, 404, headers=RETRY_AFTER))
+def fremdrift(endringssett_id: Id):
     meta = use_cases.load(endringssett_id, caller(router))
     wait = use_cases.retry_after(meta)
     return json_response(200, meta["fremdrift"], headers={"Retry-After": str(wait)} if wait else None)
 
 
-@router.get("/rest/v3/endringssett/<endringssett_id>/fremdriftOgÅrsak", summary="Fremdrift og årsak (text/plain)")
-def fremdrift_og_aarsak(endringssett_id: str):
+@router.get("/rest/v3/endringssett/<endringssett_id>/fremdriftOgÅrsak", summary="Fremdrift og årsak (text/plain)",
+            security=TOKEN, responses=responses(200, "F.eks. AVVIST:VALIDERINGSFEIL", str, 401, 404,
+                                                media_type="text/plain"))
+def fremdrift_og_aarsak(endringssett_id: Id):
     meta = use_cases.load(endringssett_id, caller(router))
     return Response(200, "text/plain; charset=utf-8", use_cases.fremdrift_og_aarsak(meta))
 
 
-@router.get("/rest/v3/endringssett/<endringssett_id>/status", summary="Detaljert behandlingsstatus")
-def status(endringssett_id: str, inkluderResultat: Annotated[JaNei, Query()] = "JA",
+@router.get("/rest/v3/endringssett/<endringssett_id>/status", summary="Detaljert behandlingsstatus",
+            security=TOKEN, responses=responses(200, "Status", Status, 400, 401, 404))
+def status(endringssett_id: Id, inkluderResultat: Annotated[JaNei, Query()] = "JA",
            inkluderVarsler: Annotated[JaNei, Query()] = "JA"):
     meta = use_cases.load(endringssett_id, caller(router))
     body = use_cases.status(meta, changeset_links(router, endringssett_id), include_result=inkluderResultat == "JA",
@@ -104,8 +127,9 @@ def status(endringssett_id: str, inkluderResultat: Annotated[JaNei, Query()] = "
     return json_response(200, body)
 
 
-@router.get("/rest/v3/endringssett/<endringssett_id>", summary="Endringssettet med status")
-def get_changeset(endringssett_id: str):
+@router.get("/rest/v3/endringssett/<endringssett_id>", summary="Endringssettet med status", security=TOKEN,
+            responses=responses(200, "Dokumentet slik det ble sendt, med id og status", dict[str, Any], 401, 404))
+def get_changeset(endringssett_id: Id):
     meta = use_cases.load(endringssett_id, caller(router))
     body = use_cases.changesets.document(endringssett_id)
     body["id"] = endringssett_id
@@ -114,7 +138,8 @@ def get_changeset(endringssett_id: str):
     return json_response(200, body)
 
 
-@router.get("/rest/v3/endringssett", summary="Søk i endringssett")
+@router.get("/rest/v3/endringssett", summary="Søk i endringssett", security=TOKEN,
+            responses=responses(200, "Treff, nyeste først med mindre sorterStigende", Søk, 400, 401))
 def search(antall: Annotated[int, Query(ge=1, le=1000)] = 100, start: Annotated[int, Query(ge=1)] = 1,
            sorterPå: Annotated[Literal["TID"], Query()] = "TID", sorterStigende: Annotated[bool, Query()] = False,
            fraEpochMs: Annotated[int | None, Query(ge=0)] = None, tilEpochMs: Annotated[int | None, Query(ge=0)] = None,

@@ -1,14 +1,15 @@
-"""Request helpers shared by the routers: the caller, absolute links, JSON responses."""
+"""Request helpers shared by the routers: the caller, absolute links, JSON responses, fault messages."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from vegskriv.auth import Caller, roles_from_context
 from vegskriv.errors import Forbidden
@@ -18,8 +19,8 @@ def _event(router: BaseRouter) -> APIGatewayProxyEvent:
     return cast(APIGatewayProxyEvent, router.current_event)  # the api function serves a REST API
 
 
-def caller(router: BaseRouter) -> Caller:
-    event = _event(router)
+def resolve_caller(event: APIGatewayProxyEvent) -> Caller:
+    """Who the authorizer let in; called once per request by the API (see app.py)."""
     auth: dict[str, Any] = dict(event.request_context.authorizer or {})
     user = auth.get("user") or auth.get("principalId")
     if not user:
@@ -29,6 +30,11 @@ def caller(router: BaseRouter) -> Caller:
     except ValueError as exc:  # not what our authorizer writes: trust no role from it
         raise Forbidden("Ugyldige roller fra autorisereren") from exc
     return Caller(user=str(user), roles=roles, client=event.headers.get("X-Client") or event.headers.get("x-client"))
+
+
+def caller(router: BaseRouter) -> Caller:
+    """The caller resolved for this request before the route ran."""
+    return cast(Caller, router.context["caller"])
 
 
 def header(router: BaseRouter, name: str) -> str | None:
@@ -65,10 +71,15 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=text, headers=headers)
 
 
-def error_paths(exc: ValidationError) -> str:
-    """A fault message naming the path of each problem, e.g. 'registrer.vegobjekter[0].typeId: ...'."""
+def error_paths(errors: Sequence[Any]) -> str:
+    """A fault message naming the path of each problem, e.g. 'registrer.vegobjekter[0].typeId: ...'.
+
+    Takes pydantic's errors or Powertools' (whose locations start with body/query/header/path)."""
     messages = []
-    for err in exc.errors()[:10]:
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+    for err in list(errors)[:10]:
+        loc = list(err.get("loc") or ())
+        if loc and loc[0] in ("body", "query", "header", "path"):
+            loc = loc[1:]
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
         messages.append(f"{path}: {err['msg']}" if path else err["msg"])
     return "; ".join(messages)

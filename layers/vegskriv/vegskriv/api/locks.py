@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import ValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from vegskriv.api.body import json_body
-from vegskriv.api.context import caller, error_paths, json_response
+from vegskriv.api.context import caller, json_response
+from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN
 from vegskriv.changesets.dispatch import wake
 from vegskriv.changesets.locks import NyLås, external_claims
-from vegskriv.errors import BadRequest, Conflict, Forbidden, NotFound
+from vegskriv.errors import BadRequest, Conflict, NotFound
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 from vegskriv.store import locks as store
 
 router = Router()
 DEFAULT_LOCK_SECONDS = 24 * 3600
+LockId = Annotated[str, Path(description="Låsens id")]
+LOCK = dict[str, Any]  # store.present: id, eier, type, vegobjekttyper, stedfesting, utløper, blokkerer
 
 
-@router.get("/rest/v1/lås", summary="Søk i låser")
+@router.get("/rest/v1/lås", summary="Søk i låser", security=TOKEN,
+            responses=responses(200, "antallTotalt og låser", dict[str, Any], 400, 401))
 def search(eier: Annotated[str | None, Query()] = None, oppdragId: Annotated[int | None, Query()] = None,
            blokkererEndringssettId: Annotated[str | None, Query()] = None,
            antall: Annotated[int, Query(ge=1, le=1000)] = 100, start: Annotated[int, Query(ge=1)] = 1):
-    caller(router)
     found = [m for m in store.search(eier=eier, oppdrag_id=oppdragId) if store.live(m)]
     if blokkererEndringssettId is not None:
         waiting = changesets.get(blokkererEndringssettId) or {}
@@ -36,9 +37,9 @@ def search(eier: Annotated[str | None, Query()] = None, oppdragId: Annotated[int
     return json_response(200, {"antallTotalt": len(found), "låser": [store.present(m) for m in page]})
 
 
-@router.get("/rest/v1/lås/<lock_id>", summary="En lås")
-def get_lock(lock_id: str):
-    caller(router)
+@router.get("/rest/v1/lås/<lock_id>", summary="En lås", security=TOKEN,
+            responses=responses(200, "Låsen", LOCK, 401, 404))
+def get_lock(lock_id: LockId):
     meta = store.get(lock_id)
     if not store.live(meta):
         raise NotFound(f"Lås {lock_id} finnes ikke")
@@ -46,15 +47,11 @@ def get_lock(lock_id: str):
     return json_response(200, store.present(meta))
 
 
-@router.post("/rest/v1/lås", summary="Opprett en langvarig lås for et annet system (5_fagdata_admin, 9_system_admin)")
-def create_lock():
+@router.post("/rest/v1/lås", summary="Opprett en langvarig lås for et annet system (5_fagdata_admin, 9_system_admin)",
+             security=bearer(ROLE_SYSTEM_ADMIN, ROLE_FAGDATA_ADMIN),
+             responses=responses(201, "Låsen", LOCK, 401, 403, 409, *BODY_ERRORS))
+def create_lock(request: Annotated[NyLås, Body()]):
     who = caller(router)
-    if not who.may_create_external_locks:
-        raise Forbidden(f"Krever rollen {ROLE_SYSTEM_ADMIN} eller {ROLE_FAGDATA_ADMIN} for å opprette låser")
-    try:
-        request = NyLås.model_validate(json_body(router))
-    except ValidationError as exc:
-        raise BadRequest(error_paths(exc)) from exc
     settings = get_settings()
     longest = settings.external_lock_max_seconds
     seconds = request.varighetSekunder or min(DEFAULT_LOCK_SECONDS, longest)
@@ -78,8 +75,10 @@ def create_lock():
     return json_response(201, store.present(meta), headers={"Location": f"/rest/v1/lås/{lock_id}"})
 
 
-@router.delete("/rest/v1/lås/<lock_id>", summary="Fjern en lås (egen, eller alle for 9_system_admin)")
-def delete_lock(lock_id: str):
+@router.delete("/rest/v1/lås/<lock_id>", summary="Fjern en lås (egen, eller alle for 9_system_admin)",
+               security=TOKEN, responses=responses(200, "id, frigitt og vekket (endringssett som fortsetter)",
+                                                   dict[str, Any], 401, 404, 409))
+def delete_lock(lock_id: LockId):
     who = caller(router)
     meta = store.get(lock_id)
     if meta is None:

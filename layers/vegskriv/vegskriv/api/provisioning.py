@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vegskriv.api.context import caller, json_response
+from vegskriv.api.docs import TOKEN
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN, Caller
 from vegskriv.errors import BadRequest, Conflict, Forbidden, NotFound
 from vegskriv.provisioning import jobs
@@ -58,7 +59,7 @@ def _present(run: Kjøring) -> dict[str, Any]:
     return run.model_dump(exclude={"etter"})
 
 
-@router.post(ROOT, summary="Registrer en konsument", responses={201: {"description": "Registrert"},
+@router.post(ROOT, security=TOKEN, summary="Registrer en konsument", responses={201: {"description": "Registrert"},
                                                                   409: {"description": "id er i bruk"}})
 def create(konsument: Annotated[NyKonsument, Body()]):
     who = _admin()
@@ -69,19 +70,19 @@ def create(konsument: Annotated[NyKonsument, Body()]):
     return json_response(201, saved.model_dump(), headers={"Location": f"{ROOT}/{saved.id}"})
 
 
-@router.get(ROOT, summary="Konsumenter (egne; alle for 9_system_admin)")
+@router.get(ROOT, security=TOKEN, summary="Konsumenter (egne; alle for 9_system_admin)")
 def list_all():
     who = _admin()
     found = [k.model_dump() for k in store.list_consumers() if who.is_system_admin or k.eier == who.user]
     return json_response(200, {"konsumenter": found})
 
 
-@router.get(f"{ROOT}/<konsument_id>", summary="En konsument", responses={404: NOT_FOUND})
+@router.get(f"{ROOT}/<konsument_id>", security=TOKEN, summary="En konsument", responses={404: NOT_FOUND})
 def get_one(konsument_id: ConsumerId):
     return json_response(200, _mine(konsument_id).model_dump())
 
 
-@router.patch(f"{ROOT}/<konsument_id>", summary="Endre en konsument", responses={404: NOT_FOUND})
+@router.patch(f"{ROOT}/<konsument_id>", security=TOKEN, summary="Endre en konsument", responses={404: NOT_FOUND})
 def change(konsument_id: ConsumerId, endring: Annotated[KonsumentEndring, Body()]):
     konsument = _mine(konsument_id)
     changed = Konsument(**{**konsument.model_dump(), **endring.model_dump(exclude_unset=True, exclude_none=True)})
@@ -90,7 +91,7 @@ def change(konsument_id: ConsumerId, endring: Annotated[KonsumentEndring, Body()
     return json_response(200, changed.model_dump())
 
 
-@router.delete(f"{ROOT}/<konsument_id>", summary="Fjern en konsument (og den innebygde kopien)",
+@router.delete(f"{ROOT}/<konsument_id>", security=TOKEN, summary="Fjern en konsument (og den innebygde kopien)",
                responses={404: NOT_FOUND})
 def remove(konsument_id: ConsumerId):
     _mine(konsument_id)
@@ -98,7 +99,7 @@ def remove(konsument_id: ConsumerId):
     return json_response(200, {"id": konsument_id, "fjernet": True})
 
 
-@router.post(f"{ROOT}/<konsument_id>/kjøringer", summary="Start en kjøring nå",
+@router.post(f"{ROOT}/<konsument_id>/kjøringer", security=TOKEN, summary="Start en kjøring nå",
              responses={202: {"description": "Startet"}, 404: NOT_FOUND,
                         409: {"description": "En kjøring pågår allerede"}})
 def start(konsument_id: ConsumerId, forespørsel: Annotated[KjøringForespørsel | None, Body()] = None):
@@ -109,19 +110,21 @@ def start(konsument_id: ConsumerId, forespørsel: Annotated[KjøringForespørsel
     return json_response(202, _present(run), headers={"Location": f"{ROOT}/{konsument_id}/kjøringer/{run.id}"})
 
 
-@router.get(f"{ROOT}/<konsument_id>/kjøringer", summary="Kjøringer, nyeste først", responses={404: NOT_FOUND})
+@router.get(f"{ROOT}/<konsument_id>/kjøringer", security=TOKEN,
+            summary="Kjøringer, nyeste først", responses={404: NOT_FOUND})
 def runs(konsument_id: ConsumerId, antall: Annotated[int, Query(ge=1, le=1000)] = 100):
     _mine(konsument_id)
     return json_response(200, {"kjøringer": [_present(r) for r in store.list_runs(konsument_id, antall)]})
 
 
-@router.get(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>", summary="En kjørings rapport",
+@router.get(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>", security=TOKEN, summary="En kjørings rapport",
             responses={404: NOT_FOUND})
 def report(konsument_id: ConsumerId, kjoring_id: RunId):
     return json_response(200, _present(_run(konsument_id, kjoring_id)))
 
 
-@router.get(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>/logg", summary="Logg per objekt (UENDRET telles bare)",
+@router.get(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>/logg", security=TOKEN,
+            summary="Logg per objekt (UENDRET telles bare)",
             responses={404: NOT_FOUND})
 def log(konsument_id: ConsumerId, kjoring_id: RunId, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
         start: Annotated[int | None, Query(ge=0)] = None):
@@ -134,7 +137,7 @@ def log(konsument_id: ConsumerId, kjoring_id: RunId, antall: Annotated[int, Quer
 
 
 @router.post(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>/godkjenn",
-             summary="Slipp en kjøring i KARANTENE: slettingene utføres",
+             security=TOKEN, summary="Slipp en kjøring i KARANTENE: slettingene utføres",
              responses={202: {"description": "Godkjent"}, 404: NOT_FOUND,
                         409: {"description": "Ikke i KARANTENE"}})
 def approve(konsument_id: ConsumerId, kjoring_id: RunId):

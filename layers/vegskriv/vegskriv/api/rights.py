@@ -13,27 +13,36 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import ValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from vegskriv.api.body import json_body
 from vegskriv.api.context import base_url, caller, json_response
-from vegskriv.auth import ROLE_SERVICE_USER, ROLE_SYSTEM_ADMIN, Caller
+from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
+from vegskriv.auth import ROLE_SERVICE_USER, ROLE_SYSTEM_ADMIN
 from vegskriv.changesets import rights as model
 from vegskriv.errors import BadRequest, Forbidden, NotFound
 from vegskriv.observability import logger
 from vegskriv.store import rights as store
 
 # Handlers carry no return annotation: with enable_validation Powertools would build a pydantic
-# schema from it, and it cannot for Response.
+# schema from it, and it cannot for Response. Their answers are described by responses=.
 router = Router()
 
 BASE = "/rest/v3/rettigheter"
+ADMIN = bearer(ROLE_SYSTEM_ADMIN)
+Brukernavn = Annotated[str, Path(description="Brukernavnet")]
+VIEW = dict[str, Any]  # Datarettighet plus kilde: tildelt, standard or administrator
 
 
-def _require_admin(who: Caller) -> None:
-    if not who.is_system_admin:
-        raise Forbidden(f"Krever rollen {ROLE_SYSTEM_ADMIN}")
+class NyeRettigheter(BaseModel):
+    """The PUT body. A GET answer may be sent back as is: the server's fields are ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+    brukernavn: str | None = Field(None, description="Som i stien, om oppgitt")
+    tilganger: list[model.Tilgang] = Field(default_factory=list)
+    oppdatert: Any = Field(None, description="Settes av tjenesten; ignoreres")
+    oppdatertAv: Any = Field(None, description="Settes av tjenesten; ignoreres")
+    kilde: Any = Field(None, description="Settes av tjenesten; ignoreres")
 
 
 def _checked_name(brukernavn: str) -> str:
@@ -49,31 +58,8 @@ def _view(brukernavn: str, record: model.Datarettighet | None) -> dict[str, Any]
     return {"brukernavn": brukernavn, "tilganger": [g.model_dump(mode="json") for g in grants], "kilde": "standard"}
 
 
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:10]:
-        path = ".".join(str(p) for p in err["loc"]) or "(dokumentet)"
-        parts.append(f"{path}: {err['msg']}")
-    return "Ugyldige datarettigheter: " + "; ".join(parts)
-
-
-def _parse_body(brukernavn: str) -> model.Datarettighet:
-    body = json_body(router)
-    if not isinstance(body, dict):
-        raise BadRequest("Ugyldige datarettigheter: forventet et JSON-objekt med brukernavn og tilganger")
-    given = body.setdefault("brukernavn", brukernavn)
-    if given != brukernavn:
-        raise BadRequest(f"brukernavn: {given!r} i dokumentet er ikke {brukernavn!r} fra stien")
-    # The server stamps these; a client copying a GET answer back must not be refused for them.
-    for server_field in ("oppdatert", "oppdatertAv", "kilde"):
-        body.pop(server_field, None)
-    try:
-        return model.Datarettighet.model_validate(body)
-    except ValidationError as exc:
-        raise BadRequest(_validation_message(exc)) from exc
-
-
-@router.get(f"{BASE}/meg", summary="Egne datarettigheter (og sensitivitetsroller)")
+@router.get(f"{BASE}/meg", summary="Egne datarettigheter (og sensitivitetsroller)", security=TOKEN,
+            responses=responses(200, "Rettighetene med kilde og sensitivitetsroller", VIEW, 401))
 def get_own():
     who = caller(router)
     roles = sorted(r for r in who.roles if r.startswith(model.SENSITIVITY_ROLE.format("")))
@@ -85,12 +71,11 @@ def get_own():
     return json_response(200, {**body, "sensitivitetsroller": roles})
 
 
-@router.get(BASE, summary="Alle tildelte datarettigheter, sidevis etter brukernavn")
+@router.get(BASE, summary="Alle tildelte datarettigheter, sidevis etter brukernavn",
+            security=bearer(ROLE_SYSTEM_ADMIN, ROLE_SERVICE_USER),
+            responses=responses(200, "objekter og metadata (neste side)", dict[str, Any], 400, 401, 403))
 def list_all(antall: Annotated[int, Query(ge=1, le=1000)] = 100,
              start: Annotated[str | None, Query()] = None):
-    who = caller(router)
-    if not (who.is_system_admin or ROLE_SERVICE_USER in who.roles):
-        raise Forbidden(f"Krever rollen {ROLE_SYSTEM_ADMIN} eller {ROLE_SERVICE_USER}")
     items, cursor = store.list_rights(after=start, limit=antall)
     metadata: dict[str, Any] = {"returnert": len(items), "sidestørrelse": antall}
     if cursor is not None:
@@ -99,29 +84,32 @@ def list_all(antall: Annotated[int, Query(ge=1, le=1000)] = 100,
                                             for r in items], "metadata": metadata})
 
 
-@router.get(f"{BASE}/<brukernavn>", summary="En brukers datarettigheter")
-def get_one(brukernavn: str):
+@router.get(f"{BASE}/<brukernavn>", summary="En brukers datarettigheter", security=TOKEN,
+            responses=responses(200, "Rettighetene med kilde", VIEW, 400, 401, 403))
+def get_one(brukernavn: Brukernavn):
     who = caller(router)
     if brukernavn != who.user and not (who.is_system_admin or ROLE_SERVICE_USER in who.roles):
         raise Forbidden(f"Krever rollen {ROLE_SYSTEM_ADMIN} eller {ROLE_SERVICE_USER} for andres datarettigheter")
     return json_response(200, _view(brukernavn, store.get(_checked_name(brukernavn))))
 
 
-@router.put(f"{BASE}/<brukernavn>", summary="Tildel (erstatt) en brukers datarettigheter")
-def put_one(brukernavn: str):
+@router.put(f"{BASE}/<brukernavn>", summary="Tildel (erstatt) en brukers datarettigheter", security=ADMIN,
+            responses=responses(200, "Rettighetene slik de ble lagret", VIEW, 401, 403, *BODY_ERRORS))
+def put_one(brukernavn: Brukernavn, body: Annotated[NyeRettigheter, Body()]):
     who = caller(router)
-    _require_admin(who)
-    record = _parse_body(_checked_name(brukernavn))
+    if body.brukernavn not in (None, brukernavn):
+        raise BadRequest(f"brukernavn: {body.brukernavn!r} i dokumentet er ikke {brukernavn!r} fra stien")
+    record = model.Datarettighet(brukernavn=_checked_name(brukernavn), tilganger=body.tilganger)
     stored = store.put(record, endret_av=who.user)
     logger.info("datarettigheter endret", extra={"brukernavn": brukernavn, "endretAv": who.user,
                                                  "tilganger": stored.model_dump(mode="json")["tilganger"]})
     return json_response(200, {**stored.model_dump(mode="json", exclude_none=True), "kilde": "tildelt"})
 
 
-@router.delete(f"{BASE}/<brukernavn>", summary="Fjern en brukers datarettigheter (standardrettighetene gjelder da)")
-def delete_one(brukernavn: str):
+@router.delete(f"{BASE}/<brukernavn>", summary="Fjern en brukers datarettigheter (standardrettighetene gjelder da)",
+               security=ADMIN, responses=responses(204, "Fjernet", None, 400, 401, 403, 404))
+def delete_one(brukernavn: Brukernavn):
     who = caller(router)
-    _require_admin(who)
     if not store.delete(_checked_name(brukernavn)):
         raise NotFound(f"Brukeren {brukernavn} har ingen tildelte datarettigheter")
     logger.info("datarettigheter fjernet", extra={"brukernavn": brukernavn, "endretAv": who.user})

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from vegskriv.api.context import caller, json_response
+from vegskriv.api.docs import TOKEN, Feil
 from vegskriv.services import use_cases
 from vegskriv.services.models import (
     KODE,
@@ -33,10 +34,6 @@ EDITION = f"{ROOT}/<eier>/tjenester/<tjenestekode>/utgaver/<utgavekode>"
 Eier = Annotated[str, Path(pattern=KODE)]
 Tk = Annotated[str, Path(pattern=KODE)]
 Uk = Annotated[str, Path(pattern=KODE)]
-
-
-class Feil(BaseModel):
-    message: str
 
 
 class Migrering(BaseModel):
@@ -64,25 +61,25 @@ def _answers(ok: int, model: Any, *errors: int) -> dict[int, OpenAPIResponse]:
 # --- owners -------------------------------------------------------------------------------------
 
 
-@router.post(ROOT, summary="Opprett en tjenesteeier (9_system_admin)",
+@router.post(ROOT, security=TOKEN, summary="Opprett en tjenesteeier (9_system_admin)",
              responses=_answers(201, Tjenesteeier, 400, 403, 409))
 def create_owner(body: Annotated[NyTjenesteeier, Body()]):
     owner = use_cases.create_owner(caller(router), body)
     return json_response(201, owner, headers={"Location": f"{ROOT}/{owner.kode}"})
 
 
-@router.get(ROOT, summary="Tjenesteeiere du administrerer (alle for 9_system_admin)",
+@router.get(ROOT, security=TOKEN, summary="Tjenesteeiere du administrerer (alle for 9_system_admin)",
             responses=_answers(200, list[Tjenesteeier]))
 def list_owners():
     return json_response(200, [o.model_dump(mode="json") for o in use_cases.list_owners(caller(router))])
 
 
-@router.get(f"{ROOT}/<eier>", summary="En tjenesteeier", responses=_answers(200, Tjenesteeier, 404))
+@router.get(f"{ROOT}/<eier>", security=TOKEN, summary="En tjenesteeier", responses=_answers(200, Tjenesteeier, 404))
 def get_owner(eier: Eier):
     return json_response(200, use_cases.administered(caller(router), eier))
 
 
-@router.patch(f"{ROOT}/<eier>", summary="Endre navn eller administratorer (9_system_admin)",
+@router.patch(f"{ROOT}/<eier>", security=TOKEN, summary="Endre navn eller administratorer (9_system_admin)",
               responses=_answers(200, Tjenesteeier, 400, 403, 404))
 def change_owner(eier: Eier, body: Annotated[EndreTjenesteeier, Body()]):
     return json_response(200, use_cases.change_owner(caller(router), eier, body))
@@ -91,14 +88,15 @@ def change_owner(eier: Eier, body: Annotated[EndreTjenesteeier, Body()]):
 # --- services -----------------------------------------------------------------------------------
 
 
-@router.post(f"{ROOT}/<eier>/tjenester", summary="Opprett en tjeneste",
+@router.post(f"{ROOT}/<eier>/tjenester", security=TOKEN, summary="Opprett en tjeneste",
              responses=_answers(201, Tjeneste, 400, 404, 409))
 def create_service(eier: Eier, body: Annotated[NyTjeneste, Body()]):
     service = use_cases.create_service(caller(router), eier, body)
     return json_response(201, service, headers={"Location": f"{ROOT}/{eier}/tjenester/{service.tjenestekode}"})
 
 
-@router.get(f"{ROOT}/<eier>/tjenester", summary="Eierens tjenester", responses=_answers(200, list[Tjeneste], 404))
+@router.get(f"{ROOT}/<eier>/tjenester", security=TOKEN,
+            summary="Eierens tjenester", responses=_answers(200, list[Tjeneste], 404))
 def list_services(eier: Eier):
     return json_response(200, [s.model_dump(mode="json", exclude_none=True)
                                for s in use_cases.list_services(caller(router), eier)])
@@ -107,7 +105,8 @@ def list_services(eier: Eier):
 # --- editions -----------------------------------------------------------------------------------
 
 
-@router.post(f"{ROOT}/<eier>/tjenester/<tjenestekode>/utgaver", summary="Opprett en utgave (aldri master)",
+@router.post(f"{ROOT}/<eier>/tjenester/<tjenestekode>/utgaver", security=TOKEN,
+             summary="Opprett en utgave (aldri master)",
              responses=_answers(201, Utgave, 400, 404, 409))
 def create_edition(eier: Eier, tjenestekode: Tk, body: Annotated[NyUtgave, Body()]):
     edition = use_cases.create_edition(caller(router), eier, tjenestekode, body)
@@ -115,45 +114,48 @@ def create_edition(eier: Eier, tjenestekode: Tk, body: Annotated[NyUtgave, Body(
                          headers={"Location": f"{ROOT}/{eier}/tjenester/{tjenestekode}/utgaver/{edition.utgavekode}"})
 
 
-@router.get(f"{ROOT}/<eier>/tjenester/<tjenestekode>/utgaver", summary="Tjenestens utgaver",
+@router.get(f"{ROOT}/<eier>/tjenester/<tjenestekode>/utgaver", security=TOKEN, summary="Tjenestens utgaver",
             responses=_answers(200, list[Utgave], 404))
 def list_editions(eier: Eier, tjenestekode: Tk):
     return json_response(200, [e.model_dump(mode="json", exclude_none=True)
                                for e in use_cases.list_editions(caller(router), eier, tjenestekode)])
 
 
-@router.get(EDITION, summary="En utgave med publiserte versjoner (og endringer i masteren siden migrering)",
+@router.get(EDITION, security=TOKEN,
+            summary="En utgave med publiserte versjoner (og endringer i masteren siden migrering)",
             responses=_answers(200, Utgave, 404))
 def get_edition(eier: Eier, tjenestekode: Tk, utgavekode: Uk):
     return json_response(200, use_cases.view(use_cases.get_edition(caller(router), eier, tjenestekode, utgavekode)))
 
 
-@router.patch(EDITION, summary="Endre en utgave (basert på master: bare koder, oversendingsmetode, gyldighetsperiode)",
+@router.patch(EDITION, security=TOKEN,
+              summary="Endre en utgave (basert på master: bare koder, oversendingsmetode, gyldighetsperiode)",
               responses=_answers(200, Utgave, 400, 404, 409))
 def change_edition(eier: Eier, tjenestekode: Tk, utgavekode: Uk, body: Annotated[EndreUtgave, Body()]):
     edition = use_cases.change_edition(caller(router), eier, tjenestekode, utgavekode, body)
     return json_response(200, use_cases.view(edition))
 
 
-@router.delete(EDITION, summary="Slett en utgave permanent", responses=_answers(204, None, 404, 409))
+@router.delete(EDITION, security=TOKEN, summary="Slett en utgave permanent", responses=_answers(204, None, 404, 409))
 def delete_edition(eier: Eier, tjenestekode: Tk, utgavekode: Uk):
     use_cases.delete_edition(caller(router), eier, tjenestekode, utgavekode)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
-@router.post(f"{EDITION}/master", summary="Merk som master", responses=_answers(200, Utgave, 404, 409))
+@router.post(f"{EDITION}/master", security=TOKEN, summary="Merk som master", responses=_answers(200, Utgave, 404, 409))
 def mark_master(eier: Eier, tjenestekode: Tk, utgavekode: Uk):
     edition = use_cases.mark_master(caller(router), eier, tjenestekode, utgavekode)
     return json_response(200, use_cases.view(edition))
 
 
-@router.delete(f"{EDITION}/master", summary="Fjern master-merket", responses=_answers(200, Utgave, 404, 409))
+@router.delete(f"{EDITION}/master", security=TOKEN,
+               summary="Fjern master-merket", responses=_answers(200, Utgave, 404, 409))
 def unmark_master(eier: Eier, tjenestekode: Tk, utgavekode: Uk):
     edition = use_cases.unmark_master(caller(router), eier, tjenestekode, utgavekode)
     return json_response(200, use_cases.view(edition))
 
 
-@router.post(f"{EDITION}/migrer", summary="Migrer: publiser utgaven som en ny, uforanderlig versjon",
+@router.post(f"{EDITION}/migrer", security=TOKEN, summary="Migrer: publiser utgaven som en ny, uforanderlig versjon",
              responses=_answers(200, Migrering, 404, 409))
 def migrate(eier: Eier, tjenestekode: Tk, utgavekode: Uk):
     return json_response(200, use_cases.migrate(caller(router), eier, tjenestekode, utgavekode))
@@ -162,14 +164,16 @@ def migrate(eier: Eier, tjenestekode: Tk, utgavekode: Uk):
 # --- masters ------------------------------------------------------------------------------------
 
 
-@router.get("/rest/v1/mastertjenester", summary="Mastere tilgjengelige for gjenbruk (aldri «kun underskjema»)",
+@router.get("/rest/v1/mastertjenester", security=TOKEN,
+            summary="Mastere tilgjengelige for gjenbruk (aldri «kun underskjema»)",
             responses=_answers(200, list[dict[str, Any]]))
 def list_masters():
     caller(router)
     return json_response(200, use_cases.list_masters())
 
 
-@router.post(f"{ROOT}/<eier>/utgaver-fra-master", summary="Opprett en utgave (og dens underskjema) basert på en master",
+@router.post(f"{ROOT}/<eier>/utgaver-fra-master", security=TOKEN,
+             summary="Opprett en utgave (og dens underskjema) basert på en master",
              responses=_answers(201, FraMaster, 400, 404, 409))
 def create_from_master(eier: Eier, body: Annotated[NyUtgaveFraMaster, Body()]):
     answer = use_cases.create_from_master(caller(router), eier, body)
