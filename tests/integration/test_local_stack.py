@@ -159,6 +159,19 @@ class TestRealTemplate:
         assert json.loads(described["definition"]) == json.loads(expected)
         assert "${" not in described["definition"]
 
+    def test_every_translated_resource_but_the_rest_api_exists(self, stack: LocalStack) -> None:
+        created = {lid: r["ResourceType"] for lid, r in stack.resources.items()
+                   if r["ResourceStatus"] == "CREATE_COMPLETE"}
+        assert created["JanitorFunctionExecutionEnded"] == "AWS::Events::Rule"
+        assert created["DispatcherFunctionStart"] == "AWS::Lambda::EventSourceMapping"
+        assert created["AlarmTopic"] == "AWS::SNS::Topic"
+        assert not [t for t in created.values() if t.startswith("AWS::ApiGateway::")]
+        (rule,) = stack.client("events").list_rules()["Rules"]
+        (target,) = stack.client("events").list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        assert target["Arn"].endswith(":function:vegskriv-JanitorFunction")
+        assert json.loads(rule["EventPattern"])["detail"]["stateMachineArn"] == [
+            stack.state_machine_arns["ChangesetWorkflow"]]
+
     def test_environment_is_exported_for_in_process_handlers(self, stack: LocalStack) -> None:
         import os
 
@@ -336,6 +349,20 @@ Resources:
       KeySchema:
         - AttributeName: pk
           KeyType: HASH
+  WatchFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fns/watch
+      Events:
+        Ended:
+          Type: EventBridgeRule
+          Properties:
+            Pattern:
+              source: [aws.states]
+              detail-type: [Step Functions Execution Status Change]
+              detail:
+                status: [SUCCEEDED]
+                stateMachineArn: [!Ref Machine]
   Machine:
     Type: AWS::Serverless::StateMachine
     Properties:
@@ -368,6 +395,12 @@ MINI_ASL = {
 }
 
 FUNCTIONS = {
+    "watch": """
+        EVENTS = []
+
+        def lambda_handler(event, context):
+            EVENTS.append(event)
+    """,
     "echo": """
         import os
         CALLS = []
@@ -474,6 +507,21 @@ class TestMiniTemplate:
         assert output["recovered"]["echo"]["seen"] == {"recovered": "WorkflowBroke"}
         assert output["error"]["Error"] == "WorkflowBroke"
         assert json.loads(output["error"]["Cause"])["errorMessage"] == "it broke: sfn"
+
+    def test_an_ended_execution_reaches_the_rule_target(self, stack: LocalStack) -> None:
+        """moto emits no status changes and calls no Lambda targets; the stack's hooks do both."""
+        watcher = stack.runtime.module(stack.functions["WatchFunction"])
+        sfn = stack.client("stepfunctions")
+        arn = stack.state_machine_arns["Machine"]
+        execution = sfn.start_execution(stateMachineArn=arn, name="watched", input=json.dumps({"why": "rule"}))
+        assert wait_for(lambda: [e for e in watcher.EVENTS if e["detail"]["name"] == "watched"])
+        (event,) = [e for e in watcher.EVENTS if e["detail"]["name"] == "watched"]
+        assert (event["source"], event["detail-type"]) == ("aws.states", "Step Functions Execution Status Change")
+        assert event["resources"] == [execution["executionArn"]]
+        detail = event["detail"]
+        assert (detail["status"], detail["stateMachineArn"]) == ("SUCCEEDED", arn)
+        assert json.loads(detail["input"]) == {"why": "rule"}
+        assert json.loads(detail["output"])["recovered"]["echo"]["seen"] == {"recovered": "WorkflowBroke"}
 
     def test_conditional_writes_are_atomic_across_threads(self, stack: LocalStack) -> None:
         """Without the local stack's DynamoDB lock moto lets 2-4 of 16 racing writers "win"

@@ -1,8 +1,8 @@
 """The whole system on one machine: moto in-process + the resources of ``template.yaml``.
 
-``LocalStack`` reads the template (one source of truth — there is no second list of
-resources), creates its tables, queues, Lambda functions and state machines in moto, runs the
-Lambda handlers in-process (Step Functions tasks, SQS event sources and the REST API all end in
+``LocalStack`` translates the template with SAM and creates it with moto's CloudFormation (one
+source of truth — there is no second list of resources, see :mod:`vegskriv.local.translate`), runs
+the Lambda handlers in-process (Step Functions tasks, SQS event sources and the REST API all end in
 the Python handler named by CodeUri/Handler) and serves the REST API on 127.0.0.1.
 
 Lambda code never imports this package.

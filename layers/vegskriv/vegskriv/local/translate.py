@@ -10,7 +10,8 @@ After translating, three things moto cannot take as they are:
   methods and fails. Dropped, with every resource and output that refers to it (the Lambda
   permissions API Gateway would use); :mod:`vegskriv.local.apigw` serves the routes instead.
 * resource types moto's CloudFormation has no model for (its own registry decides, nothing is
-  listed here); dropped the same way and logged.
+  listed here); dropped the same way and logged. With moto 5.2.5 that is
+  ``AWS::CloudWatch::Alarm`` (dashboards, rules, topics, log groups, roles are created).
 * ``DefinitionSubstitutions`` of a state machine, which moto ignores: folded into its
   ``DefinitionString`` (an ``Fn::Join`` of the text around each ``${key}`` and the key's value).
 
