@@ -7,6 +7,7 @@ batches go through the low-level client). Unprocessed keys and items are sent ag
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -41,7 +42,9 @@ def _parallel(work: Callable[[list[Any]], Any], chunks: list[list[Any]]) -> list
     if len(chunks) <= 1:
         return [work(c) for c in chunks]
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(chunks))) as pool:
-        return list(pool.map(work, chunks))
+        # Each task runs in a copy of the caller's context (request-scoped context variables).
+        futures = [pool.submit(contextvars.copy_context().run, work, c) for c in chunks]
+        return [f.result() for f in futures]
 
 
 def get_many(table_name: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
