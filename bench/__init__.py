@@ -2,7 +2,7 @@
 (``make bench``, or ``python -m bench`` from the project root).
 
 One module per section (run in this order; pick some with ``--only``; docs/benchmarks.md explains
-each figure): ``validation``, ``imports``, ``e2e``, ``latency``, ``locks`` and the opt-in
+each figure): ``validation``, ``imports``, ``e2e``, ``e2e-mixed``, ``latency``, ``locks`` and the opt-in
 ``e2e10k``. Shared: ``cli`` (arguments, main), ``output`` (tables), ``stack`` (the local stack and
 its client), ``objects`` (changesets shaped like the real excerpts, from the test suite's
 fixtures) and ``billing`` (what AWS bills, counted from botocore's events).

@@ -8,6 +8,7 @@ changes. DynamoDB is asked for ``ReturnConsumedCapacity=TOTAL`` on every call th
 
 from __future__ import annotations
 
+import contextvars
 import re
 import threading
 from collections import Counter
@@ -71,7 +72,9 @@ class RequestCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._usage = Usage()
-        self._where = threading.local()
+        # A context variable, not a thread-local: the store's thread pool copies the caller's
+        # context into its workers, so their requests count under the invocation too.
+        self._where: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("where", default=OUTSIDE)
         self._installed: set[int] = set()
 
     def install(self, session: Any = None) -> None:
@@ -85,13 +88,12 @@ class RequestCounter:
 
     @contextmanager
     def attributed_to(self, function: str, what: str) -> Iterator[None]:
-        """Count this thread's calls under (function, what) while the block runs."""
-        previous = getattr(self._where, "current", OUTSIDE)
-        self._where.current = (function, what)
+        """Count this context's calls under (function, what) while the block runs."""
+        token = self._where.set((function, what))
         try:
             yield
         finally:
-            self._where.current = previous
+            self._where.reset(token)
 
     def requests_in(self, where: tuple[str, str], service: str) -> int:
         """Requests to one service so far under ``where`` (cheap: no copy)."""
@@ -109,7 +111,7 @@ class RequestCounter:
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
     def _count(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
-        where = getattr(self._where, "current", OUTSIDE)
+        where = self._where.get()
         service, operation = model.service_model.service_name, model.name
         units = None
         if service == "dynamodb" and "ConsumedCapacity" in parsed:

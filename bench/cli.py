@@ -18,6 +18,7 @@ from typing import Any
 import bench
 from bench.e2e import section_e2e
 from bench.e2e10k import E2E10K_DEFAULT, section_e2e10k
+from bench.e2e_mixed import section_e2e_mixed
 from bench.imports import section_imports
 from bench.latency import section_latency
 from bench.locks import section_locks
@@ -43,6 +44,8 @@ SECTIONS: list[Section] = [
     Section("validation", "parse + validate throughput without AWS", section_validation),
     Section("imports", "cold import of each function module", section_imports),
     Section("e2e", "end to end on the local stack", section_e2e, needs_stack=True),
+    Section("e2e-mixed", "a changeset shaped like real traffic (registrer, lukk, delvisOppdater)",
+            section_e2e_mixed, needs_stack=True),
     Section("latency", "register / fremdrift latency", section_latency, needs_stack=True),
     Section("locks", "lock latency, wake-up on release, history per wait", section_locks, needs_stack=True),
     Section("e2e10k", "10,000 objects end to end (above the AWS payload limits)", section_e2e10k,
@@ -68,6 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", action="append", choices=names, metavar="SECTION",
                    help=f"run only this section (repeatable): {', '.join(shown)}")
     p.add_argument("--objects", type=int, default=1000, help="objects in the end-to-end changeset")
+    p.add_argument("--mixed-objects", type=int, default=1200, help="objects in the e2e-mixed changeset")
     p.add_argument("--validation-objects", type=int, default=10_000, help="objects in the validation changeset")
     p.add_argument("--validation-repeat", type=int, default=3, help="timed parse+validate runs (median)")
     p.add_argument("--register-requests", type=int, default=200)

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.support.client import Client, changeset, kum
+from tests.support.faults import object_writes
 from vegskriv.local.stack import LocalStack
 from vegskriv.store import locks as lock_store
-from vegskriv.store import objects
 
 pytestmark = pytest.mark.e2e
 SEQUENCE = 1125766
@@ -127,19 +127,14 @@ def test_crash_during_effectuation_is_repaired_and_never_half_visible(olanor, mo
     and a reader polling the read side sees either none or all ten objects, never part."""
     objects_in = [on(1125767 + i % 3, f"crash{crash_after}-{i}", posisjon=0.1 * (i + 1)) for i in range(10)]
     changeset_id = olanor.register(changeset(registrer=objects_in))
-    real_apply = objects._apply
-    writes = {"n": 0, "crashed": False}
+    writes = {"crashed": False}
 
-    def crashing_apply(table, op):
-        overlay = "pending = :p" in op.get("Update", {}).get("UpdateExpression", "")
-        if overlay and not writes["crashed"]:
-            if writes["n"] == crash_after:
-                writes["crashed"] = True
-                raise RuntimeError(f"simulated crash after {crash_after} writes")
-            writes["n"] += 1
-        return real_apply(table, op)
+    def crash(n: int) -> None:
+        if n == crash_after and not writes["crashed"]:
+            writes["crashed"] = True
+            raise RuntimeError(f"simulated crash after {crash_after} writes")
 
-    monkeypatch.setattr(objects, "_apply", crashing_apply)
+    object_writes(monkeypatch, crash)
     seen: set[int] = set()
     stop = threading.Event()
 

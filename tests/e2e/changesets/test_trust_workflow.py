@@ -12,6 +12,7 @@ from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from tests.support.client import Client, changeset, kum
+from tests.support.faults import object_writes
 from tests.support.fixtures import history
 from vegskriv.changesets import workflow
 from vegskriv.local.stack import LocalStack
@@ -45,7 +46,8 @@ def kums(prefix: str, n: int) -> list[dict[str, Any]]:
 
 
 def pending_overlays(changeset_id: str) -> list[dict[str, Any]]:
-    return objects._table().scan(FilterExpression=Attr("pending.cs").eq(changeset_id))["Items"]
+    """Object items the changeset wrote that a commit would make visible."""
+    return objects._table().scan(FilterExpression=Attr("cs").eq(changeset_id))["Items"]
 
 
 def assert_left_nothing(client: Client, changeset_id: str) -> None:
@@ -54,21 +56,6 @@ def assert_left_nothing(client: Client, changeset_id: str) -> None:
     assert client.request("GET", f"/rest/v1/lås/{changeset_id}").status_code == 404
     listed = client.request("GET", "/rest/v3/vegobjekter/83", params={"antall": 1000}).json()["objekter"]
     assert not [o for o in listed if o["metadata"]["endringssettId"] == changeset_id]
-
-
-def overlay_writes(monkeypatch, action) -> dict[str, int]:
-    """Run ``action(n)`` before the n-th overlay write of any changeset (0-based)."""
-    real_apply = objects._apply
-    count = {"n": 0}
-
-    def apply(table, op):
-        if "pending = :p" in op.get("Update", {}).get("UpdateExpression", ""):
-            count["n"] += 1
-            action(count["n"] - 1)
-        return real_apply(table, op)
-
-    monkeypatch.setattr(objects, "_apply", apply)
-    return count
 
 
 def reason(client: Client, changeset_id: str) -> str:
@@ -122,7 +109,7 @@ def test_uncurable_error_in_effectuation_ends_avvist_and_leaves_nothing(olanor, 
             raise ClientError({"Error": {"Code": "ValidationException",
                                          "Message": "Item size has exceeded the maximum allowed size"}}, "UpdateItem")
 
-    overlay_writes(monkeypatch, item_too_large)
+    object_writes(monkeypatch, item_too_large)
     changeset_id, status = olanor.run(changeset(registrer=kums("uncurable", 6)))
     assert status["fremdrift"] == "AVVIST" and status["avvistårsak"] == "SYSTEMFEIL", status
     assert reason(olanor, changeset_id) == "AVVIST:SYSTEMFEIL"
@@ -137,7 +124,7 @@ def test_transient_failures_past_the_bound_end_avvist_with_an_alarm(olanor, monk
     def always(n: int) -> None:
         raise RuntimeError("simulated outage")
 
-    overlay_writes(monkeypatch, always)
+    object_writes(monkeypatch, always)
     changeset_id = olanor.register(changeset(registrer=kums("transient", 2)))
     olanor.start(changeset_id)
     deadline = time.monotonic() + 30
@@ -163,7 +150,7 @@ def test_cancel_during_effectuation_wins_over_the_commit(olanor, monkeypatch):
             inside.set()
             go_on.wait(10)
 
-    overlay_writes(monkeypatch, pause)
+    object_writes(monkeypatch, pause)
     changeset_id = olanor.register(changeset(registrer=kums("cancel-eff", 4)))
     olanor.start(changeset_id)
     try:
@@ -190,7 +177,7 @@ def test_cancel_while_parked_after_a_failure_in_effectuation_wakes_and_cleans_up
             crashed.set()
             raise RuntimeError("simulated crash")
 
-    overlay_writes(monkeypatch, crash_once)
+    object_writes(monkeypatch, crash_once)
     changeset_id = olanor.register(changeset(registrer=kums("cancel-parked", 4)))
     olanor.start(changeset_id)
     assert olanor.wait(changeset_id, until={"VENTER"}) == "VENTER"

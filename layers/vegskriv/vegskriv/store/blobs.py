@@ -13,6 +13,8 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from vegskriv.store.batch import items
+
 CHUNK_BYTES = 350_000
 
 
@@ -23,8 +25,8 @@ def put_blob(table: Any, pk: str, prefix: str, value: Any) -> int:
         for n, part in enumerate(parts):
             batch.put_item(Item={"pk": pk, "sk": f"{prefix}#{n:04d}", "del": part, "antall": len(parts)})
     # Drop leftovers of a longer earlier version (never read: 'antall' bounds the reader).
-    stale = table.query(KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with(f"{prefix}#"),
-                        ProjectionExpression="sk")["Items"][len(parts):]
+    stale = list(items(table.query, KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with(f"{prefix}#"),
+                       ProjectionExpression="sk"))[len(parts):]
     with table.batch_writer() as batch:
         for item in stale:
             batch.delete_item(Key={"pk": pk, "sk": item["sk"]})
@@ -32,17 +34,10 @@ def put_blob(table: Any, pk: str, prefix: str, value: Any) -> int:
 
 
 def get_blob(table: Any, pk: str, prefix: str) -> Any | None:
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(f"{prefix}#"),
-                              "ConsistentRead": True}
-    while True:
-        page = table.query(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    if not items:
+    chunks = list(items(table.query, KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with(f"{prefix}#"),
+                        ConsistentRead=True))
+    if not chunks:
         return None
-    count = int(items[0]["antall"])
-    raw = b"".join(bytes(item["del"]) for item in items[:count])
+    count = int(chunks[0]["antall"])
+    raw = b"".join(bytes(chunk["del"]) for chunk in chunks[:count])
     return json.loads(gzip.decompress(raw))

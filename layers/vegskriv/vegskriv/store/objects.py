@@ -1,30 +1,39 @@
-"""Object versions with all-or-nothing visibility.
+"""Object versions with all-or-nothing visibility, read and written in batches.
 
-Each version is one item (pk ``O#<nvdbId>``, sk ``V#<versjon>``). A changeset never overwrites
-what readers see: it writes a *pending* overlay ``{cs, data}`` on the items it changes (new
-versions have only the overlay). The changeset's single commit write flips every overlay to
-visible at once, because readers resolve an overlay by asking whether its changeset committed.
-Post-processing then folds overlays into the items; that is idempotent and invisible to readers.
+One item per object (pk ``O#<nvdbId>``, sk ``O``) holds every version of it, so BatchGetItem
+fetches all versions of 100 objects in one request. A changeset never makes part of itself
+visible: it rewrites the items it changes as ``{cs, v, prevCs, prev}`` - its own version list
+``v`` and the list readers saw before (``prev``, absent for a new object). Readers show ``v`` if
+``cs`` has committed, else ``prev``; so the changeset's single commit write flips all of its
+objects at once, and nothing needs folding afterwards.
+
+Only a changeset holding the locks on an object writes its item (import aside), so the writes
+need no conditions and go in BatchWriteItem; rewriting an item is idempotent. A version list
+is gzip-compressed JSON; one too large for the item (DynamoDB ends items at 400 KB) is spilled
+to chunk items keyed by the digest of its bytes.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from vegskriv import aws
 from vegskriv.settings import get_settings
-from vegskriv.store import changesets
+from vegskriv.store import batch, changesets
 
-DELETED = "__fjernet__"
-# Largest version JSON we store: an item holds a version and its pending overlay, and DynamoDB
-# items end at 400 KB (409,600 bytes, attribute names included); the rest is keys and names.
+IMPORT = "import"
+OBJECT_SK = "O"
+# Largest version JSON we store (README "Limits"); larger version lists are spilled to chunks.
 MAX_VERSION_BYTES = 200_000
+INLINE_BYTES = 300_000  # compressed bytes kept in the object item; the rest of 400 KB is names/keys
+CHUNK_BYTES = 350_000
 
 
 def _table() -> Any:
@@ -35,17 +44,17 @@ def object_pk(nvdb_id: int) -> str:
     return f"O#{nvdb_id}"
 
 
-def version_sk(versjon: int) -> str:
-    return f"V#{versjon:06d}"
+def object_key(nvdb_id: int) -> str:
+    return f"{nvdb_id:015d}"
 
 
-def object_key(nvdb_id: int, versjon: int) -> str:
-    return f"{nvdb_id:015d}#{versjon:06d}"
+def _key(nvdb_id: int) -> dict[str, str]:
+    return {"pk": object_pk(nvdb_id), "sk": OBJECT_SK}
 
 
 @dataclass(frozen=True)
 class Write:
-    """One overlay the effectuation writes: the new content of a version, or DELETED."""
+    """One version a changeset writes: its new content, or None to remove it."""
 
     nvdb_id: int
     versjon: int
@@ -53,199 +62,246 @@ class Write:
     data: dict[str, Any] | None  # None = remove the version
 
     def key(self) -> dict[str, str]:
-        return {"pk": object_pk(self.nvdb_id), "sk": version_sk(self.versjon)}
+        return _key(self.nvdb_id)
 
 
 class OverlayConflict(Exception):
-    """Another uncommitted changeset holds an overlay on the same version."""
+    """Another changeset that has not ended holds uncommitted changes to the same object."""
 
 
-def _resolve(items: list[dict[str, Any]], committed: Callable[[str], bool]) -> list[dict[str, Any] | None]:
-    """Visible content of each item, deciding every changeset once for the whole answer.
+# ------------------------------------------------------------------ encoding
 
-    An answer may span several reads while a commit and its fold happen. Commits only ever go
-    one way, so a changeset counts as committed if any item shows it (folded content names its
-    changeset) or the commit check says so; then all of its overlays in the answer are visible.
+
+def _pack(versions: list[dict[str, Any]]) -> bytes:
+    return gzip.compress(json.dumps(versions, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+
+
+def _unpack(raw: bytes) -> list[dict[str, Any]]:
+    return list(json.loads(gzip.decompress(raw)))
+
+
+def _chunk_keys(pk: str, ref: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"pk": pk, "sk": f"C#{ref['h']}#{n:04d}"} for n in range(int(ref["n"]))]
+
+
+def _store_lists(pk: str, lists: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Attributes for the object item, and chunk items for lists too large to keep in it."""
+    packed = {name: _pack(v) for name, v in lists.items()}
+    attributes: dict[str, Any] = {}
+    chunks: list[dict[str, Any]] = []
+    inline = 0
+    for name, raw in sorted(packed.items(), key=lambda kv: len(kv[1])):
+        if inline + len(raw) <= INLINE_BYTES:
+            attributes[name] = raw
+            inline += len(raw)
+            continue
+        ref = {"h": hashlib.sha256(raw).hexdigest()[:32], "n": -(-len(raw) // CHUNK_BYTES)}
+        for key, start in zip(_chunk_keys(pk, ref), range(0, len(raw), CHUNK_BYTES), strict=True):
+            chunks.append({**key, "del": raw[start:start + CHUNK_BYTES]})
+        attributes[f"{name}Ref"] = ref
+    return attributes, chunks
+
+
+def _lists(items: list[dict[str, Any]], pick: Callable[[dict[str, Any]], str | None],
+           ) -> dict[str, list[dict[str, Any]]]:
+    """The list ``pick`` names (``v``, ``prev`` or None) of each object item, by pk; spilled
+    chunks come in one batched read."""
+    names = {item["pk"]: pick(item) for item in items}
+    wanted = [k for item in items if f"{names[item['pk']]}Ref" in item
+              for k in _chunk_keys(item["pk"], item[f"{names[item['pk']]}Ref"])]
+    chunks = {(c["pk"], c["sk"]): bytes(c["del"]) for c in batch.get_many(_table().name, wanted)} if wanted else {}
+    decoded: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        name = names[item["pk"]]
+        if name in item:
+            decoded[item["pk"]] = _unpack(bytes(item[name]))
+        elif f"{name}Ref" in item:
+            keys = _chunk_keys(item["pk"], item[f"{name}Ref"])
+            decoded[item["pk"]] = _unpack(b"".join(chunks[(k["pk"], k["sk"])] for k in keys))
+    return decoded
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _resolve(items: list[dict[str, Any]], committed: Callable[[str], bool]) -> dict[int, list[dict[str, Any]]]:
+    """Visible versions of each object item, deciding every changeset once for the whole answer.
+
+    Commits only go one way, and an item's ``prevCs`` is a changeset that had committed when the
+    item was written; so a changeset counts as committed if any item names it there.
     """
-    decided: dict[str, bool] = {item["cs"]: True for item in items if item.get("cs") and item.get("data")}
+    decided: dict[str, bool] = {IMPORT: True}
+    decided.update({item["prevCs"]: True for item in items if item.get("prevCs")})
     for item in items:
-        pending = item.get("pending")
-        if pending and pending["cs"] not in decided:
-            decided[pending["cs"]] = committed(pending["cs"])
-    visible: list[dict[str, Any] | None] = []
-    for item in items:
-        pending = item.get("pending")
-        raw = pending["data"] if pending and decided[pending["cs"]] else item.get("data")
-        visible.append(None if raw is None or raw == DELETED else json.loads(raw))
-    return visible
+        if item["cs"] not in decided:
+            decided[item["cs"]] = committed(item["cs"])
+    lists = _lists(items, lambda item: "v" if decided[item["cs"]] else "prev")
+    return {int(item["nvdbId"]): lists[item["pk"]] for item in items if lists.get(item["pk"])}
+
+
+def _read(nvdb_ids: Iterable[int]) -> list[dict[str, Any]]:
+    return batch.get_many(_table().name, [_key(n) for n in set(nvdb_ids)])
 
 
 def versions(nvdb_id: int, *, committed: Callable[[str], bool] = changesets.is_committed) -> list[dict[str, Any]]:
     """Every visible version of an object, oldest first."""
-    items = _table().query(KeyConditionExpression=Key("pk").eq(object_pk(nvdb_id)),
-                           ConsistentRead=True)["Items"]
-    return [v for v in _resolve(items, committed) if v is not None]
+    return _resolve(_read([nvdb_id]), committed).get(nvdb_id, [])
 
 
 def versions_many(nvdb_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    return {n: versions(n) for n in nvdb_ids}
+    """Every visible version of each object (objects without any map to []), in batched reads."""
+    visible = _resolve(_read(nvdb_ids), changesets.is_committed)
+    return {n: visible.get(n, []) for n in nvdb_ids}
 
 
 def list_by_type(type_id: int, *, after_nvdb_id: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:
     """Current (newest visible) version of objects of one type, ordered by nvdbId, with a cursor.
 
-    Reads the versions of up to ``limit`` objects, then resolves visibility once for all of them;
-    objects that are not visible (yet) are left out of the page, so a page may hold fewer.
+    Reads up to ``limit`` objects, then resolves visibility once for all of them; objects that
+    are not visible (yet) are left out of the page, so a page may hold fewer.
     """
-    kwargs: dict[str, Any] = {"IndexName": "ByType", "KeyConditionExpression": Key("typeId").eq(type_id)}
+    condition: Any = Key("typeId").eq(type_id)
     if after_nvdb_id is not None:
-        kwargs["KeyConditionExpression"] &= Key("objektNokkel").gt(object_key(after_nvdb_id, 999_999))
-    items: list[dict[str, Any]] = []
-    seen: list[int] = []
+        condition &= Key("objektNokkel").gt(object_key(after_nvdb_id))
+    page: list[dict[str, Any]] = []
     cursor: int | None = None
-    while cursor is None:
-        page = _table().query(**kwargs)
-        for item in page["Items"]:
-            nvdb_id = int(item["nvdbId"])
-            if not seen or seen[-1] != nvdb_id:
-                if len(seen) == limit:
-                    cursor = seen[-1]
-                    break
-                seen.append(nvdb_id)
-            items.append(item)
-        if "LastEvaluatedKey" not in page:
+    for item in batch.items(_table().query, IndexName="ByType", KeyConditionExpression=condition):
+        if len(page) == limit:
+            cursor = int(page[-1]["nvdbId"])
             break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    latest: dict[int, dict[str, Any]] = {}
-    for item, data in zip(items, _resolve(items, changesets.is_committed), strict=True):
-        if data is not None:
-            latest[int(item["nvdbId"])] = data
-    return [latest[n] for n in seen if n in latest], cursor
-
-
-def _location_index(table: Any, type_id: int, nvdb_id: int, data: dict[str, Any] | None) -> None:
-    """Candidates for 'which objects of this type lie on this sequence' (overlap checks). Entries
-    are never removed: readers check the object's current location, so stale ones cost a read."""
-    sequences = {e["veglenkesekvensNvdbId"] for kind in ("punkt", "linje")
-                 for e in ((data or {}).get("stedfesting") or {}).get(kind) or []}
-    for vls in sequences:
-        table.put_item(Item={"pk": f"STED#{type_id}#{vls}", "sk": object_pk(nvdb_id), "nvdbId": nvdb_id})
+        page.append(item)
+    visible = _resolve(page, changesets.is_committed)
+    return [visible[int(i["nvdbId"])][-1] for i in page if int(i["nvdbId"]) in visible], cursor
 
 
 def on_sequence(type_id: int, vls: int) -> list[int]:
-    items = _table().query(KeyConditionExpression=Key("pk").eq(f"STED#{type_id}#{vls}"))["Items"]
-    return [int(i["nvdbId"]) for i in items]
+    return [int(i["nvdbId"]) for i in batch.items(_table().query,
+                                                  KeyConditionExpression=Key("pk").eq(f"STED#{type_id}#{vls}"))]
 
 
-def import_versions(versions: list[dict[str, Any]]) -> int:
-    """Load existing object versions as they are (migration from another NVDB, test fixtures)."""
-    table = _table()
-    for v in versions:
-        table.put_item(Item={"pk": object_pk(v["id"]), "sk": version_sk(v["versjon"]), "nvdbId": v["id"],
-                             "versjon": v["versjon"], "typeId": v["typeId"],
-                             "objektNokkel": object_key(v["id"], v["versjon"]), "cs": "import",
-                             "data": json.dumps(v, ensure_ascii=False, separators=(",", ":"))})
-        _location_index(table, v["typeId"], v["id"], v)
-    return len(versions)
+# ------------------------------------------------------------------ writing
 
 
-def _apply(table: Any, op: dict[str, Any]) -> None:
-    """One conditional write ({"Update": ...} or {"Delete": ...}). Writes go one by one, not in
-    transactions: visibility comes from the commit write anyway, and moto copies the whole table
-    for every transaction item, which made the local stack quadratic in the changeset size.
-    Kept separate so fault-injection tests can cut in."""
-    (kind, args), = op.items()
-    args = {k: v for k, v in args.items() if k != "TableName"}
-    if kind == "Update":
-        table.update_item(**args)
-    else:
-        table.delete_item(**args)
+def _sequences(versions: list[dict[str, Any]]) -> set[int]:
+    return {e["veglenkesekvensNvdbId"] for v in versions for kind in ("punkt", "linje")
+            for e in (v.get("stedfesting") or {}).get(kind) or []}
 
 
-def _conditional_writes(table: Any, ops: list[dict[str, Any]], conflict: str) -> None:
-    for op in ops:
-        try:
-            _apply(table, op)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise OverlayConflict(conflict) from exc
-            raise
+def _location_index(type_id: int, nvdb_id: int, new: list[dict[str, Any]],
+                    old: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Candidates for 'which objects of this type lie on this sequence' (overlap checks). Entries
+    are never removed: readers check the object's current location, so stale ones cost a read."""
+    return [{"PutRequest": {"Item": {"pk": f"STED#{type_id}#{vls}", "sk": object_pk(nvdb_id), "nvdbId": nvdb_id}}}
+            for vls in sorted(_sequences(new) - _sequences(old))]
+
+
+def _object_item(nvdb_id: int, type_id: int, cs: str, new: list[dict[str, Any]],
+                 prev_cs: str | None, prev: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    pk = object_pk(nvdb_id)
+    attributes, chunks = _store_lists(pk, {"v": new, **({"prev": prev} if prev is not None else {})})
+    item = {"pk": pk, "sk": OBJECT_SK, "nvdbId": nvdb_id, "typeId": type_id, "objektNokkel": object_key(nvdb_id),
+            "cs": cs, **({"prevCs": prev_cs} if prev_cs else {}), **attributes}
+    # Chunks first: a batch that dies half-way leaves unreferenced chunks, never a dangling item.
+    return [{"PutRequest": {"Item": c}} for c in chunks] + [{"PutRequest": {"Item": item}}]
+
+
+def _merged(base: list[dict[str, Any]], changes: dict[int, dict[str, Any] | None]) -> list[dict[str, Any]]:
+    by_version = {int(v["versjon"]): v for v in base}
+    for versjon, data in changes.items():
+        if data is None:
+            by_version.pop(versjon, None)
+        else:
+            by_version[versjon] = data
+    return [by_version[k] for k in sorted(by_version)]
+
+
+def _send(requests: list[dict[str, Any]]) -> None:
+    """Chunks before the items naming them: chunk batches finish before item batches start."""
+    chunks = [r for r in requests if r.get("PutRequest", {}).get("Item", {}).get("sk", "").startswith("C#")]
+    rest = [r for r in requests if r not in chunks] if chunks else requests
+    for part in (chunks, rest):
+        if part:
+            batch.write_many(_table().name, part)
 
 
 def write_overlays(changeset_id: str, writes: list[Write]) -> None:
-    """Write the pending overlays of a changeset, each a conditional write. Safe to repeat: the
-    condition admits our own overlay, so a re-run after a crash rewrites the same content."""
-    table = _table()
-    latest = {(w.nvdb_id, w.versjon): w for w in writes}  # one write per version; the last wins
-    items = []
-    for w in latest.values():
-        data = DELETED if w.data is None else json.dumps(w.data, ensure_ascii=False, separators=(",", ":"))
-        items.append({"Update": {
-            "TableName": table.name, "Key": w.key(),
-            "UpdateExpression": "SET pending = :p, nvdbId = :n, versjon = :v, typeId = :t, objektNokkel = :k",
-            "ConditionExpression": "attribute_not_exists(pending) OR pending.cs = :cs",
-            "ExpressionAttributeValues": ({":p": {"cs": changeset_id, "data": data}, ":n": w.nvdb_id,
-                                                 ":v": w.versjon, ":t": w.type_id, ":cs": changeset_id,
-                                                 ":k": object_key(w.nvdb_id, w.versjon)})}})
-    _conditional_writes(table, items, "et vegobjekt i endringssettet endres samtidig av et annet endringssett")
-    with table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-        for w in latest.values():
-            _location_index(batch, w.type_id, w.nvdb_id, w.data)
+    """Write the changeset's new version lists, invisible until its commit write. Safe to repeat:
+    an item the changeset already wrote keeps the ``prev`` it recorded."""
+    by_object: dict[int, dict[int, dict[str, Any] | None]] = {}
+    types: dict[int, int] = {}
+    for w in writes:  # the last write of a version wins
+        by_object.setdefault(w.nvdb_id, {})[w.versjon] = w.data
+        types[w.nvdb_id] = w.type_id
+    items = _read(by_object)
+    foreign = {i["cs"] for i in items if i["cs"] not in (changeset_id, IMPORT)}
+    committed = {cs: changesets.is_committed(cs) for cs in foreign}
+    live = [cs for cs, done in committed.items() if not done and _active(cs)]
+    if live:  # only when a lock lease ran out under a changeset that is still working
+        raise OverlayConflict("et vegobjekt i endringssettet endres samtidig av et annet endringssett")
+
+    def shows_v(item: dict[str, Any]) -> bool:
+        return bool(item["cs"] == IMPORT or committed.get(item["cs"]))
+
+    lists = _lists(items, lambda item: "v" if shows_v(item) else "prev")
+    requests: list[dict[str, Any]] = []
+    found = {int(i["nvdbId"]): i for i in items}
+    for nvdb_id, changes in by_object.items():
+        item = found.get(nvdb_id)
+        base_cs: str | None = None
+        base: list[dict[str, Any]] | None = None
+        if item is not None:
+            base_cs = item["cs"] if shows_v(item) else item.get("prevCs")
+            base = lists.get(item["pk"])
+        new = _merged(base or [], changes)
+        requests += _object_item(nvdb_id, types[nvdb_id], changeset_id, new, base_cs, base)
+        requests += _location_index(types[nvdb_id], nvdb_id, new, base or [])
+    _send(requests)
 
 
-def _get_many(table: Any, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {table.name: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
-        while request:
-            answer = aws.dynamodb().batch_get_item(RequestItems=request)
-            found.extend(answer["Responses"].get(table.name, []))
-            request = answer.get("UnprocessedKeys") or {}
-    return found
+def _active(changeset_id: str) -> bool:
+    from vegskriv.changesets.models import TERMINAL, Fremdrift  # the store does not need models at import
+
+    meta = changesets.get(changeset_id)
+    return meta is not None and Fremdrift(meta["fremdrift"]) not in TERMINAL and not meta.get("avbrytes")
 
 
 def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
-    """After commit: make overlays the items' own content. Idempotent; readers see no difference."""
-    table = _table()
-    unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
-    items = []
-    for item in _get_many(table, unique):
-        pending = item.get("pending")
-        if not pending or pending["cs"] != changeset_id:
-            continue  # already folded
-        key = {"pk": item["pk"], "sk": item["sk"]}
-        condition: dict[str, Any] = {"ConditionExpression": "pending.cs = :cs",
-                                     "ExpressionAttributeValues": ({":cs": changeset_id})}
-        if pending["data"] == DELETED:
-            items.append({"Delete": {"TableName": table.name, "Key": key, **condition}})
-        else:
-            condition["ExpressionAttributeValues"].update({":d": pending["data"]})
-            items.append({"Update": {"TableName": table.name, "Key": key,
-                                     "UpdateExpression": "SET #d = :d, cs = :cs REMOVE pending",
-                                     "ExpressionAttributeNames": {"#d": "data"}, **condition}})
-    _conditional_writes(table, items, "overlegget ble endret under etterbehandlingen")
-
+    """After commit: nothing to do. The commit write alone makes the changeset's items show their
+    new version lists; the next changeset to write an object drops the ``prev`` it no longer needs."""
 
 
 def drop_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
-    """Remove the pending overlays of a changeset that will never commit (cancelled, rejected).
-    Idempotent; a version that exists only as our overlay goes entirely."""
-    table = _table()
-    unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
-    items = []
-    for item in _get_many(table, unique):
-        pending = item.get("pending")
-        if not pending or pending["cs"] != changeset_id:
-            continue
-        key = {"pk": item["pk"], "sk": item["sk"]}
-        condition: dict[str, Any] = {"ConditionExpression": "pending.cs = :cs",
-                                     "ExpressionAttributeValues": {":cs": changeset_id}}
-        if "data" in item:
-            items.append({"Update": {"TableName": table.name, "Key": key, "UpdateExpression": "REMOVE pending",
-                                     **condition}})
+    """Undo the writes of a changeset that will never commit (cancelled, rejected): its items get
+    back the version list readers saw, or go if the object is new. Idempotent."""
+    ours = [i for i in batch.get_many(_table().name, keys) if i["cs"] == changeset_id]
+    lists = _lists(ours, lambda _: "prev")
+    requests: list[dict[str, Any]] = []
+    for item in ours:
+        prev = lists.get(item["pk"])
+        if item.get("prevCs") and prev is not None:
+            requests += _object_item(int(item["nvdbId"]), int(item["typeId"]), item["prevCs"], prev, None, None)
         else:
-            items.append({"Delete": {"TableName": table.name, "Key": key, **condition}})
-    _conditional_writes(table, items, "overlegget ble endret mens det ble fjernet")
+            requests.append({"DeleteRequest": {"Key": {"pk": item["pk"], "sk": item["sk"]}}})
+    _send(requests)
+
+
+def import_versions(versions: list[dict[str, Any]]) -> int:
+    """Load existing object versions as they are (migration from another NVDB, test fixtures);
+    an imported version replaces a stored one with the same number."""
+    by_object: dict[int, dict[int, dict[str, Any] | None]] = {}
+    types: dict[int, int] = {}
+    for v in versions:
+        by_object.setdefault(v["id"], {})[v["versjon"]] = v
+        types[v["id"]] = v["typeId"]
+    visible = _resolve(_read(by_object), changesets.is_committed)
+    requests: list[dict[str, Any]] = []
+    for nvdb_id, changes in by_object.items():
+        old = visible.get(nvdb_id, [])
+        new = _merged(old, changes)
+        requests += _object_item(nvdb_id, types[nvdb_id], IMPORT, new, None, None)
+        requests += _location_index(types[nvdb_id], nvdb_id, new, old)
+    _send(requests)
+    return len(versions)
 
 
 def allocate_ids(count: int, counter: str = "NVDBID") -> int:
