@@ -11,9 +11,11 @@ if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ or os.environ.get("VEGSKRIV_LOCA
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "vegskriv"))
-tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "vegskriv"))
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Vegskriv"))
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "vegskriv")
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+# The defaults are template.yaml's, so an import before the environment is set emits the same.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "vegskriv"), service=SERVICE)
 
 # Metrics holds one shared set; the local stack runs handlers in threads.
 _one_at_a_time = threading.Lock()
@@ -27,3 +29,4 @@ def measure(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count, **
             metrics.add_dimension(name=key, value=dimension)
         metrics.add_metric(name=name, unit=unit, value=value)
         metrics.flush_metrics()
+        metrics.clear_metrics()  # flush keeps them when metrics are disabled: they would pile up

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.support.client import Client, changeset, kum
 from tests.support.fixtures import history
+from vegskriv import observability
 from vegskriv.changesets import workflow
 from vegskriv.local.stack import LocalStack
 from vegskriv.store import locks as lock_store
@@ -34,9 +35,9 @@ def stack():
 def alarms(monkeypatch) -> list[str]:
     """Each emission of the metric the given-up alarm watches (the other metrics left out)."""
     emitted: list[str] = []
-    monkeypatch.setattr(workflow.metrics, "add_metric",
+    monkeypatch.setattr(observability.metrics, "add_metric",
                         lambda name, **_: emitted.append(name) if name == workflow.SYSTEMFEIL_METRIC else None)
-    monkeypatch.setattr(workflow.metrics, "flush_metrics", lambda **_: None)
+    monkeypatch.setattr(observability.metrics, "flush_metrics", lambda **_: None)
     return emitted
 
 

@@ -60,7 +60,7 @@ from vegskriv.changesets.validation import (
     validate,
 )
 from vegskriv.errors import TransitionRefused
-from vegskriv.observability import logger, metrics
+from vegskriv.observability import logger
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets, locks, objects, reference
 from vegskriv.store import rights as rights_store
@@ -126,8 +126,7 @@ def _give_up(changeset_id: str, why: str) -> None:
         return
     logger.error("changeset given up", extra={"endringssettId": changeset_id, "alarm": SYSTEMFEIL_METRIC,
                                               "reason": why})
-    metrics.add_metric(name=SYSTEMFEIL_METRIC, unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()
+    observability.measure(SYSTEMFEIL_METRIC)
     # The flag makes the commit write impossible from here on, so removing overlays is safe.
     if changesets.update(changeset_id, condition="attribute_not_exists(committed)", avbrytes=True) is None:
         return  # committed: the change is visible; only post-processing is left undone
@@ -181,42 +180,52 @@ def begin(changeset_id: str, **_: Any) -> dict[str, Any]:
     return _answer("acquireLocks")
 
 
-def _read_context(doc: Endringssett) -> Context:
-    """Everything validation and effectuation read: trusted only while the locks are held."""
+Work = tuple[Versions, dict[Cell, list[int]]]  # existing versions, and objects on no-overlap cells
+NOTHING_EXISTING = "-"  # META's kontekst when nothing existing was found: no blob to store or read
+
+
+def _read_existing(doc: Endringssett) -> Work:
+    """Everything validation and effectuation read of existing objects: trusted only under the locks."""
     catalog = reference.current_catalog()
     existing = gather_existing(doc, catalog, objects.versions_many)
     on_sequence = {cell: objects.on_sequence(*cell) for cell in overlap_cells(doc, catalog)}
     candidates = sorted({n for ids in on_sequence.values() for n in ids} - existing.keys())
     existing.update(objects.versions_many(candidates))
-    return _with_reference(doc, existing, on_sequence)
+    return existing, on_sequence
 
 
-def _with_reference(doc: Endringssett, existing: Versions, on_sequence: dict[Cell, list[int]]) -> Context:
+def _context(doc: Endringssett, work: Work) -> Context:
     # Catalog and network are reference data, cached per process: not part of the stored work.
     return Context(catalog=reference.current_catalog(), current_catalog_version=get_settings().datakatalog_version,
-                   network=reference.veglenkesekvenser(referenced_sequences(doc)), existing=existing,
-                   on_sequence=on_sequence)
+                   network=reference.veglenkesekvenser(referenced_sequences(doc)), existing=work[0],
+                   on_sequence=work[1])
 
 
-def _store_context(changeset_id: str, ctx: Context) -> str:
-    """Store the work context once; the token in META says which stored context is current."""
+def _store_work(changeset_id: str, work: Work) -> str:
+    """Store the work once; META's kontekst says which stored work is current."""
+    existing, on_sequence = work
+    if not existing and not any(on_sequence.values()):
+        return NOTHING_EXISTING
     token = uuid.uuid4().hex
     changesets.save_context(changeset_id, {
-        "token": token, "existing": {str(n): v for n, v in ctx.existing.items()},
-        "onSequence": [[t, vls, ids] for (t, vls), ids in ctx.on_sequence.items()]})
+        "token": token, "existing": {str(n): v for n, v in existing.items()},
+        "onSequence": [[t, vls, ids] for (t, vls), ids in on_sequence.items()]})
     return token
 
 
 def _work_context(changeset_id: str, meta: dict[str, Any], doc: Endringssett) -> Context:
-    """The context AcquireLocks read under the locks this execution holds."""
-    stored = changesets.context(changeset_id) if meta.get("kontekst") else None
-    if stored is not None and stored.get("token") == meta["kontekst"]:
-        return _with_reference(doc, {int(n): v for n, v in stored["existing"].items()},
-                               {(t, vls): ids for t, vls, ids in stored["onSequence"]})
+    """The context of what AcquireLocks read under the locks this execution holds."""
+    token = meta.get("kontekst")
+    if token == NOTHING_EXISTING:
+        return _context(doc, ({}, {}))
+    stored = changesets.context(changeset_id) if token else None
+    if stored is not None and stored.get("token") == token:
+        return _context(doc, ({int(n): v for n, v in stored["existing"].items()},
+                              {(t, vls): ids for t, vls, ids in stored["onSequence"]}))
     # None stored (an execution begun before contexts were stored): we hold the locks, so read now.
-    ctx = _read_context(doc)
-    changesets.update(changeset_id, kontekst=_store_context(changeset_id, ctx))
-    return ctx
+    work = _read_existing(doc)
+    changesets.update(changeset_id, kontekst=_store_work(changeset_id, work))
+    return _context(doc, work)
 
 
 def _overlapped(doc: Endringssett, ctx: Context) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -235,7 +244,7 @@ def _overlapped(doc: Endringssett, ctx: Context) -> list[tuple[Any, list[dict[st
 
 def run_validation(doc: Endringssett) -> Resultat:
     """Validation without a changeset (POST /validator): nothing is locked, nothing stored."""
-    return validate(doc, _read_context(doc))
+    return validate(doc, _context(doc, _read_existing(doc)))
 
 
 def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
@@ -257,12 +266,12 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     for _attempt in range(3):
         outcome = locks.acquire(changeset_id, claims, lease)
         if outcome.acquired:
-            ctx = _read_context(doc)  # the one read of existing data this execution; validation and
-            held, claims = claims, changeset_claims(doc, ctx.existing)  # effectuation share it
+            work = _read_existing(doc)  # the one read of existing data this execution; validation
+            held, claims = claims, changeset_claims(doc, work[0])  # and effectuation share it
             if claims != held:
                 continue  # an object moved before we held the locks: lock where it is now too
             locks.renew(changeset_id, lease)
-            token = _store_context(changeset_id, ctx)
+            token = _store_work(changeset_id, work)
             changesets.update(changeset_id, blokkertAv=[], ventForsok=0, ventetFra=0, kontekst=token)
             if meta.get("ventetFra"):
                 observability.measure("LaasVentetid", time.time() - float(meta["ventetFra"]), MetricUnit.Seconds)
