@@ -10,8 +10,8 @@ The step-to-step contract:
 - AcquireLocks reads the claimed objects before it holds any lock, for the claims only. Once the
   locks are held it reads the existing data once (objects named, daughters a cascade reaches,
   objects on no-overlap sequences), checks the claims still cover it, stores it as the ``CTX``
-  blob and points META's ``kontekst`` at it. Data read before a lock wait is never trusted
-  after: every acquisition reads and stores afresh.
+  blob and points META's ``kontekst`` at it (``-`` and no blob when it found nothing). Data
+  read before a lock wait is never trusted after: every acquisition reads and stores afresh.
 - Validate and Effectuate use that stored context (Effectuate only until it has a plan; reading
   again if the pointer does not match, which is safe because they hold the locks).
 - Effectuate stores the plan (``PLAN``) once and follows it; a re-run, Commit, PostProcess and a
