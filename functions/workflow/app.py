@@ -11,6 +11,7 @@ from vegskriv.observability import logger, tracer
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(event["endringssettId"])
     logger.append_keys(endringssettId=event["endringssettId"], step=event["step"])
     step = STEPS[event["step"]]
     return step(event["endringssettId"], **{k: v for k, v in event.items() if k not in ("step", "endringssettId")})

@@ -87,7 +87,7 @@ def test_restart_tries_again_at_once(olanor, admin):
 
 
 def test_expired_lease_of_a_dead_holder_lets_the_waiter_proceed(olanor, admin):
-    external_lock(admin, seconds=2)  # its holder never comes back to remove it
+    external_lock(admin, seconds=4)  # its holder never comes back; 2 s could pass before a loaded machine got here
     changeset_id = olanor.register(changeset(registrer=[on(SEQUENCE)]))
     olanor.start(changeset_id)
     assert olanor.wait(changeset_id, until={"VENTER"}) == "VENTER"
@@ -185,3 +185,33 @@ def test_aborted_execution_releases_its_locks_and_resumes(stack, olanor):
     runs = [e["name"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]
             if e["name"].startswith(changeset_id)]
     assert sorted(runs) == [changeset_id, f"{changeset_id}-gjenopptak-1"]
+
+
+def test_existing_data_is_read_once_under_the_locks_and_shared_by_validation_and_effectuation(olanor, monkeypatch):
+    from vegskriv.changesets import workflow
+
+    _, status = olanor.run(changeset(registrer=[on(SEQUENCE, "read-once")]))
+    nvdb_id = status["resultat"]["vegobjekter"][0]["nvdbId"]
+    current = olanor.request("GET", f"/rest/v3/vegobjekter/83/{nvdb_id}").json()["versjoner"][-1]
+    update = {k: current[k] for k in ("typeId", "egenskaper", "stedfesting")}
+    update.update(nvdbId=nvdb_id, versjon=1, gyldighetsperiode={"startdato": "2025-01-01"})
+
+    running = {"step": ""}
+    reads: list[tuple[str, list[int]]] = []
+
+    def in_step(name, step):
+        def run(changeset_id, **kwargs):
+            running["step"] = name
+            return step(changeset_id, **kwargs)
+        return run
+
+    for name, step in list(workflow.STEPS.items()):
+        monkeypatch.setitem(workflow.STEPS, name, in_step(name, step))
+    real_read = objects.versions_many
+    monkeypatch.setattr(objects, "versions_many",
+                        lambda ids: reads.append((running["step"], list(ids))) or real_read(ids))
+    _, status = olanor.run(changeset(oppdater=[update]))
+    assert status["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET", status["resultat"]
+    assert status["resultat"]["vegobjekter"][0]["versjon"] == 2
+    # Once for the claims before any lock is held, once under the locks: never in Validate or Effectuate.
+    assert [(step, ids) for step, ids in reads if nvdb_id in ids] == [("acquireLocks", [nvdb_id])] * 2

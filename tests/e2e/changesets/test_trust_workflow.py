@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from tests.support.client import Client, changeset, kum
 from tests.support.faults import object_writes
 from tests.support.fixtures import history
+from vegskriv import observability
 from vegskriv.changesets import workflow
 from vegskriv.local.stack import LocalStack
 from vegskriv.store import locks as lock_store
@@ -33,10 +34,11 @@ def stack():
 
 @pytest.fixture
 def alarms(monkeypatch) -> list[str]:
-    """Names of the metrics the workflow emits (what the CloudWatch alarm watches)."""
+    """Each emission of the metric the given-up alarm watches (the other metrics left out)."""
     emitted: list[str] = []
-    monkeypatch.setattr(workflow.metrics, "add_metric", lambda name, **_: emitted.append(name))
-    monkeypatch.setattr(workflow.metrics, "flush_metrics", lambda **_: None)
+    monkeypatch.setattr(observability.metrics, "add_metric",
+                        lambda name, **_: emitted.append(name) if name == workflow.SYSTEMFEIL_METRIC else None)
+    monkeypatch.setattr(observability.metrics, "flush_metrics", lambda **_: None)
     return emitted
 
 

@@ -13,6 +13,7 @@ from vegskriv.changesets import limits
 from vegskriv.changesets.dispatch import wake
 from vegskriv.changesets.models import TERMINAL, Endringssett, Fremdrift, Resultat, Status
 from vegskriv.errors import Conflict, NotFound, TransitionRefused
+from vegskriv.observability import measure
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 
@@ -32,7 +33,10 @@ def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: 
         meta["eksternRef"] = doc.eksternRef
     if delay_seconds:
         meta["forsinkelse"] = delay_seconds
-    return changesets.create(changeset_id, meta, raw)
+    created = changesets.create(changeset_id, meta, raw)
+    measure("EndringssettRegistrert", dryrun=str(dryrun).lower())
+    measure("VegobjekterPerEndringssett", meta["antallVegobjekter"])
+    return created
 
 
 def load(changeset_id: str, caller: Caller, *, act: bool = False) -> dict[str, Any]:
@@ -57,7 +61,9 @@ def start(changeset_id: str, caller: Caller) -> dict[str, Any]:
     aws.client("sqs").send_message(QueueUrl=get_settings().start_queue_url,
                                    MessageBody=json.dumps({"endringssettId": changeset_id}))
     try:
-        return changesets.transition(changeset_id, (F.IKKE_STARTET,), F.BEHANDLES, startBestilt=True)
+        started = changesets.transition(changeset_id, (F.IKKE_STARTET,), F.BEHANDLES, startBestilt=True)
+        measure("EndringssettStartet")
+        return started
     except TransitionRefused:  # a concurrent start (no-op) or cancel (409) came first
         current = changesets.get(changeset_id) or meta
         if current["fremdrift"] == F.KANSELLERT:

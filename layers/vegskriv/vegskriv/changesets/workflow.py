@@ -1,8 +1,22 @@
 """The steps the changeset state machine calls (statemachine/changeset.asl.json).
 
-Each step takes the changeset id, does its work idempotently and answers ``{"next", "waitSeconds"}``:
-the ASL routes on ``next`` (``stop`` ends the execution). Re-running any step after a crash
-finishes the work without duplicating it.
+The step-to-step contract:
+
+- Input: ``{"step", "endringssettId"}`` (plus ``taskToken``/``reason`` for park, ``error`` for
+  systemFailure). Answer: ``{"next", "waitSeconds"}``; the ASL routes on ``next`` (``stop`` ends
+  the execution). State machine payloads carry nothing else: the work lives in the changesets
+  table, referenced from the META item, so it survives a restart from Begin and the 256 KB limit.
+- Each step reads META and parses the document at most once.
+- AcquireLocks reads the claimed objects before it holds any lock, for the claims only. Once the
+  locks are held it reads the existing data once (objects named, daughters a cascade reaches,
+  objects on no-overlap sequences), checks the claims still cover it, stores it as the ``CTX``
+  blob and points META's ``kontekst`` at it (``-`` and no blob when it found nothing). Data
+  read before a lock wait is never trusted after: every acquisition reads and stores afresh.
+- Validate and Effectuate use that stored context (Effectuate only until it has a plan; reading
+  again if the pointer does not match, which is safe because they hold the locks).
+- Effectuate stores the plan (``PLAN``) once and follows it; a re-run, Commit, PostProcess and a
+  cancellation read that stored plan, so every re-run writes the same overlays.
+- Re-running any step after a crash finishes the work without duplicating it.
 """
 
 from __future__ import annotations
@@ -12,6 +26,7 @@ import functools
 import gzip
 import json
 import time
+import uuid
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -20,9 +35,10 @@ import pydantic
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
+from vegskriv import observability
 from vegskriv.changesets import rights
 from vegskriv.changesets.dispatch import wake
-from vegskriv.changesets.locks import changeset_claims
+from vegskriv.changesets.locks import Cell, changeset_claims
 from vegskriv.changesets.models import (
     TERMINAL,
     Avvistårsak,
@@ -35,14 +51,16 @@ from vegskriv.changesets.models import (
 from vegskriv.changesets.operations import plan_changeset
 from vegskriv.changesets.validation import (
     Context,
+    Versions,
     gather_existing,
     overlap_cells,
     overlapping_objects,
+    referenced_objects,
     referenced_sequences,
     validate,
 )
 from vegskriv.errors import TransitionRefused
-from vegskriv.observability import logger, metrics
+from vegskriv.observability import logger
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets, locks, objects, reference
 from vegskriv.store import rights as rights_store
@@ -108,8 +126,7 @@ def _give_up(changeset_id: str, why: str) -> None:
         return
     logger.error("changeset given up", extra={"endringssettId": changeset_id, "alarm": SYSTEMFEIL_METRIC,
                                               "reason": why})
-    metrics.add_metric(name=SYSTEMFEIL_METRIC, unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()
+    observability.measure(SYSTEMFEIL_METRIC)
     # The flag makes the commit write impossible from here on, so removing overlays is safe.
     if changesets.update(changeset_id, condition="attribute_not_exists(committed)", avbrytes=True) is None:
         return  # committed: the change is visible; only post-processing is left undone
@@ -163,15 +180,52 @@ def begin(changeset_id: str, **_: Any) -> dict[str, Any]:
     return _answer("acquireLocks")
 
 
-def _context(doc: Endringssett) -> Context:
+Work = tuple[Versions, dict[Cell, list[int]]]  # existing versions, and objects on no-overlap cells
+NOTHING_EXISTING = "-"  # META's kontekst when nothing existing was found: no blob to store or read
+
+
+def _read_existing(doc: Endringssett) -> Work:
+    """Everything validation and effectuation read of existing objects: trusted only under the locks."""
     catalog = reference.current_catalog()
     existing = gather_existing(doc, catalog, objects.versions_many)
     on_sequence = {cell: objects.on_sequence(*cell) for cell in overlap_cells(doc, catalog)}
     candidates = sorted({n for ids in on_sequence.values() for n in ids} - existing.keys())
     existing.update(objects.versions_many(candidates))
-    return Context(catalog=catalog, current_catalog_version=get_settings().datakatalog_version,
-                   network=reference.veglenkesekvenser(referenced_sequences(doc)), existing=existing,
-                   on_sequence=on_sequence)
+    return existing, on_sequence
+
+
+def _context(doc: Endringssett, work: Work) -> Context:
+    # Catalog and network are reference data, cached per process: not part of the stored work.
+    return Context(catalog=reference.current_catalog(), current_catalog_version=get_settings().datakatalog_version,
+                   network=reference.veglenkesekvenser(referenced_sequences(doc)), existing=work[0],
+                   on_sequence=work[1])
+
+
+def _store_work(changeset_id: str, work: Work) -> str:
+    """Store the work once; META's kontekst says which stored work is current."""
+    existing, on_sequence = work
+    if not existing and not any(on_sequence.values()):
+        return NOTHING_EXISTING
+    token = uuid.uuid4().hex
+    changesets.save_context(changeset_id, {
+        "token": token, "existing": {str(n): v for n, v in existing.items()},
+        "onSequence": [[t, vls, ids] for (t, vls), ids in on_sequence.items()]})
+    return token
+
+
+def _work_context(changeset_id: str, meta: dict[str, Any], doc: Endringssett) -> Context:
+    """The context of what AcquireLocks read under the locks this execution holds."""
+    token = meta.get("kontekst")
+    if token == NOTHING_EXISTING:
+        return _context(doc, ({}, {}))
+    stored = changesets.context(changeset_id) if token else None
+    if stored is not None and stored.get("token") == token:
+        return _context(doc, ({int(n): v for n, v in stored["existing"].items()},
+                              {(t, vls): ids for t, vls, ids in stored["onSequence"]}))
+    # None stored (an execution begun before contexts were stored): we hold the locks, so read now.
+    work = _read_existing(doc)
+    changesets.update(changeset_id, kontekst=_store_work(changeset_id, work))
+    return _context(doc, work)
 
 
 def _overlapped(doc: Endringssett, ctx: Context) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -189,7 +243,8 @@ def _overlapped(doc: Endringssett, ctx: Context) -> list[tuple[Any, list[dict[st
 
 
 def run_validation(doc: Endringssett) -> Resultat:
-    return validate(doc, _context(doc))
+    """Validation without a changeset (POST /validator): nothing is locked, nothing stored."""
+    return validate(doc, _context(doc, _read_existing(doc)))
 
 
 def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
@@ -202,7 +257,8 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     if meta["fremdrift"] != F.BEHANDLES:
         meta = changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.BEHANDLES, venteårsak=None)
     doc = parse_endringssett(changesets.document(changeset_id))
-    claims = changeset_claims(doc, gather_existing(doc, reference.current_catalog(), objects.versions_many))
+    # Read before the locks are held, so used for the claims only, never trusted after.
+    claims = changeset_claims(doc, objects.versions_many(sorted(referenced_objects(doc))))
     lease = get_settings().lock_lease_seconds
     if locks.get(changeset_id) is None:
         locks.create_meta(changeset_id, eier=meta["eier"], kind="ENDRINGSSETT", claims=claims, lease_seconds=lease,
@@ -210,8 +266,15 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     for _attempt in range(3):
         outcome = locks.acquire(changeset_id, claims, lease)
         if outcome.acquired:
+            work = _read_existing(doc)  # the one read of existing data this execution; validation
+            held, claims = claims, changeset_claims(doc, work[0])  # and effectuation share it
+            if claims != held:
+                continue  # an object moved before we held the locks: lock where it is now too
             locks.renew(changeset_id, lease)
-            changesets.update(changeset_id, blokkertAv=[], ventForsok=0)
+            token = _store_work(changeset_id, work)
+            changesets.update(changeset_id, blokkertAv=[], ventForsok=0, ventetFra=0, kontekst=token)
+            if meta.get("ventetFra"):
+                observability.measure("LaasVentetid", time.time() - float(meta["ventetFra"]), MetricUnit.Seconds)
             return _answer("effectuate" if meta.get("effektueringStartet") else "validate")
         # Announce ourselves to the holders so their release wakes us; a holder that is already
         # gone means try again at once.
@@ -224,7 +287,9 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     if outcome.earliest_expiry:
         wait = max(1, min(wait, outcome.earliest_expiry - int(time.time()) + 1))
     changesets.transition(changeset_id, (F.BEHANDLES,), F.VENTER, venteårsak=Venteårsak.VENTER_PÅ_LÅS.value,
-                          blokkertAv=outcome.blockers, ventForsok=attempts)
+                          blokkertAv=outcome.blockers, ventForsok=attempts,
+                          ventetFra=meta.get("ventetFra") or int(time.time()))
+    observability.measure("LaasVenting")
     logger.info("waiting for locks", extra={"blockers": outcome.blockers, "waitSeconds": wait})
     return _answer("wait", wait)
 
@@ -248,11 +313,13 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
         return RELEASE
     locks.renew(changeset_id, get_settings().lock_lease_seconds)
     doc = parse_endringssett(changesets.document(changeset_id))
-    ctx = _context(doc)
+    ctx = _work_context(changeset_id, meta, doc)
+    started = time.perf_counter()
     resultat = validate(doc, ctx)
     breaches = rights.check_rights(doc, rights_store.get(meta["eier"]), roles=meta.get("roller", []),
                                    network=ctx.network, existing=ctx.existing, catalog=ctx.catalog)
     rights.add_to_result(resultat, breaches)
+    observability.measure("ValideringTid", time.perf_counter() - started, MetricUnit.Seconds)
     changesets.save_result(changeset_id, resultat.model_dump(mode="json", exclude_none=True))
     if resultat.har_feil():
         reason = Avvistårsak.IKKE_AUTORISERT if breaches else Avvistårsak.VALIDERINGSFEIL
@@ -286,7 +353,7 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
             meta = changesets.update(changeset_id, condition="attribute_not_exists(forsteNvdbId)",
                                      forsteNvdbId=reserved) or changesets.get(changeset_id) or meta
             first_id = meta["forsteNvdbId"]
-        ctx = _context(doc)
+        ctx = _work_context(changeset_id, meta, doc)
         made = plan_changeset(doc, ctx.existing, int(first_id or 0), changeset_id, changesets.now_iso(),
                               ctx.catalog, _overlapped(doc, ctx))
         plan = {"writes": [{"nvdbId": w.nvdb_id, "versjon": w.versjon, "typeId": w.type_id, "data": w.data}
@@ -304,8 +371,8 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
                              varsel=too_large)
             return RELEASE
         changesets.save_plan(changeset_id, plan)
-        plan = changesets.plan(changeset_id)  # the stored plan is the one every re-run follows
-        assert plan is not None
+        # Follow the plan as stored (JSON), exactly as a re-run reads it back.
+        plan = json.loads(json.dumps(plan, ensure_ascii=False))
     writes = [Write(w["nvdbId"], w["versjon"], w["typeId"], w["data"]) for w in plan["writes"]]
     objects.write_overlays(changeset_id, writes)
     return _answer("commit")
@@ -388,6 +455,7 @@ def system_failure(changeset_id: str, error: dict[str, Any] | None = None, **_: 
         return STOP
     attempts = int(meta.get("systemfeilForsok") or 0) + 1
     changesets.update(changeset_id, systemfeilForsok=attempts)
+    observability.measure("SystemfeilForsok")
     limit = get_settings().max_system_failures
     if attempts >= limit:
         _give_up(changeset_id, f"behandlingen feilet {attempts} ganger (grensen er {limit})")

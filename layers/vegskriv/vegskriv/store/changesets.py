@@ -1,5 +1,6 @@
-"""Changesets: one META item with the state, plus gzip chunks for the document, the result
-and the effectuation plan. Every state change is a single conditional update."""
+"""Changesets: one META item with the state, plus gzip chunks for the document, the result,
+the existing data read under the locks (the work context) and the effectuation plan. Every state
+change is a single conditional update."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from boto3.dynamodb.conditions import ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from vegskriv import aws
-from vegskriv.changesets.models import TRANSITIONS, Fremdrift
+from vegskriv.changesets.models import TERMINAL, TRANSITIONS, Fremdrift
 from vegskriv.errors import TransitionRefused
+from vegskriv.observability import logger, measure
 from vegskriv.settings import get_settings
 from vegskriv.store.blobs import get_blob, put_blob
 
@@ -98,6 +100,14 @@ def plan(changeset_id: str) -> dict[str, Any] | None:
     return get_blob(_table(), _pk(changeset_id), "PLAN")
 
 
+def save_context(changeset_id: str, context: dict[str, Any]) -> None:
+    put_blob(_table(), _pk(changeset_id), "CTX", context)
+
+
+def context(changeset_id: str) -> dict[str, Any] | None:
+    return get_blob(_table(), _pk(changeset_id), "CTX")
+
+
 def transition(changeset_id: str, leaving: Iterable[Fremdrift], to: Fremdrift, *,
                condition: str | None = None, values: dict[str, Any] | None = None,
                **fields: Any) -> dict[str, Any]:
@@ -140,7 +150,19 @@ def transition(changeset_id: str, leaving: Iterable[Fremdrift], to: Fremdrift, *
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise TransitionRefused(f"{changeset_id}: cannot move to {to}") from exc
         raise
+    _announce(changeset_id, item)
     return _plain(item)
+
+
+def _announce(changeset_id: str, item: dict[str, Any]) -> None:
+    """Every state change passes here: one log line, and the finished-metric when it ends."""
+    state = Fremdrift(item["fremdrift"])
+    reason = item.get("avvistårsak") if state == Fremdrift.AVVIST else \
+        item.get("venteårsak") if state == Fremdrift.VENTER else None
+    logger.info("fremdrift endret", extra={"endringssettId": changeset_id, "fremdrift": state.value,
+                                           "årsak": reason})
+    if state in TERMINAL or (state == Fremdrift.UTFØRT and item.get("dryrun")):
+        measure("EndringssettFerdig", fremdrift=state.value, aarsak=reason or "INGEN")
 
 
 def update(changeset_id: str, *, condition: str | None = None, values: dict[str, Any] | None = None,
