@@ -13,6 +13,7 @@ from tests.support.client import Client, changeset, kum
 from tests.support.faults import object_writes
 from vegskriv.local.stack import LocalStack
 from vegskriv.store import locks as lock_store
+from vegskriv.store import objects
 
 pytestmark = pytest.mark.e2e
 SEQUENCE = 1125766

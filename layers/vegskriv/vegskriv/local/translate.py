@@ -55,8 +55,23 @@ def prepare(doc: dict[str, Any], root: Path) -> dict[str, Any]:
         elif kind == "AWS::Serverless::LayerVersion" and "ContentUri" in props:
             props["ContentUri"] = _s3_uri(props["ContentUri"])
         elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
-            props["Definition"] = json.loads((root / props.pop("DefinitionUri")).read_text(encoding="utf-8"))
+            props["Definition"] = json.loads(_literal_substitutions(
+                (root / props.pop("DefinitionUri")).read_text(encoding="utf-8"), props))
     return doc
+
+
+def _literal_substitutions(text: str, props: dict[str, Any]) -> str:
+    """Put the literal DefinitionSubstitutions (e.g. a shared Retry list) into the ASL text.
+
+    Such values may stand where JSON expects a list, so the file parses only after them; values that
+    are intrinsic functions (function ARNs) sit inside JSON strings and are folded in later.
+    """
+    substitutions = props.get("DefinitionSubstitutions") or {}
+    for key, value in list(substitutions.items()):
+        if isinstance(value, str) and f"${{{key}}}" in text:
+            text = text.replace(f"${{{key}}}", value)
+            del substitutions[key]
+    return text
 
 
 def translate(doc: dict[str, Any], root: Path, parameters: dict[str, str], region: str,
