@@ -85,6 +85,7 @@ class _Patches:
 # separate steps, so concurrent workers would otherwise both "win" a conditional write.
 DYNAMODB_LOCK = threading.RLock()
 SQS_LOCK = threading.RLock()
+_EXPRESSION_LOCK = threading.Lock()
 
 
 class LocalStack:
@@ -321,6 +322,15 @@ class LocalStack:
                 return original_call_action(handler)
 
         self._patches.replace(DynamoHandler, "call_action", call_action)
+
+        # On Lambda one event at a time uses a boto3 resource; here the functions share one process
+        # (and the store's cached resources), and boto3 builds every condition expression with one
+        # shared builder per client that it resets first: two threads mix up their placeholders
+        # ("Query condition missed key schema element: pk"). Build them one at a time.
+        from boto3.dynamodb.transform import TransformationInjector
+
+        self._patches.replace(TransformationInjector, "inject_condition_expressions", _locked(
+            TransformationInjector.__dict__["inject_condition_expressions"], _EXPRESSION_LOCK))
 
         for name in ("send_message", "send_message_batch", "delete_message", "delete_message_batch",
                      "change_message_visibility", "change_message_visibility_batch", "purge_queue"):
