@@ -3,7 +3,7 @@
 New objects shaped like real traffic (values in lists, location elements in lists), the stored
 versions the existing-data codes need, and a catalog that extends the default one with what
 the default extract lacks (Kortdato, Boolsk and list property types, a direction-relevant type,
-a mother type for 14 Rekkverksende).
+a mother type for 14 Rekkverksende, a one-version type (297), a type that is not time-relevant (45)).
 """
 
 from __future__ import annotations
@@ -106,11 +106,14 @@ def rekkverksende(temp_id: str = "ende#1") -> dict[str, Any]:
             "stedfesting": punkt(0.5), "egenskaper": [{"typeId": 1303, "verdi": ["4.5"]}]}
 
 
-def rekkverk(temp_id: str, daughter: str) -> dict[str, Any]:
-    """Rekkverk (5, extended catalog) holding ``daughter`` (a 14) through 220901."""
+def rekkverk(temp_id: str, daughter: str | int, span: tuple[float, float] = (0.4, 0.5), **element: Any
+             ) -> dict[str, Any]:
+    """Rekkverk (5, extended catalog) holding ``daughter`` (a 14: tempId, or nvdbId when an int)
+    through 220901, whose daughters must lie inside it."""
+    target = {"tempId": [{"verdi": daughter}]} if isinstance(daughter, str) else {"nvdbId": [{"verdi": daughter}]}
     return {"typeId": 5, "tempId": temp_id, "gyldighetsperiode": {"startdato": "2024-01-01"},
-            "stedfesting": linje((0.4, 0.5)), "egenskaper": [],
-            "assosiasjoner": [{"typeId": REKKVERK_TIL_ENDE, "tempId": [{"verdi": daughter}]}]}
+            "stedfesting": linje(span, **element), "egenskaper": [],
+            "assosiasjoner": [{"typeId": REKKVERK_TIL_ENDE, **target}]}
 
 
 def assosiasjon(type_id: int, *, temp_ids: tuple[str, ...] = (), nvdb_ids: tuple[int, ...] = ()) -> dict[str, Any]:
@@ -130,6 +133,12 @@ TUNNEL_FJERN = 7012  # 581 with composed daughter TUNNELLOP_FJERN
 TUNNELLOP_FJERN = 7013
 TUNNELLOP_FRITT = 7020  # a 67 nobody holds
 FARTSGRENSE_FINNES = 7105  # 105 on VLS_OVERLAP 0.0-0.5
+REKKVERK_FINNES = 7030  # 5 on VLS 0.5-0.6, holding ENDE_HOLDT
+ENDE_HOLDT = 7031  # 14 at 0.55
+ENDE_LEDIG = 7032  # 14 at 0.5, sideposisjon H, no mother
+KOMMENTAR_FELT = 7033  # 297 at 0.15 in lane 1, no mother
+STIKKRENNE_FINNES = 7040  # 79 at 0.45, holding KUM_HOLDT through 220116
+KUM_HOLDT = 7041  # 83 at 0.45
 FINNES_IKKE = 6999
 
 
@@ -166,7 +175,22 @@ def world() -> list[dict[str, Any]]:
         stored(TUNNELLOP_FRITT, 67, 1, "2015-01-01", None, lop_props, linje((0.89, 0.91))),
         stored(FARTSGRENSE_FINNES, 105, 1, "2015-01-01", None, fartsgrense()["egenskaper"],
                linje((0.0, 0.5), vls=VLS_OVERLAP)),
+        stored(REKKVERK_FINNES, 5, 1, "2015-01-01", None, [], linje((0.5, 0.6)),
+               [{"typeId": REKKVERK_TIL_ENDE, "nvdbId": [ENDE_HOLDT]}]),
+        stored(ENDE_HOLDT, 14, 1, "2015-01-01", None, rekkverksende()["egenskaper"], punkt(0.55)),
+        stored(ENDE_LEDIG, 14, 1, "2015-01-01", None, rekkverksende()["egenskaper"], punkt(0.5, sideposisjon="H")),
+        stored(KOMMENTAR_FELT, 297, 1, "2015-01-01", None, kommentar()["egenskaper"], punkt(0.15, kjørefelt=["1"])),
+        stored(STIKKRENNE_FINNES, 79, 1, "2015-01-01", None, [], punkt(0.45),
+               [{"typeId": 220116, "nvdbId": [KUM_HOLDT]}]),
+        *_kum_versions(KUM_HOLDT, ["2015-01-01"]),
     ]
+
+
+def stikkrenne(temp_id: str = "stikk#1", *kummer: int) -> dict[str, Any]:
+    """Stikkrenne/Kulvert (79) holding stored Kum (83) objects through 220116 (as in excerpt 03)."""
+    return {"typeId": 79, "tempId": temp_id, "gyldighetsperiode": {"startdato": "2024-01-01"},
+            "stedfesting": punkt(0.45), "egenskaper": [],
+            "assosiasjoner": [assosiasjon(220116, nvdb_ids=kummer)]}
 
 
 # --- the extended catalog ---------------------------------------------------------------------
@@ -175,11 +199,15 @@ KORTDATO = 990001
 BOOLSK = 990002
 LISTE = 990003  # a list property: 2 to 3 values
 REKKVERK_TIL_ENDE = 220901
+STRUKTUR = 990004  # a Struktur property of 297 with one member, STRUKTUR_MEDLEM
+STRUKTUR_MEDLEM = 990005
+STRUKTUR_ANBEFALT = 990006
 
 
 def extended_catalog() -> dict[str, Any]:
     """The default catalog plus what the codes need and the extract lacks; nothing else changes
-    except that 616 Feltstrekning becomes direction relevant (no other case uses 616)."""
+    except that 616 Feltstrekning becomes direction relevant (no other case uses 616), 297 Kommentar
+    allows one version and 45 Bomstasjon is not time-relevant (their other cases only register)."""
     data = default_catalog().to_json()
     types = {t["id"]: t for t in data["vegobjekttyper"]}
     types[297]["egenskapstyper"] += [
@@ -189,11 +217,19 @@ def extended_catalog() -> dict[str, Any]:
          "min_antall": 2, "maks_antall": 3},
     ]
     types[616].setdefault("stedfesting", {})["retning_relevant"] = True
+    types[297]["egenskapstyper"].append(
+        {"id": STRUKTUR, "navn": "Test: struktur", "datatype": "Struktur", "viktighet": "OPSJONELL",
+         "medlemmer": [{"id": STRUKTUR_MEDLEM, "navn": "Test: medlem", "datatype": "Tekst"},
+                       {"id": STRUKTUR_ANBEFALT, "navn": "Test: anbefalt medlem", "datatype": "Tekst",
+                        "viktighet": "PÅKREVD_IKKE_ABSOLUTT"}]})
+    types[297]["styringsparametere"] = {**(types[297].get("styringsparametere") or {}), "en_versjon": True}
+    types[45]["styringsparametere"] = {**(types[45].get("styringsparametere") or {}), "tidsrom_relevant": False}
     data["vegobjekttyper"].append({
         "id": 5, "navn": "Rekkverk", "stedfesting": {"type": "LINJE", "geometritype": "LINJE"},
         "relasjonstyper": {"barn": [{"liste_egenskapstype_id": REKKVERK_TIL_ENDE,
                                      "assosiasjon_egenskapstype_id": REKKVERK_TIL_ENDE - 20_000,
                                      "navn": "Liste av assosiert Rekkverksende", "relasjonstype": "KOMPOSISJON",
+                                     "innenfor_mor": "JA",
                                      "vegobjekttype": {"id": 14, "navn": "Rekkverksende"}}]}})
     return data
 

@@ -299,7 +299,8 @@ _FORM_DATATYPES = {"geometri": "Geometri", "medlem": "Struktur", "binærobjekt":
 _DATATYPE_FORMS = {v: k for k, v in _FORM_DATATYPES.items()}
 
 
-def _check_egenskap(regel: _Regel, form: str, values: list[Any], sink: _Sink, complete: bool) -> None:
+def _check_egenskap(regel: _Regel, form: str, values: list[Any], sink: _Sink, complete: bool,
+                    katalog: Datakatalog | None = None) -> None:
     datatype = regel.datatype
     expected = _FORM_DATATYPES.get(form)
     if expected is not None and datatype != expected:
@@ -320,7 +321,7 @@ def _check_egenskap(regel: _Regel, form: str, values: list[Any], sink: _Sink, co
         for g in values:
             _check_geometri(regel, g, sink)
     elif form == "medlem" and regel.members is not None:
-        _validate_container(regel.members, values, sink, complete=complete)
+        _validate_container(regel.members, values, sink, complete=complete, katalog=katalog)
 
 
 def _check_antall(regel: _Regel, n: int, sink: _Sink) -> None:
@@ -342,9 +343,13 @@ def _check_antall(regel: _Regel, n: int, sink: _Sink) -> None:
 
 def _unknown(container: _Container, type_id: int, sink: _Sink, katalog: Datakatalog | None) -> None:
     subject = container.navn.removesuffix(",")
-    if container.koder is OBJEKT_KODER and katalog is not None and katalog.egenskapstype_finnes(type_id):
-        sink.error("UGYLDIG_EGENSKAPSTYPE", f"Egenskapstypen {type_id} finnes i datakatalogen, men ikke for "
-                   f"vegobjekttypen: {subject} kan ikke ha den. Fjern egenskapen.", type_id)
+    if katalog is not None and katalog.egenskapstype_finnes(type_id):
+        if container.koder is OBJEKT_KODER:
+            sink.error("UGYLDIG_EGENSKAPSTYPE", f"Egenskapstypen {type_id} finnes i datakatalogen, men ikke for "
+                       f"vegobjekttypen: {subject} kan ikke ha den. Fjern egenskapen.", type_id)
+        else:
+            sink.error("UGYLDIG_MEDLEMSTYPE", f"Medlemstypen {type_id} finnes i datakatalogen, men ikke som "
+                       f"medlem av {subject}. Fjern medlemmet eller bruk et av strukturens medlemmer.", type_id)
         return
     what = "Egenskapstypen" if container.koder is OBJEKT_KODER else "Medlemstypen"
     sink.error(container.koder.ukjent, f"{what} {type_id} finnes ikke i datakatalogen for {subject}. "
@@ -392,7 +397,7 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
         # A structure's ``medlem`` list is the members of one value, not several values.
         counts[regel.id] = counts.get(regel.id, 0) + (1 if form == "medlem" else len(values))
         present.add(regel.id)
-        _check_egenskap(regel, form, values, sink, complete)
+        _check_egenskap(regel, form, values, sink, complete, katalog)
     for et_id, n in counts.items():
         regel = by_id[et_id]
         if n > 1 or regel.liste:

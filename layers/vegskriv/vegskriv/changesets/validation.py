@@ -17,6 +17,7 @@ from vegskriv import catalog as cat
 from vegskriv.changesets.location import check_location, extents, overlaps
 from vegskriv.changesets.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat, gc_paused
 from vegskriv.changesets.operations import composed_daughters, normalize_association_type
+from vegskriv.changesets.validation_relations import check_relations, mother_cells
 from vegskriv.network import Veglenkesekvens
 
 NORWAY = ZoneInfo("Europe/Oslo")
@@ -34,8 +35,9 @@ class Context:
 
 
 def overlap_cells(doc: Endringssett, catalog: cat.Datakatalog) -> set[tuple[int, int]]:
-    """The (type, sequence) pairs where a no-overlap type gets a line location in this changeset."""
-    cells: set[tuple[int, int]] = set()
+    """The (type, sequence) pairs where a no-overlap type gets a line location in this changeset, and
+    where a stored mother may already hold a daughter the changeset gives a new mother."""
+    cells = mother_cells(doc, catalog)
     for _, objects in doc.operations():
         for o in objects:
             vt = catalog.vegobjekttype(o.typeId)
@@ -132,6 +134,7 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
                 seen_versions.add(key)
                 if not _check_existing(op, o, ctx, entry, ref, removals):
                     continue
+            _check_type_rules(op, o, vt, ctx, entry, ref)
             if op in ("lukk", "fjern"):
                 _check_cascade(op, o, ctx, entry, ref, doc)
                 continue
@@ -145,6 +148,10 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
             if not vt.overlapp_tillatt:
                 _check_overlap(o, ctx, entry, ref, doc)
             _check_associations(o, vt, ctx, entry, ref, new_types)
+    entries: dict[str, VegobjektResultat] = {}
+    for e in resultat.vegobjekter:
+        entries.setdefault(e.tempId if e.operasjon == "registrer" and e.tempId else str(e.nvdbId), e)
+    check_relations(doc, ctx.catalog, ctx.existing, ctx.on_sequence, entries)
     return resultat
 
 
@@ -393,3 +400,44 @@ def _check_cascade(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref:
 def _is_open(versions: list[dict[str, Any]] | None) -> bool:
     return bool(versions) and not versions[-1]["gyldighetsperiode"].get("sluttdato")  # type: ignore[index]
 
+
+
+def _check_type_rules(op: str, o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: VegobjektResultat,
+                      ref: str) -> None:
+    """Rules the type's styringsparametere and stedfesting rules decide for one operation."""
+    new_version = op in ("oppdater", "delvisOppdater") and getattr(o, "overskriv", None) != "JA"
+    periode = getattr(o, "gyldighetsperiode", None)
+    if vt.en_versjon and new_version:
+        entry.feil.append(_v("VEGOBJEKTTYPE_TILLATER_KUN_EN_VERSJON",
+                             f"Vegobjekttypen {vt.navn} ({vt.id}) har bare én versjon og kan ikke oppdateres. "
+                             "Bruk korriger eller delvisKorriger.", ref))
+    if not vt.tidsrom_relevant and (op == "lukk" or new_version or (periode and periode.sluttdato)):
+        entry.feil.append(_v("VEGOBJEKTTYPE_ER_IKKE_TIDSROMRELEVANT",
+                             f"Vegobjekttypen {vt.navn} ({vt.id}) er ikke tidsromrelevant: den kan ikke ha "
+                             "sluttdato, og kan verken lukkes eller oppdateres.", ref))
+    automatic = getattr(o, "validering", None) is not None and o.validering.overlappsautomatikk == "JA"
+    if automatic and vt.stedfesting.overlapp_ok is True and op not in ("lukk", "fjern"):
+        entry.advarsler.append(_v("OVERLAPPSAUTOMATIKK_IKKE_PÅKREVD",
+                                  f"Vegobjekttypen {vt.navn} ({vt.id}) tillater overlapp, men "
+                                  "validering.overlappsautomatikk=JA er bestilt. Bestillingen har ingen virkning.",
+                                  ref))
+    if op in ("korriger", "delvisKorriger") and periode is not None:
+        _check_history(o, ctx.existing.get(o.nvdbId) or [], entry, ref)
+
+
+def _check_history(o: Any, versions: list[dict[str, Any]], entry: VegobjektResultat, ref: str) -> None:
+    """A corrected period must still meet the versions before and after it."""
+    numbers = [v["versjon"] for v in versions]
+    if o.versjon not in numbers:
+        return
+    i = numbers.index(o.versjon)
+    old = versions[i]["gyldighetsperiode"]
+    start = o.gyldighetsperiode.startdato.isoformat() if o.gyldighetsperiode.startdato else old["startdato"]
+    end = o.gyldighetsperiode.sluttdato.isoformat() if o.gyldighetsperiode.sluttdato else old.get("sluttdato")
+    before = versions[i - 1]["gyldighetsperiode"].get("sluttdato") if i > 0 else None
+    after = versions[i + 1]["gyldighetsperiode"]["startdato"] if i + 1 < len(versions) else None
+    if (before and start != before) or (after and end != after):
+        entry.feil.append(_v("USAMMENHENGENDE_HISTORIKK",
+                             f"Ny gyldighetsperiode {start}–{end or ''} for versjon {o.versjon} av vegobjekt "
+                             f"{o.nvdbId} gir hull eller overlapp i historikken (forrige versjon slutter "
+                             f"{before or '-'}, neste begynner {after or '-'}).", ref))
