@@ -13,6 +13,7 @@ from vegskriv.changesets import limits
 from vegskriv.changesets.dispatch import wake
 from vegskriv.changesets.models import TERMINAL, Endringssett, Fremdrift, Resultat, Status
 from vegskriv.errors import Conflict, NotFound, TransitionRefused
+from vegskriv.services import submission
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 
@@ -20,7 +21,7 @@ F = Fremdrift
 
 
 def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: bool,
-             delay_seconds: int | None) -> dict[str, Any]:
+             delay_seconds: int | None, tjeneste: str | None = None) -> dict[str, Any]:
     limits.check(doc, raw)
     changeset_id = str(uuid.uuid4())
     meta = {"eier": caller.user, "roller": sorted(caller.roles), "dryrun": dryrun,
@@ -32,6 +33,8 @@ def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: 
         meta["eksternRef"] = doc.eksternRef
     if delay_seconds:
         meta["forsinkelse"] = delay_seconds
+    if tjeneste is not None:  # X-NVDB-Tjeneste: the edition and the published version that apply
+        meta["tjeneste"] = submission.accepting(tjeneste)
     return changesets.create(changeset_id, meta, raw)
 
 
