@@ -19,6 +19,8 @@ import pytest
 from tests.e2e.test_services import Owner
 from tests.support.client import Client, changeset, kum
 from vegskriv import aws
+from vegskriv.auth import issue_dev_token
+from vegskriv.local.cli import main
 from vegskriv.local.stack import LocalStack
 from vegskriv.services.delivery import changeset_ended
 
@@ -192,3 +194,35 @@ def test_push_that_never_succeeds_leaves_a_dead_letter_with_the_last_error(stack
     assert element["levering"]["forsøk"] == 3 and "500" in element["levering"]["sisteFeil"]
     time.sleep(1.5)
     assert consumer.posts == 3 and consumer.accepted == {}
+
+
+def test_readme_walkthrough_with_the_cli(stack, olanor, tmp_path, capsys):
+    """A publishes a master, B reuses it, a contractor submits through B's edition, B downloads the result."""
+    def cli(user: str, roles: list[str], *args: str) -> Any:
+        token = issue_dev_token(user, roles)
+        assert main(["tjenester", *args, "--url", stack.url, "--token", token]) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        return json.loads(out) if out.strip() else None
+
+    system = ("systemadmin", ["9_system_admin"])
+    cli(*system, "eier", "--kode", "FYLKE_A", "--navn", "Fylke A", "--admin", "anne")
+    cli(*system, "eier", "--kode", "KOMMUNE_B", "--navn", "Kommune B", "--admin", "bjorn")
+    anne, bjorn = ("anne", ["0_bruker_fagdata"]), ("bjorn", ["0_bruker_fagdata"])
+    cli(*anne, "tjeneste", "--eier", "FYLKE_A", "--tjeneste", "KUM", "--navn", "Innmelding av kummer")
+    (tmp_path / "utgave.json").write_text(json.dumps(_edition("2025")), encoding="utf-8")
+    cli(*anne, "utgave", "--eier", "FYLKE_A", "--tjeneste", "KUM", "--fil", str(tmp_path / "utgave.json"))
+    cli(*anne, "migrer", "--eier", "FYLKE_A", "--tjeneste", "KUM", "--utgave", "2025")
+    cli(*anne, "master", "--eier", "FYLKE_A", "--tjeneste", "KUM", "--utgave", "2025")
+    assert any(m["eier"] == "FYLKE_A" for m in cli(*bjorn, "mastere"))
+    made = cli(*bjorn, "fra-master", "--eier", "KOMMUNE_B", "--master", "FYLKE_A/KUM/2025", "--tjeneste", "KUM_B",
+               "--utgave", "1")
+    assert made["utgave"]["basertPåMaster"]["eier"] == "FYLKE_A"
+    cli(*bjorn, "migrer", "--eier", "KOMMUNE_B", "--tjeneste", "KUM_B", "--utgave", "1")
+    changeset_id, status = olanor.run(changeset(registrer=[kum("kum#cli")]),
+                                      **{"X-NVDB-Tjeneste": "KOMMUNE_B/KUM_B/1"})
+    assert status["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET"
+    [queued] = cli(*bjorn, "kø", "--eier", "KOMMUNE_B", "--tjenestekode", "KUM_B")
+    assert queued["elementId"] == changeset_id
+    assert cli(*bjorn, "hent", "--eier", "KOMMUNE_B", "--element", changeset_id)["resultat"]["vegobjekter"]
+    cli(*bjorn, "slett", "--eier", "KOMMUNE_B", "--element", changeset_id)
+    assert cli(*bjorn, "kø", "--eier", "KOMMUNE_B") == []

@@ -19,6 +19,7 @@ from typing import Any
 from vegskriv.local.api_client import call, print_body
 from vegskriv.local.consumer import add_consumer_parser
 from vegskriv.local.rights_cli import add_rights_parser
+from vegskriv.local.services_cli import add_services_parser
 
 DEFAULT_USER = "olanor"
 DEFAULT_ROLE = "0_bruker_fagdata"
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=cmd_load)
     add_rights_parser(sub)
     add_consumer_parser(sub)
+    add_services_parser(sub)
     return parser
 
 
