@@ -3,6 +3,7 @@
     vegskriv local [--port 3000] [--host 127.0.0.1] [--template PATH] [--moto-port N] [--data DIR]
     vegskriv token --user olanor --role 0_bruker_fagdata [--role ...] [--ttl-hours N]
     vegskriv load --url http://127.0.0.1:3000 (--catalog FILE | --network FILE | --objects FILE) --token T
+    vegskriv tjenester HANDLING ...   (service owners' admin tasks; see local/services_cli.py)
 """
 
 from __future__ import annotations
