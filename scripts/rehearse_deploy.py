@@ -178,6 +178,8 @@ SAMPLES: dict[str, list[tuple[str, Check]]] = {
     "AuthorizerFunction": [("authorizer_token.json", _allow)],
     "DispatcherFunction": [("dispatcher_sqs.json",
                             lambda r: None if r == {"batchItemFailures": []} else f"failures: {r}")],
+    "DeliveryFunction": [("delivery_sqs.json",
+                          lambda r: None if r == {"batchItemFailures": []} else f"failures: {r}")],
     "WorkflowFunction": [("workflow_validate.json", lambda r: None if "next" in r else f"no next step: {r}")],
     "JanitorFunction": [("janitor_execution_aborted.json",
                          lambda r: None if "handling" in r else f"no handling: {r}")],

@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vegskriv.changesets.workflow import STEPS
 from vegskriv.observability import logger, tracer
+from vegskriv.services.delivery import changeset_ended
 
 
 @logger.inject_lambda_context
@@ -14,4 +15,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.set_correlation_id(event["endringssettId"])
     logger.append_keys(endringssettId=event["endringssettId"], step=event["step"])
     step = STEPS[event["step"]]
-    return step(event["endringssettId"], **{k: v for k, v in event.items() if k not in ("step", "endringssettId")})
+    answer = step(event["endringssettId"], **{k: v for k, v in event.items() if k not in ("step", "endringssettId")})
+    if answer.get("next") == "stop":  # every way a changeset ends passes here: deliver it to its service's owner
+        changeset_ended(event["endringssettId"])
+    return answer

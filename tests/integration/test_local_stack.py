@@ -60,7 +60,7 @@ def test_template_resolution_and_globals() -> None:
     template = Template(TEMPLATE, parameters={"WaitFirstSeconds": "1"})
     functions = template.functions()
     assert set(functions) == {"ApiFunction", "AuthorizerFunction", "DispatcherFunction", "WorkflowFunction",
-                              "JanitorFunction", "ProvisioningFunction"}
+                              "JanitorFunction", "ProvisioningFunction", "DeliveryFunction"}
     api = functions["ApiFunction"]
     assert api.name == "vegskriv-ApiFunction"
     assert api.runtime == "python3.12" and api.timeout == 60 and api.memory_size == 1024
@@ -77,9 +77,9 @@ def test_template_resolution_and_globals() -> None:
     routes = {(r.path, r.method): r.authorizer for r in template.api_routes(functions)}
     assert routes == {("/{proxy+}", "ANY"): "JwtAuthorizer", ("/health", "GET"): None,
                       ("/openapi.json", "GET"): None, ("/swagger", "GET"): None}
-    (source,) = template.sqs_event_sources(functions)
-    assert (source.queue_logical_id, source.batch_size, source.report_batch_item_failures) == (
-        "StartQueue", 10, True)
+    sources = {s.queue_logical_id: (s.batch_size, s.report_batch_item_failures)
+               for s in template.sqs_event_sources(functions)}
+    assert sources == {"StartQueue": (10, True), "DeliveryQueue": (5, True)}
 
 
 # --------------------------------------------------------------------------- the real template
@@ -135,13 +135,17 @@ class TestRealTemplate:
             "deadLetterTargetArn": "arn:aws:sqs:eu-north-1:123456789012:vegskriv-StartDeadLetterQueue",
             "maxReceiveCount": 5}
         assert url.endswith("/vegskriv-StartQueue")
+        delivery = sqs.get_queue_attributes(QueueUrl=stack.queue_urls["DeliveryQueue"],
+                                            AttributeNames=["RedrivePolicy"])["Attributes"]
+        target = json.loads(delivery["RedrivePolicy"])["deadLetterTargetArn"]
+        assert target.endswith(":vegskriv-DeliveryDeadLetterQueue")
 
     def test_functions_exist_with_template_environment(self, stack: LocalStack) -> None:
         lam = stack.client("lambda")
         names = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}
         assert set(names) == {"vegskriv-ApiFunction", "vegskriv-AuthorizerFunction",
                               "vegskriv-DispatcherFunction", "vegskriv-WorkflowFunction", "vegskriv-JanitorFunction",
-                              "vegskriv-ProvisioningFunction"}
+                              "vegskriv-ProvisioningFunction", "vegskriv-DeliveryFunction"}
         api = names["vegskriv-ApiFunction"]
         assert api["Runtime"] == "python3.12"
         assert api["Environment"]["Variables"]["LOCKS_TABLE"] == "vegskriv-LocksTable"

@@ -17,6 +17,10 @@ class Settings(BaseModel):
     provisioning_table: str = Field("vegskriv-ProvisioningTable", alias="PROVISIONING_TABLE")
     provisioning_state_machine_arn: str = Field("", alias="PROVISIONING_STATE_MACHINE_ARN")
     start_queue_url: str = Field("", alias="START_QUEUE_URL")
+    # Push delivery to service owners (README "Submission services and masters"): tries, first pause.
+    delivery_queue_url: str = Field("", alias="DELIVERY_QUEUE_URL")
+    push_max_attempts: int = Field(6, alias="PUSH_MAX_ATTEMPTS")
+    push_first_pause_seconds: int = Field(30, alias="PUSH_FIRST_PAUSE_SECONDS")
     state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")
     # Authentication: HS256 shared secret (local/dev) or an OIDC issuer's JWKS (AWS, e.g. Cognito).
     jwt_secret: str = Field("", alias="JWT_SECRET")

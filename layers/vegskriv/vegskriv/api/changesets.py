@@ -55,10 +55,12 @@ def register(doc: Document,
                                                                                       "ingenting")] = None,
              delay: Annotated[int | None, Header(alias="X-NVDB-Delay", ge=0, le=3600,
                                                  description="Sekunder pause mellom validering og "
-                                                             "effektuering")] = None):
+                                                             "effektuering")] = None,
+             tjeneste: Annotated[str | None, Header(alias="X-NVDB-Tjeneste", description="Send inn gjennom en "
+                                                    "utgave: {eier}/{tjenestekode}/{utgavekode}")] = None):
     raw = router.current_event.json_body  # the document as sent, parsed once (the event caches it)
     meta = use_cases.register(doc, raw, caller(router), dryrun=(dryrun or "").lower() in ("true", "ja", "1"),
-                              delay_seconds=delay)
+                              delay_seconds=delay, tjeneste=tjeneste)
     links = changeset_links(router, meta["id"])
     return json_response(201, links, headers={"Location": links[0]["src"]})
 

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from vegskriv.api.context import caller, json_response
 from vegskriv.api.docs import TOKEN, Feil
-from vegskriv.services import use_cases
+from vegskriv.services import delivery, use_cases
 from vegskriv.services.models import (
     KODE,
     EndreTjenesteeier,
@@ -34,6 +34,7 @@ EDITION = f"{ROOT}/<eier>/tjenester/<tjenestekode>/utgaver/<utgavekode>"
 Eier = Annotated[str, Path(pattern=KODE)]
 Tk = Annotated[str, Path(pattern=KODE)]
 Uk = Annotated[str, Path(pattern=KODE)]
+ELEMENT_ID = r"^[0-9a-f-]{36}$"
 
 
 class Migrering(BaseModel):
@@ -180,3 +181,42 @@ def create_from_master(eier: Eier, body: Annotated[NyUtgaveFraMaster, Body()]):
     main = answer["utgave"]
     location = f"{ROOT}/{eier}/tjenester/{main['tjenestekode']}/utgaver/{main['utgavekode']}"
     return json_response(201, answer, headers={"Location": location})
+
+
+# --- delivery: download queue and push signing key ----------------------------------------------
+
+QUEUE = f"{ROOT}/<eier>/nedlastingskø"
+
+
+@router.get(QUEUE, security=TOKEN, summary="Elementer i nedlastingskøen, eldste først (høyst 500)",
+            responses=_answers(200, list[dict[str, Any]], 400, 404))
+def list_queue(eier: Eier, antall: Annotated[int, Query(ge=1, le=delivery.MAX_LIST)] = delivery.MAX_LIST,
+               tjenestekode: Annotated[str | None, Query(pattern=KODE)] = None):
+    return json_response(200, delivery.list_queue(caller(router), eier, antall, tjenestekode))
+
+
+@router.get(f"{QUEUE}/<elementId>", security=TOKEN,
+            summary="Ett element: endringssettet, endelig status, resultat og vedlegg",
+            responses=_answers(200, dict[str, Any], 404))
+def get_queue_item(eier: Eier, elementId: Annotated[str, Path(pattern=ELEMENT_ID)]):
+    return json_response(200, delivery.get_item(caller(router), eier, elementId))
+
+
+@router.delete(f"{QUEUE}/<elementId>", security=TOKEN, summary="Fjern elementet etter vellykket nedlasting",
+               responses=_answers(204, None, 404))
+def purge_queue_item(eier: Eier, elementId: Annotated[str, Path(pattern=ELEMENT_ID)]):
+    delivery.purge(caller(router), eier, elementId)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@router.get(f"{ROOT}/<eier>/signeringsnøkkel", security=TOKEN,
+            summary="Nøkkelen push-leveranser signeres med (HMAC-SHA256 i X-Vegskriv-Signatur)",
+            responses=_answers(200, dict[str, str], 404))
+def get_signing_key(eier: Eier):
+    return json_response(200, delivery.signing_key(caller(router), eier, rotate=False))
+
+
+@router.post(f"{ROOT}/<eier>/signeringsnøkkel", security=TOKEN, summary="Lag en ny signeringsnøkkel",
+             responses=_answers(200, dict[str, str], 404))
+def rotate_signing_key(eier: Eier):
+    return json_response(200, delivery.signing_key(caller(router), eier, rotate=True))

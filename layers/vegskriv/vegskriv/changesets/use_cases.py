@@ -14,6 +14,7 @@ from vegskriv.changesets.dispatch import wake
 from vegskriv.changesets.models import TERMINAL, Endringssett, Fremdrift, Resultat, Status
 from vegskriv.errors import Conflict, NotFound, TransitionRefused
 from vegskriv.observability import measure
+from vegskriv.services import submission
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 
@@ -21,7 +22,7 @@ F = Fremdrift
 
 
 def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: bool,
-             delay_seconds: int | None) -> dict[str, Any]:
+             delay_seconds: int | None, tjeneste: str | None = None) -> dict[str, Any]:
     limits.check(doc, raw)
     changeset_id = str(uuid.uuid4())
     meta = {"eier": caller.user, "roller": sorted(caller.roles), "dryrun": dryrun,
@@ -33,6 +34,8 @@ def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: 
         meta["eksternRef"] = doc.eksternRef
     if delay_seconds:
         meta["forsinkelse"] = delay_seconds
+    if tjeneste is not None:  # X-NVDB-Tjeneste: the edition and the published version that apply
+        meta["tjeneste"] = submission.accepting(tjeneste)
     created = changesets.create(changeset_id, meta, raw)
     measure("EndringssettRegistrert", dryrun=str(dryrun).lower())
     measure("VegobjekterPerEndringssett", meta["antallVegobjekter"])

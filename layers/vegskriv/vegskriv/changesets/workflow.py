@@ -61,6 +61,7 @@ from vegskriv.changesets.validation import (
 )
 from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger
+from vegskriv.services import submission
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets, locks, objects, reference
 from vegskriv.store import rights as rights_store
@@ -319,6 +320,7 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
     breaches = rights.check_rights(doc, rights_store.get(meta["eier"]), roles=meta.get("roller", []),
                                    network=ctx.network, existing=ctx.existing, catalog=ctx.catalog)
     rights.add_to_result(resultat, breaches)
+    submission.check_form(doc, meta, resultat)
     observability.measure("ValideringTid", time.perf_counter() - started, MetricUnit.Seconds)
     changesets.save_result(changeset_id, resultat.model_dump(mode="json", exclude_none=True))
     if resultat.har_feil():

@@ -3,6 +3,7 @@
     vegskriv local [--port 3000] [--host 127.0.0.1] [--template PATH] [--moto-port N] [--data DIR]
     vegskriv token --user olanor --role 0_bruker_fagdata [--role ...] [--ttl-hours N]
     vegskriv load --url http://127.0.0.1:3000 (--catalog FILE | --network FILE | --objects FILE) --token T
+    vegskriv tjenester HANDLING ...   (service owners' admin tasks; see local/services_cli.py)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from vegskriv.local.api_client import call, print_body
 from vegskriv.local.consumer import add_consumer_parser
 from vegskriv.local.rights_cli import add_rights_parser
+from vegskriv.local.services_cli import add_services_parser
 
 DEFAULT_USER = "olanor"
 DEFAULT_ROLE = "0_bruker_fagdata"
@@ -154,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=cmd_load)
     add_rights_parser(sub)
     add_consumer_parser(sub)
+    add_services_parser(sub)
     return parser
 
 

@@ -11,12 +11,14 @@ edition only of a master (``master`` = true), and optimistic concurrency on ``re
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
@@ -294,3 +296,83 @@ def versions(owner: str, tk: str, uk: str) -> list[Publisering]:
 def version(owner: str, tk: str, uk: str, n: int) -> Publisering | None:
     item = _table().get_item(Key={"pk": _pk(owner), "sk": _version_sk(tk, uk, n)}, ConsistentRead=True).get("Item")
     return Publisering.model_validate_json(item["data"]) if item else None
+
+
+# --- delivery: elements, the download queue, the push signing key --------------------------------
+# ``ELEMENT#<id>`` holds one delivery (its id is the changeset id, so a changeset is delivered
+# once); a download-queue element is also listed under ``KØ#<time>#<id>``, oldest first.
+
+
+def put_element(owner: str, element: dict[str, Any], *, queued: bool) -> bool:
+    """Record a delivery; False if it was recorded already (the changeset's end was seen before)."""
+    element_id = element["elementId"]
+    items = [_put_new(_pk(owner), f"ELEMENT#{element_id}", json.dumps(element, ensure_ascii=False),
+                      levering="I_KØ" if queued else "VENTER", forsok=0)]
+    if queued:
+        items.append(_put_new(_pk(owner), f"KØ#{element['opprettet']}#{element_id}",
+                              json.dumps(element, ensure_ascii=False), tjenestekode=element["tjenestekode"]))
+    try:
+        _transact(items)
+    except Refused:
+        return False
+    return True
+
+
+def _element_view(item: dict[str, Any]) -> dict[str, Any]:
+    element = json.loads(item["data"])
+    element["levering"] = {"status": item["levering"], "forsøk": int(item.get("forsok") or 0),
+                           **({"sisteFeil": item["sisteFeil"]} if item.get("sisteFeil") else {})}
+    return element
+
+
+def get_element(owner: str, element_id: str) -> dict[str, Any] | None:
+    item = _table().get_item(Key={"pk": _pk(owner), "sk": f"ELEMENT#{element_id}"}, ConsistentRead=True).get("Item")
+    return _element_view(item) if item and item.get("levering") != "SLETTET" else None
+
+
+def list_queue(owner: str, limit: int, tjenestekode: str | None = None) -> list[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(_pk(owner)) & Key("sk").begins_with("KØ#"),
+                              "ConsistentRead": True}
+    if tjenestekode is not None:
+        kwargs["FilterExpression"] = Attr("tjenestekode").eq(tjenestekode)
+    found: list[dict[str, Any]] = []
+    while len(found) < limit:
+        page = _table().query(**kwargs)
+        found += [json.loads(i["data"]) for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return found[:limit]
+
+
+def purge_element(owner: str, element: dict[str, Any]) -> None:
+    """Drop it from the queue; the element stays as a tombstone so a late re-run cannot deliver it again."""
+    table = get_settings().services_table
+    _transact([
+        {"Delete": {"TableName": table, "Key": _key(_pk(owner), f"KØ#{element['opprettet']}#{element['elementId']}")}},
+        {"Update": {"TableName": table, "Key": _key(_pk(owner), f"ELEMENT#{element['elementId']}"),
+                    "UpdateExpression": "SET levering = :gone", "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {":gone": {"S": "SLETTET"}}}}])
+
+
+def mark_delivery(owner: str, element_id: str, status: str, attempts: int, error: str | None = None) -> None:
+    """A push attempt's outcome: VENTER (will retry), LEVERT, or DØD (the dead-letter record, with the last error)."""
+    values: dict[str, Any] = {":s": status, ":n": attempts}
+    expression = "SET levering = :s, forsok = :n"
+    if error is not None:
+        expression += ", sisteFeil = :e"
+        values[":e"] = error[:2000]
+    _table().update_item(Key={"pk": _pk(owner), "sk": f"ELEMENT#{element_id}"}, UpdateExpression=expression,
+                         ExpressionAttributeValues=values)
+
+
+def signing_key(owner: str, *, rotate: bool = False) -> str:
+    """The owner's HMAC key for push signatures, made on first use."""
+    key = {"pk": _pk(owner), "sk": "SIGNERINGSNØKKEL"}
+    if rotate:
+        _table().put_item(Item={**key, "data": secrets.token_urlsafe(32)})
+    else:
+        with contextlib.suppress(ClientError):  # made by a concurrent first use: read theirs
+            _table().put_item(Item={**key, "data": secrets.token_urlsafe(32)},
+                              ConditionExpression="attribute_not_exists(pk)")
+    return str(_table().get_item(Key=key, ConsistentRead=True)["Item"]["data"])

@@ -1,0 +1,228 @@
+"""Submitting through an edition and delivery to its owner, over HTTP against the local stack: the
+snapshot in force validates (not the master's later changes), refusals outside validity or before
+migration, the download queue (list/get/purge, 404 for another owner), and push delivery with
+failures, duplicates and a dead letter."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_services import Owner
+from tests.support.client import Client, changeset, kum
+from vegskriv import aws
+from vegskriv.auth import issue_dev_token
+from vegskriv.local.cli import main
+from vegskriv.local.stack import LocalStack
+from vegskriv.services.delivery import changeset_ended
+
+pytestmark = pytest.mark.e2e
+FORM = {"vegobjekttyper": [83], "operasjoner": ["registrer", "oppdater"], "påkrevdeEgenskaper": {"83": [1141]},
+        "datakatalogversjon": "2.38"}
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    env = {"POWERTOOLS_LOG_LEVEL": "CRITICAL", "WAIT_FIRST_SECONDS": "1", "PUSH_FIRST_PAUSE_SECONDS": "1",
+           "PUSH_MAX_ATTEMPTS": "3"}
+    with LocalStack(port=0, env=env) as running:
+        yield running
+
+
+def _edition(uk: str, **changes: Any) -> dict[str, Any]:
+    return {"utgavekode": uk, "navn": f"Utgave {uk}", "skjema": FORM, **changes}
+
+
+def _own(owner: Owner, tk: str, **changes: Any) -> str:
+    owner.service(tk)
+    owner.ok("POST", f"/tjenester/{tk}/utgaver", _edition("1", **changes), 201)
+    return f"{owner.kode}/{tk}/1"
+
+
+def _published(owner: Owner, tk: str, **changes: Any) -> str:
+    header = _own(owner, tk, **changes)
+    owner.ok("POST", f"/tjenester/{tk}/utgaver/1/migrer")
+    return header
+
+
+def _codes(status: dict[str, Any]) -> set[str]:
+    return {f["kode"] for o in status["resultat"]["vegobjekter"] for f in o["feil"]}
+
+
+def test_derived_edition_validates_by_its_snapshot_and_delivers_to_the_download_queue(stack, admin, olanor):
+    a, b = Owner(stack, admin, "a_admin"), Owner(stack, admin, "b_admin")
+    a.service("A1")
+    a.ok("POST", "/tjenester/A1/utgaver", _edition("1"), 201)
+    a.ok("POST", "/tjenester/A1/utgaver/1/migrer")
+    a.ok("POST", "/tjenester/A1/utgaver/1/master")
+    r = b.from_master({"eier": a.kode, "tjenestekode": "A1", "utgavekode": "1"}, tk="B1")
+    assert r.status_code == 201, r.text
+    b.ok("POST", "/tjenester/B1/utgaver/1/migrer")
+    through_b = {"X-NVDB-Tjeneste": f"{b.kode}/B1/1"}
+    # The master stops allowing registrer; B has not migrated since, so its snapshot still allows it.
+    a.ok("PATCH", "/tjenester/A1/utgaver/1", {"skjema": {**FORM, "operasjoner": ["oppdater"]}})
+    a.ok("POST", "/tjenester/A1/utgaver/1/migrer")
+
+    done_id, done = olanor.run(changeset(registrer=[kum("kum#1")]), **through_b)
+    assert done["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET", done
+    missing = kum("kum#2", egenskaper=[e for e in kum()["egenskaper"] if e["typeId"] != 1141])
+    rejected_id, rejected = olanor.run(changeset(registrer=[missing]), **through_b)
+    assert rejected["fremdrift"] == "AVVIST" and _codes(rejected) == {"MANGLER_SKJEMAPÅKREVD_EGENSKAP"}
+    # Migrated again, B takes the master's change: registrer is no longer in its form.
+    b.ok("POST", "/tjenester/B1/utgaver/1/migrer")
+    _, after = olanor.run(changeset(registrer=[kum("kum#3")]), **through_b)
+    assert after["fremdrift"] == "AVVIST" and _codes(after) == {"OPERASJON_IKKE_I_SKJEMA"}
+
+    queue = b.ok("GET", "/nedlastingskø")
+    assert [e["elementId"] for e in queue][:2] == [done_id, rejected_id]  # oldest first
+    assert [e["fremdrift"] for e in queue][:2] == ["UTFØRT_OG_ETTERBEHANDLET", "AVVIST"]
+    assert b.ok("GET", "/nedlastingskø?tjenestekode=ANNEN") == []
+    assert len(b.ok("GET", "/nedlastingskø?antall=1")) == 1
+    item = b.ok("GET", f"/nedlastingskø/{done_id}")
+    assert item["endringssett"]["registrer"]["vegobjekter"][0]["tempId"] == "kum#1"
+    assert item["resultat"]["vegobjekter"][0]["nvdbId"] and item["versjon"] == 1
+    # Another owner's administrator, and the submitter, see nothing of it.
+    assert a.client.request("GET", f"/rest/v1/tjenesteeiere/{b.kode}/nedlastingskø").status_code == 404
+    assert a.client.request("GET", f"/rest/v1/tjenesteeiere/{b.kode}/nedlastingskø/{done_id}").status_code == 404
+    assert olanor.request("GET", f"/rest/v1/tjenesteeiere/{b.kode}/nedlastingskø").status_code == 404
+    # Items stay until purged; purging twice is 404 the second time, and a late re-run delivers nothing.
+    assert b.ok("GET", f"/nedlastingskø/{done_id}")["elementId"] == done_id
+    assert b.call("DELETE", f"/nedlastingskø/{done_id}").status_code == 204
+    assert b.call("DELETE", f"/nedlastingskø/{done_id}").status_code == 404
+    changeset_ended(done_id)
+    assert done_id not in [e["elementId"] for e in b.ok("GET", "/nedlastingskø")]
+
+
+@pytest.mark.parametrize("case", ["unmigrated", "expired", "not_yet", "unknown", "malformed"])
+def test_register_through_an_edition_that_accepts_nothing_now_is_400(stack, admin, olanor, case):
+    owner = Owner(stack, admin, "c_admin")
+    header = {
+        "unmigrated": lambda: _own(owner, "C1"),
+        "expired": lambda: _published(owner, "C1", gyldighetsperiode={"fra": "2020-01-01", "til": "2020-12-31"}),
+        "not_yet": lambda: _published(owner, "C1", gyldighetsperiode={"fra": "2999-01-01"}),
+        "unknown": lambda: f"{owner.kode}/FINNES/IKKE",
+        "malformed": lambda: "bare-en-kode",
+    }[case]()
+    r = olanor.request("POST", "/rest/v3/endringssett", data=json.dumps(changeset(registrer=[kum()])),
+                       headers={"X-NVDB-Tjeneste": header})
+    assert r.status_code == 400, r.text
+    assert "X-NVDB-Tjeneste" in r.json()["message"]
+
+
+class Consumer:
+    """An owner's endpoint on 127.0.0.1 that fails its first ``failures`` POSTs with 500, then accepts;
+    it keeps what it accepted by Idempotency-Key, as a real consumer would."""
+
+    def __init__(self, failures: int):
+        self.failures, self.posts, self.accepted = failures, 0, {}
+        self.signatures: list[tuple[bytes, str]] = []
+        consumer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                consumer.posts += 1
+                consumer.signatures.append((body, self.headers["X-Vegskriv-Signatur"]))
+                ok = consumer.posts > consumer.failures
+                if ok:
+                    consumer.accepted.setdefault(self.headers["Idempotency-Key"], []).append(json.loads(body))
+                self.send_response(200 if ok else 500)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/levering"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def _until(check: Any, timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value
+
+
+@pytest.fixture
+def pushing(stack, admin) -> Iterator[tuple[Owner, Client]]:
+    yield Owner(stack, admin, "d_admin"), Client(stack.url, "olanor")
+
+
+def test_push_retries_with_growing_pauses_and_is_received_once_per_idempotency_key(stack, pushing):
+    owner, olanor = pushing
+    consumer = Consumer(failures=2)
+    header = _published(owner, "P1", oversendingsmetode={"type": "PUSH", "url": consumer.url})
+    began = time.monotonic()
+    changeset_id, status = olanor.run(changeset(registrer=[kum("kum#p")]), **{"X-NVDB-Tjeneste": header})
+    assert status["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET"
+    element = _until(lambda: (e := owner.ok("GET", f"/nedlastingskø/{changeset_id}"))["levering"]["status"]
+                     == "LEVERT" and e)
+    assert element and element["levering"]["forsøk"] == 3 and consumer.posts == 3
+    assert time.monotonic() - began >= 3  # pauses of 1 s and 2 s between the tries
+    assert list(consumer.accepted) == [changeset_id]
+    [item] = consumer.accepted[changeset_id]
+    assert item["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET" and item["endringssett"]["registrer"]
+    key = owner.ok("GET", "/signeringsnøkkel")["nøkkel"]
+    body, sent = consumer.signatures[-1]
+    assert sent == "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    # A redelivered message and a re-run of the end both find it delivered: nothing more is posted.
+    aws.client("sqs").send_message(QueueUrl=stack.template.queue_url("DeliveryQueue"),
+                                   MessageBody=json.dumps({"eier": owner.kode, "elementId": changeset_id}))
+    changeset_ended(changeset_id)
+    time.sleep(2)
+    assert consumer.posts == 3 and len(consumer.accepted[changeset_id]) == 1
+    assert owner.ok("GET", "/nedlastingskø") == []  # pushed elements are not in the download queue
+
+
+def test_push_that_never_succeeds_leaves_a_dead_letter_with_the_last_error(stack, pushing):
+    owner, olanor = pushing
+    consumer = Consumer(failures=1000)
+    header = _published(owner, "P2", oversendingsmetode={"type": "PUSH", "url": consumer.url})
+    changeset_id, _ = olanor.run(changeset(registrer=[kum("kum#d")]), **{"X-NVDB-Tjeneste": header})
+    element = _until(lambda: (e := owner.ok("GET", f"/nedlastingskø/{changeset_id}"))["levering"]["status"]
+                     == "DØD" and e)
+    assert element, owner.ok("GET", f"/nedlastingskø/{changeset_id}")
+    assert element["levering"]["forsøk"] == 3 and "500" in element["levering"]["sisteFeil"]
+    time.sleep(1.5)
+    assert consumer.posts == 3 and consumer.accepted == {}
+
+
+def test_readme_walkthrough_with_the_cli(stack, olanor, tmp_path, capsys):
+    """A publishes a master, B reuses it, a contractor submits through B's edition, B downloads the result."""
+    def cli(user: str, roles: list[str], *args: str) -> Any:
+        token = issue_dev_token(user, roles)
+        assert main(["tjenester", *args, "--url", stack.url, "--token", token]) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        return json.loads(out) if out.strip() else None
+
+    system = ("systemadmin", ["9_system_admin"])
+    cli(*system, "eier", "--kode", "FYLKE_A", "--navn", "Fylke A", "--admin", "anne")
+    cli(*system, "eier", "--kode", "KOMMUNE_B", "--navn", "Kommune B", "--admin", "bjorn")
+    anne, bjorn = ("anne", ["0_bruker_fagdata"]), ("bjorn", ["0_bruker_fagdata"])
+    cli(*anne, "tjeneste", "--eier", "FYLKE_A", "--tjeneste", "KUM", "--navn", "Innmelding av kummer")
+    (tmp_path / "utgave.json").write_text(json.dumps(_edition("2025")), encoding="utf-8")
+    cli(*anne, "utgave", "--eier", "FYLKE_A", "--tjeneste", "KUM", "--fil", str(tmp_path / "utgave.json"))
+    cli(*anne, "migrer", "--eier", "FYLKE_A", "--tjeneste", "KUM", "--utgave", "2025")
+    cli(*anne, "master", "--eier", "FYLKE_A", "--tjeneste", "KUM", "--utgave", "2025")
+    assert any(m["eier"] == "FYLKE_A" for m in cli(*bjorn, "mastere"))
+    made = cli(*bjorn, "fra-master", "--eier", "KOMMUNE_B", "--master", "FYLKE_A/KUM/2025", "--tjeneste", "KUM_B",
+               "--utgave", "1")
+    assert made["utgave"]["basertPåMaster"]["eier"] == "FYLKE_A"
+    cli(*bjorn, "migrer", "--eier", "KOMMUNE_B", "--tjeneste", "KUM_B", "--utgave", "1")
+    changeset_id, status = olanor.run(changeset(registrer=[kum("kum#cli")]),
+                                      **{"X-NVDB-Tjeneste": "KOMMUNE_B/KUM_B/1"})
+    assert status["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET"
+    [queued] = cli(*bjorn, "kø", "--eier", "KOMMUNE_B", "--tjenestekode", "KUM_B")
+    assert queued["elementId"] == changeset_id
+    assert cli(*bjorn, "hent", "--eier", "KOMMUNE_B", "--element", changeset_id)["resultat"]["vegobjekter"]
+    cli(*bjorn, "slett", "--eier", "KOMMUNE_B", "--element", changeset_id)
+    assert cli(*bjorn, "kø", "--eier", "KOMMUNE_B") == []
