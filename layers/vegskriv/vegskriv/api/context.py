@@ -55,9 +55,10 @@ def base_url(router: BaseRouter) -> str:
     return f"{proto}://{host}{prefix}"
 
 
-def changeset_links(router: BaseRouter, changeset_id: str) -> list[dict[str, str]]:
+def changeset_links(router: BaseRouter, changeset_id: str, *, status: bool = False) -> list[dict[str, str]]:
+    """The changeset's links; in a status its ``self`` is the status itself, as in NVDB."""
     root = f"{base_url(router)}/rest/v3/endringssett/{changeset_id}"
-    return [{"rel": "self", "src": root}, {"rel": "start", "src": f"{root}/start"},
+    return [{"rel": "self", "src": f"{root}/status" if status else root}, {"rel": "start", "src": f"{root}/start"},
             {"rel": "kanseller", "src": f"{root}/kanseller"}, {"rel": "restart", "src": f"{root}/restart"},
             {"rel": "status", "src": f"{root}/status"}, {"rel": "fremdrift", "src": f"{root}/fremdrift"},
             {"rel": "endringssett", "src": root}]
