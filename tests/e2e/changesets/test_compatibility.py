@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.support.client import EXCERPT_KUM, changeset, kum
-from vegskriv.api.xml import CHANGESET_NS, to_xml
+from vegskriv.api.xml import CHANGESET_NS, LOCK_NS, to_xml
 from vegskriv.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -84,9 +84,14 @@ def test_roles_of_a_local_user_come_from_the_users_file_with_the_nva_prefix(stac
             "varighetSekunder": 60}
     user = {"Authorization": f"Bearer {login(stack.url, 'olanor')['idToken']}"}
     assert requests.post(f"{stack.url}/rest/v1/lås", json=lock, headers=user, timeout=30).status_code == 403
-    created = requests.post(f"{stack.url}/rest/v1/lås", json=lock, headers=headers, timeout=30)
+    created = requests.post(f"{stack.url}/rest/v1/lås", data=to_xml("lås", lock, LOCK_NS),
+                            headers={**headers, "Content-Type": "application/xml"}, timeout=30)
     assert created.status_code == 201, created.text
-    requests.delete(f"{stack.url}/rest/v1/lås/{created.json()['id']}", headers=headers, timeout=30)
+    made = ET.fromstring(created.content)  # answered in XML, as it was sent
+    assert made.tag == f"{{{LOCK_NS}}}lås" and made.get("id")
+    listed = requests.get(f"{stack.url}/rest/v1/lås", headers={**headers, "Accept": "application/xml"}, timeout=30)
+    assert ET.fromstring(listed.content).tag == f"{{{LOCK_NS}}}låsliste"
+    requests.delete(f"{stack.url}/rest/v1/lås/{made.get('id')}", headers=headers, timeout=30)
 
 
 def test_xml_changeset_goes_through_the_whole_flow_and_its_status_is_xml(stack):
@@ -97,6 +102,7 @@ def test_xml_changeset_goes_through_the_whole_flow_and_its_status_is_xml(stack):
     assert r.status_code == 201, r.text
     assert r.headers["Content-Type"].startswith("application/xml")
     links = {e.get("rel"): e.get("src") for e in ET.fromstring(r.content).findall("c:ressurs", NS)}
+    assert links["start"].startswith(f"{stack.url}/nvdb/apiskriv/rest/v3/endringssett/")
     assert requests.post(links["start"], headers=headers, timeout=30).status_code == 202
     deadline = time.monotonic() + 20
     while (state := ET.fromstring(requests.get(links["fremdrift"], headers=headers, timeout=30).content).text) \

@@ -28,7 +28,7 @@ from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
 from vegskriv.api import services as tjenester
 from vegskriv.api.body import json_body
-from vegskriv.api.context import error_paths, json_response, resolve_caller
+from vegskriv.api.context import BASE_PATH_USED, error_paths, json_response, resolve_caller
 from vegskriv.api.docs import ERRORS, SECURITY_SCHEMES, roles_of
 from vegskriv.changesets.models import gc_paused
 from vegskriv.errors import Forbidden, UnsupportedMediaType, VegskrivError
@@ -184,6 +184,7 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event["path"] = unquote(event["path"])
         if event["path"].startswith(BASE_PATH + "/"):
             event["path"] = event["path"][len(BASE_PATH):]
+            event[BASE_PATH_USED] = BASE_PATH  # links keep the base path the client used
     origin = any(k.lower() == "origin" for k in (event.get("headers") or {}))
     if origin and event.get("httpMethod") == "OPTIONS":  # a browser's preflight: no token, no route
         preflight: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": ""}

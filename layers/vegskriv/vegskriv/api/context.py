@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from vegskriv.auth import Caller, roles_from_context
 from vegskriv.errors import Forbidden
 
+BASE_PATH_USED = "vegskrivBasePath"  # set on the event by api/app.handle when the client used /nvdb/apiskriv
+
 
 def _event(router: BaseRouter) -> APIGatewayProxyEvent:
     return cast(APIGatewayProxyEvent, router.current_event)  # the api function serves a REST API
@@ -52,7 +54,7 @@ def base_url(router: BaseRouter) -> str:
     proto = header(router, "X-Forwarded-Proto") or ("http" if host.startswith(("127.0.0.1", "localhost")) else "https")
     stage = event.request_context.stage
     prefix = f"/{stage}" if host.endswith("amazonaws.com") and stage else ""
-    return f"{proto}://{host}{prefix}"
+    return f"{proto}://{host}{prefix}{event.raw_event.get(BASE_PATH_USED) or ''}"
 
 
 def changeset_links(router: BaseRouter, changeset_id: str, *, status: bool = False) -> list[dict[str, str]]:

@@ -106,7 +106,7 @@ def _read(element: ET.Element, root: str, depth: int, *, item: bool) -> Any:
         if name in TARGETS and depth > 0:
             return {"verdi": text, **data}
         if not data:
-            return text
+            return text if text or depth > 0 else {}  # an empty document is an empty object
         if text:
             data["verdi"] = text
         return data
