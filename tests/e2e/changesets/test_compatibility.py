@@ -159,3 +159,12 @@ def test_cors_for_configured_origins_only(stack):
     r = requests.get(url, headers={"Origin": "https://kart.example",
                                    "Authorization": f"Bearer {login(stack.url, 'olanor')['idToken']}"}, timeout=30)
     assert r.headers["Access-Control-Allow-Origin"] == "https://kart.example"
+
+
+def test_dry_run_without_locking_is_a_dry_run(stack):
+    headers = {"Authorization": f"Bearer {login(stack.url, 'olanor')['idToken']}", "X-NVDB-DryRun-NoLocking": "true"}
+    r = requests.post(f"{stack.url}/rest/v3/endringssett", json=changeset(registrer=[kum("kum#prøve")]),
+                      headers=headers, timeout=30)
+    assert r.status_code == 201, r.text
+    status = requests.get(f"{r.headers['Location']}/status", headers=headers, timeout=30).json()
+    assert status["behandlingsparametere"]["dryrun"] is True
