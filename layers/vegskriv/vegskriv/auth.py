@@ -58,12 +58,15 @@ class Caller:
         return owner == self.user or self.sees_all_changesets
 
 
+REFRESH = "refresh"  # token_use of a refresh token: it renews tokens and is never a Bearer
+
+
 def issue_dev_token(user: str, roles: list[str], *, secret: str = LOCAL_DEV_SECRET,
                     issuer: str = "vegskriv-local", audience: str = "vegskriv",
-                    ttl_seconds: int = 12 * 3600) -> str:
+                    ttl_seconds: int = 12 * 3600, token_use: str = "id") -> str:
     now = int(time.time())
     claims = {"sub": user, "preferred_username": user, "roles": roles, "iss": issuer,
-              "aud": audience, "iat": now, "exp": now + ttl_seconds}
+              "aud": audience, "iat": now, "exp": now + ttl_seconds, "token_use": token_use}
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -72,15 +75,19 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True)
 
 
+NVA_PREFIX = "nva/"  # NVDB's identity provider names roles e.g. "nva/0_bruker_fagdata"
+
+
 def roles_from_claim(value: Any) -> frozenset[str]:
     """A list of strings, or one string as one role; anything else is refused (never split or coerced:
-    a group named ``x,9_system_admin`` is one role with that odd name, not two roles)."""
+    a group named ``x,9_system_admin`` is one role with that odd name, not two roles). The ``nva/``
+    prefix of NVDB's role names is dropped, so ``nva/0_bruker_fagdata`` is ``0_bruker_fagdata``."""
     if value is None:
         return frozenset()
     if isinstance(value, str):
-        return frozenset([value]) if value else frozenset()
+        value = [value]
     if isinstance(value, list) and all(isinstance(r, str) for r in value):
-        return frozenset(r for r in value if r)
+        return frozenset(r.removeprefix(NVA_PREFIX) for r in value if r.removeprefix(NVA_PREFIX))
     raise InvalidToken(f"roles claim must be a list of strings, not {type(value).__name__}")
 
 
@@ -114,6 +121,8 @@ def verify_token(token: str, settings: Settings | None = None) -> Caller:
             raise InvalidToken("no token verification is configured (JWT_JWKS_URL or JWT_SECRET)")
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+    if claims.get("token_use") == REFRESH:
+        raise InvalidToken("a refresh token is not a bearer token; renew it at /rest/v1/oidc/refresh")
     # PyJWT has checked that int() takes exp (and iat, if present).
     lifetime = int(claims["exp"]) - int(claims.get("iat", time.time()))
     if lifetime > settings.jwt_max_lifetime_seconds:

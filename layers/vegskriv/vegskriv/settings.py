@@ -28,6 +28,14 @@ class Settings(BaseModel):
     jwt_issuer: str = Field("vegskriv-local", alias="JWT_ISSUER")
     jwt_audience: str = Field("vegskriv", alias="JWT_AUDIENCE")
     jwt_roles_claim: str = Field("roles", alias="JWT_ROLES_CLAIM")
+    # Login endpoints (/rest/v1/oidc): locally a user whose password equals the name gets these roles
+    # (comma-separated; OIDC_LOCAL_USERS, a JSON object user -> list of roles, overrides per user);
+    # on AWS a Cognito app client (USER_PASSWORD_AUTH) issues the tokens instead.
+    oidc_local_roles: str = Field("0_bruker_fagdata", alias="OIDC_LOCAL_ROLES")
+    oidc_local_users: str = Field("", alias="OIDC_LOCAL_USERS")
+    oidc_cognito_client_id: str = Field("", alias="OIDC_COGNITO_CLIENT_ID")
+    # Browser clients: origins allowed by CORS (comma-separated, "*" for any; empty = no CORS headers).
+    cors_origins: str = Field("", alias="CORS_ORIGINS")
     # Longest accepted token lifetime (exp - iat); tokens without exp are refused outright.
     jwt_max_lifetime_seconds: int = Field(24 * 3600, alias="JWT_MAX_LIFETIME_SECONDS")
     # The catalog version in force; a changeset naming another gets IKKE_GJELDENDE_DATAKATALOGVERSJON.

@@ -204,6 +204,8 @@ def test_bad_input_is_refused_and_nothing_is_stored(stack, olanor):
     r = olanor.request("POST", post, data=json.dumps([1, 2]))
     assert r.status_code == 400
     r = olanor.request("POST", post, data="<endringssett/>", headers={"Content-Type": "application/xml"})
+    assert r.status_code == 400 and "datakatalogversjon" in r.text  # XML is read (and answered in XML)
+    r = olanor.request("POST", post, data="endringssett", headers={"Content-Type": "text/plain"})
     assert r.status_code == 415
     huge = changeset(registrer=[kum(f"k{i}") for i in range(11000)])
     r = olanor.request("POST", post, data=json.dumps(huge))

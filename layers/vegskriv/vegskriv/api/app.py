@@ -7,6 +7,7 @@ models) before the route runs, so the same models describe the API in ``/openapi
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from typing import Any, cast
 from urllib.parse import unquote
@@ -21,16 +22,18 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from vegskriv import __version__
 from vegskriv.api import changesets as endringssett
 from vegskriv.api import locks as laas
+from vegskriv.api import oidc, xml
 from vegskriv.api import provisioning as konsumenter
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
 from vegskriv.api import services as tjenester
 from vegskriv.api.body import json_body
-from vegskriv.api.context import error_paths, json_response, resolve_caller
+from vegskriv.api.context import BASE_PATH_USED, error_paths, json_response, resolve_caller
 from vegskriv.api.docs import ERRORS, SECURITY_SCHEMES, roles_of
 from vegskriv.changesets.models import gc_paused
 from vegskriv.errors import Forbidden, UnsupportedMediaType, VegskrivError
 from vegskriv.observability import logger
+from vegskriv.settings import get_settings
 
 TITLE = "vegskriv"
 DESCRIPTION = ("Skriv-API for vegobjekter med stiene, feltene og kodene til NVDB API Skriv v3. "
@@ -76,6 +79,11 @@ class Resolver(APIGatewayRestResolver):
                 if operation is None or not operation.responses:
                     continue
                 operation.responses.pop(422, None)
+                # The same bodies are read as XML (api/xml.py) under NVDB's namespaces.
+                body = operation.requestBody
+                content = getattr(body, "content", None) or {}
+                if "application/json" in content and "application/xml" not in content:
+                    content["application/xml"] = content["application/json"]
                 # Every route behind the authorizer may answer 401, and 403 if it names roles.
                 if operation.security and 401 not in operation.responses:
                     operation.responses[401] = {"description": ERRORS[401], "content": fault}
@@ -94,6 +102,7 @@ app.include_router(rettigheter.router)
 app.include_router(laas.router)
 app.include_router(tjenester.router)
 app.include_router(konsumenter.router)
+app.include_router(oidc.router)
 # The page carries Swagger UI's script and style inline (Powertools ships them): nothing is fetched.
 app.enable_swagger(path="/swagger", title=TITLE, version=__version__, description=DESCRIPTION,
                    security_schemes=SECURITY_SCHEMES)
@@ -117,7 +126,7 @@ def domain_error(exc: VegskrivError) -> Response:
 @app.exception_handler(RequestUnsupportedContentType)
 def unsupported_media(exc: RequestUnsupportedContentType) -> Response:
     return domain_error(UnsupportedMediaType(f"Content-Type {app.current_event.headers.get('content-type')} "
-                                             "støttes ikke; send application/json"))
+                                             "støttes ikke; send application/json eller application/xml"))
 
 
 @app.exception_handler(RequestValidationError)
@@ -125,9 +134,20 @@ def request_error(exc: RequestValidationError) -> Response:
     return json_response(400, {"message": error_paths(exc.errors()) or "Ugyldig forespørsel"})
 
 
+def _methods_on(path: str) -> list[str]:
+    """The verbs some route serves on ``path`` (Powertools answers every miss with 404)."""
+    return sorted({route.method for route in app._static_routes + app._dynamic_routes
+                   if route.rule.fullmatch(path)})
+
+
 @app.not_found
 def not_found(exc: NotFoundError) -> Response:
-    return json_response(404, {"message": f"Ingen ressurs på {app.current_event.path}"})
+    path = app.current_event.path
+    methods = _methods_on(path)
+    if methods:
+        return json_response(405, {"message": f"{app.current_event.http_method} er ikke tillatt på {path}; "
+                                              f"bruk {', '.join(methods)}"}, headers={"Allow": ", ".join(methods)})
+    return json_response(404, {"message": f"Ingen ressurs på {path}"})
 
 
 @app.exception_handler(Exception)
@@ -137,19 +157,53 @@ def unexpected(exc: Exception) -> Response:
 
 
 NVDB_JSON = "application/vnd.vegvesen.nvdb-v3+json"  # NVDB's own name for its JSON
+BASE_PATH = "/nvdb/apiskriv"  # where NVDB's Docker image serves the API; clients configured for it work
+
+
+def _cors(event: dict[str, Any], response: dict[str, Any]) -> None:
+    """CORS for browser clients from the origins in CORS_ORIGINS (none by default)."""
+    allowed = [o.strip() for o in get_settings().cors_origins.split(",") if o.strip()]
+    origin = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
+    if not origin or not allowed or ("*" not in allowed and origin not in allowed):
+        return
+    headers = response.setdefault("headers", {})
+    headers["Access-Control-Allow-Origin"] = origin
+    headers["Vary"] = "Origin"
+    headers["Access-Control-Allow-Credentials"] = "true"
+    headers["Access-Control-Expose-Headers"] = "Location, Retry-After, X-Request-ID"
+    if event.get("httpMethod") == "OPTIONS":
+        headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
+        headers["Access-Control-Allow-Headers"] = ("Authorization, Content-Type, Accept, X-Client, X-Request-ID, "
+                                                   "X-NVDB-DryRun, X-NVDB-DryRun-NoLocking, X-NVDB-Delay")
+        headers["Access-Control-Max-Age"] = "3600"
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # Paths carry Norwegian letters (fremdriftOgÅrsak, lås); match on the decoded form.
     if event.get("path"):
         event["path"] = unquote(event["path"])
+        if event["path"].startswith(BASE_PATH + "/"):
+            event["path"] = event["path"][len(BASE_PATH):]
+            event[BASE_PATH_USED] = BASE_PATH  # links keep the base path the client used
+    origin = any(k.lower() == "origin" for k in (event.get("headers") or {}))
+    if origin and event.get("httpMethod") == "OPTIONS":  # a browser's preflight: no token, no route
+        preflight: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": ""}
+        _cors(event, preflight)
+        return preflight
     headers = event.get("headers") or {}
     for name, value in headers.items():  # Powertools reads JSON bodies only under application/json
         if name.lower() == "content-type" and value.lower().startswith(NVDB_JSON):
             headers[name] = "application/json" + value[len(NVDB_JSON):]
+    try:
+        sent_xml = xml.read_xml_request(event)
+    except VegskrivError as exc:  # not well-formed XML: answered in XML, as the client wrote it
+        return xml.negotiate(event, {"statusCode": exc.status, "headers": {"Content-Type": "application/json"},
+                                     "body": json.dumps({"message": exc.message}, ensure_ascii=False)}, True)
     # Validating a 10,000-object body allocates millions of objects that are not garbage (gc_paused).
     with gc_paused() if event.get("body") else nullcontext():
-        response = app.resolve(event, context)
+        response = xml.negotiate(event, app.resolve(event, context), sent_xml)
+    if origin:
+        _cors(event, response)
     request_id = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "x-request-id"), None)
     if request_id:
         response.setdefault("headers", {})["X-Request-ID"] = request_id

@@ -7,16 +7,17 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from vegskriv.api.context import caller, changeset_links, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, Lenke, responses
+from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
-from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status
+from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status, ja_nei, local_time
 from vegskriv.changesets.workflow import run_validation
 
 router = Router()
-JaNei = Literal["JA", "NEI"]
+JaNei = Annotated[Literal["JA", "NEI"], BeforeValidator(ja_nei)]  # JA, ja, true, ...
 Id = Annotated[str, Path(description="Endringssettets id")]
 
 
@@ -30,7 +31,8 @@ class Dokument(Endringssett):
         return f"Endringssett({self.antall_vegobjekter()} vegobjekter)"
 
 
-Document = Annotated[Dokument, Body(description="Endringssettet (JSON; XML kommer)")]
+Document = Annotated[Dokument, Body(description="Endringssettet som JSON eller XML (application/xml, navnerom "
+                                                "http://nvdb.vegvesen.no/apiskriv/domain/changeset/v3)")]
 
 
 class Treff(BaseModel):
@@ -57,10 +59,15 @@ def register(doc: Document,
                                                  description="Sekunder pause mellom validering og "
                                                              "effektuering")] = None,
              tjeneste: Annotated[str | None, Header(alias="X-NVDB-Tjeneste", description="Send inn gjennom en "
-                                                    "utgave: {eier}/{tjenestekode}/{utgavekode}")] = None):
-    raw = router.current_event.json_body  # the document as sent, parsed once (the event caches it)
-    meta = use_cases.register(doc, raw, caller(router), dryrun=(dryrun or "").lower() in ("true", "ja", "1"),
-                              delay_seconds=delay, tjeneste=tjeneste)
+                                                    "utgave: {eier}/{tjenestekode}/{utgavekode}")] = None,
+             nolocking: Annotated[str | None, Header(alias="X-NVDB-DryRun-NoLocking",
+                                                     description="true: som X-NVDB-DryRun")] = None):
+    # The document as sent (the event caches it), less what a fetched changeset carries.
+    raw = {k: v for k, v in router.current_event.json_body.items() if k not in ("id", "status")}
+    if router.current_event.raw_event.get(SENT_AS_XML):  # XML's text values, typed by the model
+        raw = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
+    dry = any(ja_nei(flag or "") in ("JA", "1") for flag in (dryrun, nolocking))
+    meta = use_cases.register(doc, raw, caller(router), dryrun=dry, delay_seconds=delay, tjeneste=tjeneste)
     links = changeset_links(router, meta["id"])
     return json_response(201, links, headers={"Location": links[0]["src"]})
 
@@ -124,33 +131,38 @@ def fremdrift_og_aarsak(endringssett_id: Id):
 def status(endringssett_id: Id, inkluderResultat: Annotated[JaNei, Query()] = "JA",
            inkluderVarsler: Annotated[JaNei, Query()] = "JA"):
     meta = use_cases.load(endringssett_id, caller(router))
-    body = use_cases.status(meta, changeset_links(router, endringssett_id), include_result=inkluderResultat == "JA",
+    body = use_cases.status(meta, changeset_links(router, endringssett_id, status=True),
+                            include_result=inkluderResultat == "JA",
                           include_warnings=inkluderVarsler == "JA")
     return json_response(200, body)
 
 
 @router.get("/rest/v3/endringssett/<endringssett_id>", summary="Endringssettet med status", security=TOKEN,
             responses=responses(200, "Dokumentet slik det ble sendt, med id og status", dict[str, Any], 401, 404))
-def get_changeset(endringssett_id: Id):
+def get_changeset(endringssett_id: Id, inkluderResultat: Annotated[JaNei, Query()] = "JA",
+                  inkluderVarsler: Annotated[JaNei, Query()] = "JA"):
     meta = use_cases.load(endringssett_id, caller(router))
     body = use_cases.changesets.document(endringssett_id)
     body["id"] = endringssett_id
-    body["status"] = use_cases.status(meta, changeset_links(router, endringssett_id), include_result=True,
-                                    include_warnings=True).model_dump(mode="json", exclude_none=True)
+    body["status"] = use_cases.status(meta, changeset_links(router, endringssett_id, status=True),
+                                      include_result=inkluderResultat == "JA",
+                                      include_warnings=inkluderVarsler == "JA").model_dump(mode="json",
+                                                                                          exclude_none=True)
     return json_response(200, body)
 
 
 @router.get("/rest/v3/endringssett", summary="Søk i endringssett", security=TOKEN,
             responses=responses(200, "Treff, nyeste først med mindre sorterStigende", Søk, 400, 401))
 def search(antall: Annotated[int, Query(ge=1, le=1000)] = 100, start: Annotated[int, Query(ge=1)] = 1,
-           sorterPå: Annotated[Literal["TID"], Query()] = "TID", sorterStigende: Annotated[bool, Query()] = False,
+           sorterPå: Annotated[Literal["TID"], Query()] = "TID", sorterStigende: Annotated[JaNei, Query()] = "NEI",
            fraEpochMs: Annotated[int | None, Query(ge=0)] = None, tilEpochMs: Annotated[int | None, Query(ge=0)] = None,
            status: Annotated[Fremdrift | None, Query()] = None, årsak: Annotated[str | None, Query()] = None,
            brukernavnEllerKlient: Annotated[str | None, Query()] = None):
-    total, page = use_cases.search(caller(router), antall=antall, start=start, ascending=sorterStigende,
+    total, page = use_cases.search(caller(router), antall=antall, start=start, ascending=sorterStigende == "JA",
                                  from_ms=fraEpochMs, to_ms=tilEpochMs, status_filter=status.value if status else None,
                                  aarsak=årsak, user_or_client=brukernavnEllerKlient)
-    items = [{"id": m["id"], "status": {"fremdrift": m["fremdrift"], "mottatt": m["mottatt"], "eier": m["eier"],
+    items = [{"id": m["id"], "status": {"fremdrift": m["fremdrift"], "mottatt": local_time(m["mottatt"]),
+                                        "eier": m["eier"],
                                         "klient": m.get("klient"), "venteårsak": m.get("venteårsak"),
                                         "avvistårsak": m.get("avvistårsak")}} for m in page]
     return json_response(200, {"antallTotalt": total, "endringssett": items})

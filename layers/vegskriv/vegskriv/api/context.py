@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from vegskriv.auth import Caller, roles_from_context
 from vegskriv.errors import Forbidden
 
+BASE_PATH_USED = "vegskrivBasePath"  # set on the event by api/app.handle when the client used /nvdb/apiskriv
+
 
 def _event(router: BaseRouter) -> APIGatewayProxyEvent:
     return cast(APIGatewayProxyEvent, router.current_event)  # the api function serves a REST API
@@ -52,12 +54,13 @@ def base_url(router: BaseRouter) -> str:
     proto = header(router, "X-Forwarded-Proto") or ("http" if host.startswith(("127.0.0.1", "localhost")) else "https")
     stage = event.request_context.stage
     prefix = f"/{stage}" if host.endswith("amazonaws.com") and stage else ""
-    return f"{proto}://{host}{prefix}"
+    return f"{proto}://{host}{prefix}{event.raw_event.get(BASE_PATH_USED) or ''}"
 
 
-def changeset_links(router: BaseRouter, changeset_id: str) -> list[dict[str, str]]:
+def changeset_links(router: BaseRouter, changeset_id: str, *, status: bool = False) -> list[dict[str, str]]:
+    """The changeset's links; in a status its ``self`` is the status itself, as in NVDB."""
     root = f"{base_url(router)}/rest/v3/endringssett/{changeset_id}"
-    return [{"rel": "self", "src": root}, {"rel": "start", "src": f"{root}/start"},
+    return [{"rel": "self", "src": f"{root}/status" if status else root}, {"rel": "start", "src": f"{root}/start"},
             {"rel": "kanseller", "src": f"{root}/kanseller"}, {"rel": "restart", "src": f"{root}/restart"},
             {"rel": "status", "src": f"{root}/status"}, {"rel": "fremdrift", "src": f"{root}/fremdrift"},
             {"rel": "endringssett", "src": root}]

@@ -11,13 +11,25 @@ import gc
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer, model_validator
 
-JaNei = Literal["JA", "NEI"]
+
+def ja_nei(value: Any) -> Any:
+    """NVDB reads JA/NEI in any case, and true/false, as the same two values."""
+    if isinstance(value, bool):
+        return "JA" if value else "NEI"
+    if isinstance(value, str):
+        word = value.strip().upper()
+        return {"TRUE": "JA", "FALSE": "NEI"}.get(word, word)
+    return value
+
+
+JaNei = Annotated[Literal["JA", "NEI"], BeforeValidator(ja_nei)]
 Retning = Literal["MED", "MOT"]
 
 
@@ -40,7 +52,15 @@ class Validering(Strict):
 
 
 class Kvalitet(BaseModel):
+    """Codes and centimetres (oppbygging.md); typed so that XML's text reads as the same numbers."""
+
     model_config = ConfigDict(extra="allow")
+    målemetode: int | None = None
+    målemetodeHøyde: int | None = None
+    nøyaktighet: int | None = None
+    nøyaktighetHøyde: int | None = None
+    synbarhet: int | None = None
+    toleranse: int | None = None
 
 
 class Geometri(BaseModel):
@@ -49,9 +69,17 @@ class Geometri(BaseModel):
     model_config = ConfigDict(extra="allow")
     srid: int
     wkt: str
+    lengde: float | None = None
     datafangstdato: date | None = None
-    verifiseringsdato: date | None = None
+    temakode: int | None = None
+    medium: int | None = None
+    kommune: str | None = None  # four digits, leading zero kept
+    høydereferanse: int | None = None
+    sosinavn: str | None = None
     referansegeometri: bool | None = None
+    verifiseringsdato: date | None = None
+    oppdateringsdato: date | None = None
+    prosesshistorikk: str | None = None
     kvalitet: Kvalitet | None = None
 
 
@@ -63,6 +91,15 @@ class Binaerobjekt(Strict):
 Verdi = str | int | float | bool
 
 
+def _listed(value: Any) -> Any:
+    """One value where the document allows several (XML's single element, NVDB's own JSON)."""
+    return [value] if isinstance(value, dict) else value
+
+
+class Struktur(Strict):
+    medlem: list[Egenskap] = Field(default_factory=list)
+
+
 class Egenskap(Strict):
     typeId: int
     verdi: list[Verdi] | None = None
@@ -70,14 +107,20 @@ class Egenskap(Strict):
     geometri: list[Geometri] | None = None
     medlem: list[Egenskap] | None = None  # Struktur
     binaerobjekt: list[Binaerobjekt] | None = Field(default=None, alias="binærobjekt")
+    struktur: Struktur | None = None  # NVDB's shape for a Struktur value: {"medlem": [...]}
+    binaer: Annotated[list[Binaerobjekt] | None, BeforeValidator(_listed)] = None  # NVDB's <binaer>
     operasjon: Literal["oppdater", "slett"] | None = None
 
     def raw_values(self) -> list[Any]:
         """The given values whatever their form (verdi, enum id, geometry, member, binary)."""
-        for values in (self.verdi, self.enum, self.geometri, self.medlem, self.binaerobjekt):
+        members = self.struktur.medlem if self.struktur is not None else None
+        for values in (self.verdi, self.enum, self.geometri, self.medlem, members, self.binaerobjekt, self.binaer):
             if values is not None:
                 return list(values)
         return []
+
+
+Struktur.model_rebuild()
 
 
 class AssosiasjonsMaal(Strict):
@@ -85,10 +128,14 @@ class AssosiasjonsMaal(Strict):
     operasjon: Literal["ny", "slett"] | None = None
 
 
+class NvdbIdMaal(AssosiasjonsMaal):
+    verdi: int  # an NVDB id is a number, also when XML gives it as text
+
+
 class Assosiasjon(Strict):
     typeId: int
     tempId: list[AssosiasjonsMaal] = Field(default_factory=list)
-    nvdbId: list[AssosiasjonsMaal] = Field(default_factory=list)
+    nvdbId: list[NvdbIdMaal] = Field(default_factory=list)
     operasjon: Literal["oppdater", "slett"] | None = None
 
 
@@ -115,13 +162,32 @@ class Linje(Stedfestingselement):
         return self
 
 
+class Svingpunkt(Strict):
+    veglenkesekvensNvdbId: int
+    posisjon: float = Field(ge=0, le=1)
+
+
 class Sving(Strict):
+    """A turn; NVDB writes its ends nested (``fra``/``til`` with veglenkesekvensNvdbId and posisjon),
+    which is read into the flat fields the rest of vegskriv uses."""
+
     nodeNvdbId: int
     fraVeglenkesekvensNvdbId: int
     fraPosisjon: float = Field(ge=0, le=1)
     tilVeglenkesekvensNvdbId: int
     tilPosisjon: float = Field(ge=0, le=1)
     operasjon: Literal["ny", "slett"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nested_ends(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("fra" in data or "til" in data):
+            data = dict(data)
+            for end in ("fra", "til"):
+                point = Svingpunkt.model_validate(data.pop(end, None) or {})
+                data[f"{end}VeglenkesekvensNvdbId"] = point.veglenkesekvensNvdbId
+                data[f"{end}Posisjon"] = point.posisjon
+        return data
 
 
 class Stedfesting(Strict):
@@ -223,12 +289,19 @@ OPERATIONS = ("registrer", "oppdater", "delvisOppdater", "korriger", "delvisKorr
 
 
 class Endringssett(Strict):
-    """An endringssett document as a client submits it."""
+    """An endringssett document as a client submits it.
+
+    ``id`` and ``status`` are what a fetched changeset carries; they are ignored, so a fetched
+    changeset can be posted again. ``validering`` applies to every object that has none of its own;
+    ``låsing`` is kept with the document and has no effect (locks are taken by the processing).
+    """
 
     datakatalogversjon: str = Field(min_length=1)
     ansvarlig: str | None = None
     eksternRef: str | None = None
     kontekst: str | None = None
+    låsing: Any = None
+    validering: Validering | None = None
     registrer: Vegobjekter[NyttVegobjekt] | None = None
     oppdater: Vegobjekter[OppdatertVegobjekt] | None = None
     delvisOppdater: Vegobjekter[DelvisOppdatertVegobjekt] | None = None
@@ -236,6 +309,8 @@ class Endringssett(Strict):
     delvisKorriger: Vegobjekter[DelvisKorrigertVegobjekt] | None = None
     lukk: Vegobjekter[LukketVegobjekt] | None = None
     fjern: Vegobjekter[FjernetVegobjekt] | None = None
+    id: str | None = Field(default=None, exclude=True)
+    status: Any = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _well_formed(self) -> Endringssett:
@@ -247,6 +322,21 @@ class Endringssett(Strict):
         if duplicates:
             raise ValueError(f"tempId må være unik i endringssettet: {', '.join(duplicates)}")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_validering(cls, data: Any) -> Any:
+        # Before the objects are read: korriger and overskriv=JA need lestFraNvdb from here too.
+        if not isinstance(data, dict) or not isinstance(data.get("validering"), dict):
+            return data
+        data = dict(data)
+        for name in OPERATIONS:
+            group = data.get(name)
+            if isinstance(group, dict) and isinstance(group.get("vegobjekter"), list):
+                data[name] = {**group, "vegobjekter": [
+                    {"validering": data["validering"], **obj} if isinstance(obj, dict) else obj
+                    for obj in group["vegobjekter"]]}
+        return data
 
     def operations(self) -> list[tuple[str, list[Any]]]:
         """(operation name, objects) for every operation present, in a fixed order."""
@@ -371,9 +461,25 @@ class Etterbehandling(BaseModel):
     tilgjengeligILes: bool = False
 
 
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def local_time(value: datetime | str, timespec: str = "milliseconds") -> str:
+    """A time as NVDB writes it: Norwegian local time without offset, e.g. 2020-05-29T09:54:45.886."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # vegskriv stores UTC
+    return value.astimezone(OSLO).replace(tzinfo=None).isoformat(timespec=timespec)
+
+
 class Transaksjon(BaseModel):
     oppdragId: int | None = None
     tidspunkt: datetime | None = None
+
+    @field_serializer("tidspunkt")
+    def _local(self, value: datetime | None) -> str | None:
+        return None if value is None else local_time(value, "seconds")
 
 
 class Status(BaseModel):
@@ -391,3 +497,7 @@ class Status(BaseModel):
     apiversjon: str = "3"
     transaksjon: Transaksjon | None = None
     ressurser: list[Lenke] = Field(default_factory=list)
+
+    @field_serializer("mottatt", "fremdriftOppdatert")
+    def _local(self, value: datetime) -> str:
+        return local_time(value)
