@@ -76,7 +76,7 @@ def test_template_resolution_and_globals() -> None:
     assert not template.resource_enabled("AlarmEmailSubscription")
     routes = {(r.path, r.method): r.authorizer for r in template.api_routes(functions)}
     assert routes == {("/{proxy+}", "ANY"): "JwtAuthorizer", ("/health", "GET"): None,
-                      ("/openapi.json", "GET"): None, ("/swagger", "GET"): None}
+                      ("/openapi.json", "GET"): None, ("/swagger", "GET"): None, ("/", "GET"): None}
     (source,) = template.sqs_event_sources(functions)
     assert (source.queue_logical_id, source.batch_size, source.report_batch_item_failures) == (
         "StartQueue", 10, True)
@@ -173,7 +173,7 @@ class TestRealTemplate:
         assert os.environ["AWS_DEFAULT_REGION"] == "eu-north-1"
 
     def test_unknown_route_is_missing_authentication_token(self, stack: LocalStack) -> None:
-        status, _headers, body = http(stack.url + "/")
+        status, _headers, body = http(stack.url + "/", method="POST")  # GET / is the index
         assert status == 403
         assert json.loads(body) == {"message": "Missing Authentication Token"}
         # /{proxy+} takes every other path, so without a token API Gateway answers 401

@@ -15,7 +15,7 @@ WITH_BODY = [("post", "/rest/v3/endringssett"), ("post", "/rest/v3/endringssett/
              ("post", "/rest/v1/lås"), ("put", "/rest/v3/rettigheter/{brukernavn}"),
              ("put", "/rest/v3/datakatalog"), ("put", "/rest/v3/vegnett/veglenkesekvenser"),
              ("put", "/rest/v3/vegobjekter")]
-PUBLIC = {"/health", "/openapi.json"}
+PUBLIC = {"/health", "/openapi.json", "/"}
 
 
 def call(method: str, path: str, *, body: Any = None, authorizer: dict[str, str] | None = None,
