@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,12 @@ import pytest
 from tests.support.client import changeset, kum
 from vegskriv.auth import issue_dev_token
 from vegskriv.client import VegskrivClient
-from vegskriv.local.cli import main
+from vegskriv.local.cli import how_to_use, main
 from vegskriv.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
 README_KUM = ROOT / "docs" / "eksempler" / "kum.json"
 
 
@@ -45,9 +47,25 @@ def vegskriv(stack, token, capsys, monkeypatch):
 
 
 def test_the_example_file_is_the_readme_walkthrough_kum() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = README.read_text()
     heredoc = re.search(r"cat > /tmp/kum.json <<'JSON'\n(.*?)\nJSON\n", readme, re.S)
     assert heredoc and json.loads(heredoc.group(1)) == json.loads(README_KUM.read_text())
+
+
+def test_the_make_run_banner_lines_work_as_printed(stack, vegskriv, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", [str(ROOT / ".venv" / "bin" / "vegskriv")])  # as `make run` starts it
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("VEGSKRIV_TOKEN")
+    monkeypatch.delenv("VEGSKRIV_URL")
+    lines = how_to_use(stack.url, "TOKEN-FROM-BANNER")
+    # The walkthrough and the CLI read the variable the banner exports.
+    assert "export VEGSKRIV_TOKEN=TOKEN-FROM-BANNER" in lines and "$VEGSKRIV_TOKEN" in README.read_text()
+    send = re.search(r"^  (\S+) send (.+)$", lines, re.M)
+    assert send and send.group(1) == ".venv/bin/vegskriv", lines  # not a bare `vegskriv`: it is not on PATH
+    assert f"$({send.group(1)} token --user NAME" in lines and "make -s token" in lines
+    monkeypatch.setenv("VEGSKRIV_TOKEN", issue_dev_token("olanor", ["0_bruker_fagdata"]))
+    code, out, err = vegskriv("send", *send.group(2).split())
+    assert code == 0 and "nye nvdbId: kum#1 → " in out, err
 
 
 def test_send_wait_shows_progress_and_ends_with_the_new_nvdb_id(vegskriv, stack, token) -> None:

@@ -73,13 +73,7 @@ def cmd_local(args: argparse.Namespace) -> int:
                   f"(aws --endpoint-url http://{args.host}:{args.moto_port} --region {stack.region} ...)")
         if stack.snapshots is not None:
             print(f"  data:       {stack.snapshots.path}   (saved within a second of a change and on stop)")
-        me = _command()
-        print(f"  dev token for {DEFAULT_USER} ({DEFAULT_ROLE}), valid 12 h; in another terminal:")
-        print(f"  export VEGSKRIV_TOKEN={token}")
-        print(f'  curl -H "Authorization: Bearer $VEGSKRIV_TOKEN" {stack.url}/rest/v3/endringssett')
-        print(f"  {me} send docs/eksempler/kum.json --wait   (register, start, follow; --url {stack.url})")
-        print(f"  other users/roles: export VEGSKRIV_TOKEN=$({me} token --user NAME --role 9_system_admin)"
-              "   or $(make -s token TOKEN_USER=NAME TOKEN_ROLES=9_system_admin)")
+        print(how_to_use(stack.url, token))
         print("Press Ctrl-C to stop.", flush=True)
         while not stopping.wait(0.5):
             pass
@@ -94,6 +88,18 @@ def cmd_local(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous_int)
         print("stopped.", flush=True)
     return 0
+
+
+def how_to_use(url: str, token: str) -> str:
+    """The banner's copy-paste lines (tested by running them): the token, a curl, a send, other tokens."""
+    me = _command()
+    return "\n".join([
+        f"  dev token for {DEFAULT_USER} ({DEFAULT_ROLE}), valid 12 h; in another terminal:",
+        f"  export VEGSKRIV_TOKEN={token}",
+        f'  curl -H "Authorization: Bearer $VEGSKRIV_TOKEN" {url}/rest/v3/endringssett',
+        f"  {me} send docs/eksempler/kum.json --wait --url {url}",
+        f"  other users/roles: export VEGSKRIV_TOKEN=$({me} token --user NAME --role 9_system_admin)"
+        "   or $(make -s token TOKEN_USER=NAME TOKEN_ROLES=9_system_admin)"])
 
 
 def _command() -> str:
