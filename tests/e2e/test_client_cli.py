@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,24 @@ def test_unreadable_files_and_a_silent_server_have_their_own_exit_codes(vegskriv
         port = closed.getsockname()[1]
     code, _, err = vegskriv("status", "x", "--url", f"http://127.0.0.1:{port}")
     assert code == 6 and "intet svar" in err
+
+
+def test_a_changeset_not_finished_within_the_timeout_exits_4(vegskriv, admin) -> None:
+    # Someone else's lock on the Kum's road keeps it waiting however fast the stack is; taking it waits
+    # (409) while changesets of the other tests still hold that road.
+    deadline = time.monotonic() + 60
+    while (lock := admin.request("POST", "/rest/v1/lås", data=json.dumps({
+            "vegobjekttyper": [{"typeId": 83, "låstype": "NORMAL"}], "varighetSekunder": 600,
+            "stedfesting": [{"veglenkesekvensNvdbId": 1125766, "fra": 0.0, "til": 1.0}]}))).status_code == 409:
+        assert time.monotonic() < deadline, lock.text
+        time.sleep(0.2)
+    assert lock.status_code == 201, lock.text
+    try:
+        code, _, err = vegskriv("send", str(README_KUM), "--wait", "--timeout", "1")
+    finally:
+        admin.request("DELETE", f"/rest/v1/lås/{lock.json()['id']}")
+    assert code == 4, err
+    assert re.search(r"er fortsatt (BEHANDLES|VENTER) etter 1 s \(følg med: vegskriv status \S+\)", err), err
 
 
 def test_load_of_a_missing_file_is_a_message_not_a_traceback(vegskriv) -> None:

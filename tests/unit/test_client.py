@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from vegskriv.auth import issue_dev_token
 from vegskriv.client import ApiError, Timeout, VegskrivClient
+from vegskriv.local.client_cli import why_refused
 
 STATUS = {"mottatt": "2025-01-01T00:00:00Z", "fremdrift": "UTFØRT_OG_ETTERBEHANDLET",
           "fremdriftOppdatert": "2025-01-01T00:00:01Z", "eier": "olanor",
@@ -116,3 +118,15 @@ def test_a_fault_carries_the_apis_message_and_the_dry_run_header_is_sent(serve: 
     assert fault.value.status == 400 and fault.value.message == "registrer.vegobjekter[0].typeId: mangler"
     headers = fake.requests[0][3]
     assert headers["X-NVDB-DryRun"] == "true" and headers["X-NVDB-Tjeneste"] == "SVV/KUM/1"
+
+
+@pytest.mark.parametrize(("token", "why"), [
+    (None, "ingen token"),
+    ("not-a-jwt", "ikke en gyldig JWT"),
+    (issue_dev_token("olanor", [], ttl_seconds=-60), "tokenet utløp"),
+    (issue_dev_token("olanor", [], issuer="annen-utsteder"), "utsteder 'annen-utsteder'"),
+], ids=["missing", "malformed", "expired", "issuer"])
+def test_without_a_reason_from_the_gateway_the_cli_reads_the_token_itself(token: str | None, why: str) -> None:
+    # API Gateway's 401 says only "Unauthorized"; the CLI must still say what is wrong.
+    refused = ApiError("GET", "https://x/rest/v3/endringssett", 401, "Unauthorized")
+    assert why in why_refused(refused, token)
