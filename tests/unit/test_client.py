@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,6 +51,8 @@ def serve() -> Iterator[Any]:
                     self._answer(200, code, {"Retry-After": wait} if wait else None)
                 elif "/status" in self.path:
                     self._answer(200, STATUS)
+                elif self.path.startswith("/rest/v3/endringssett?"):
+                    self._answer(200, {"antallTotalt": 0, "endringssett": []})
                 else:
                     self._answer(401, {"message": "Unauthorized"})
 
@@ -118,6 +121,16 @@ def test_a_fault_carries_the_apis_message_and_the_dry_run_header_is_sent(serve: 
     assert fault.value.status == 400 and fault.value.message == "registrer.vegobjekter[0].typeId: mangler"
     headers = fake.requests[0][3]
     assert headers["X-NVDB-DryRun"] == "true" and headers["X-NVDB-Tjeneste"] == "SVV/KUM/1"
+
+
+def test_search_sends_its_filters_as_the_api_names_them(serve: Any) -> None:
+    fake = Fake([("IKKE_STARTET", None)])
+    found = VegskrivClient(serve(fake), "t").search(bruker_eller_klient="ola nordmann+co", årsak="VENTER_PÅ_LÅS",
+                                                    fra_epoch_ms=0, antall=5)
+    assert found.antallTotalt == 0
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(fake.requests[0][1]).query)
+    assert query == {"antall": ["5"], "start": ["1"], "sorterStigende": ["false"], "fraEpochMs": ["0"],
+                     "årsak": ["VENTER_PÅ_LÅS"], "brukernavnEllerKlient": ["ola nordmann+co"]}
 
 
 @pytest.mark.parametrize(("token", "why"), [

@@ -112,7 +112,7 @@ class VegskrivClient:
 
     def _request(self, method: str, path: str, body: Any = None,
                  headers: dict[str, str] | None = None) -> tuple[bytes, Any]:
-        url = self.url + urllib.parse.quote(path, safe="/?=&%")
+        url = self.url + urllib.parse.quote(path, safe="/?=&%+")
         if isinstance(body, str):
             body = body.encode("utf-8")
         elif body is not None and not isinstance(body, bytes):
