@@ -6,15 +6,17 @@ PORT ?= 3000
 export AWS_DEFAULT_REGION ?= eu-north-1
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint typecheck bench build rehearse clean
+.PHONY: run test lint typecheck bench build rehearse clean token
 
 $(VENV)/.installed-local: pyproject.toml
+	@echo "Installing vegskriv and the local stack's dependencies into $(VENV) (first time: 1-2 minutes, quiet)..." >&2
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e ".[local]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml
+	@echo "Installing vegskriv and the dev tools (pytest, mypy, ruff, sam) into $(VENV) (first time: 2-3 minutes, quiet)..." >&2
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e ".[dev]"
@@ -22,6 +24,12 @@ $(VENV)/.installed-dev: pyproject.toml
 
 run: $(VENV)/.installed-local  ## start the local stack on http://127.0.0.1:$(PORT)
 	$(VENV)/bin/vegskriv local --port $(PORT)
+
+# export VEGSKRIV_TOKEN=$$(make -s token)   or   make -s token TOKEN_USER=admin TOKEN_ROLES="9_system_admin"
+TOKEN_USER ?= olanor
+TOKEN_ROLES ?= 0_bruker_fagdata
+token: $(VENV)/.installed-local  ## print a dev token the local stack accepts
+	@$(VENV)/bin/vegskriv token --user $(TOKEN_USER) $(foreach role,$(TOKEN_ROLES),--role $(role))
 
 test: $(VENV)/.installed-dev  ## ruff, mypy, sam validate --lint, deploy rehearsal, pytest
 	$(VENV)/bin/ruff check .

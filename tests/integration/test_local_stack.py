@@ -78,7 +78,7 @@ def test_template_resolution_and_globals() -> None:
     assert routes == {("/{proxy+}", "ANY"): "JwtAuthorizer", ("/health", "GET"): None,
                       ("/openapi.json", "GET"): None, ("/swagger", "GET"): None,
                       ("/rest/v1/oidc/{proxy+}", "ANY"): None, ("/nvdb/apiskriv/rest/v1/oidc/{proxy+}", "ANY"): None,
-                      ("/{proxy+}", "OPTIONS"): None}
+                      ("/{proxy+}", "OPTIONS"): None, ("/", "GET"): None}
     sources = {s.queue_logical_id: (s.batch_size, s.report_batch_item_failures)
                for s in template.sqs_event_sources(functions)}
     assert sources == {"StartQueue": (10, True), "DeliveryQueue": (5, True)}
@@ -195,7 +195,7 @@ class TestRealTemplate:
         assert os.environ["AWS_DEFAULT_REGION"] == "eu-north-1"
 
     def test_unknown_route_is_missing_authentication_token(self, stack: LocalStack) -> None:
-        status, _headers, body = http(stack.url + "/")
+        status, _headers, body = http(stack.url + "/", method="POST")  # GET / is the index
         assert status == 403
         assert json.loads(body) == {"message": "Missing Authentication Token"}
         # /{proxy+} takes every other path, so without a token API Gateway answers 401

@@ -15,7 +15,7 @@ WITH_BODY = [("post", "/rest/v3/endringssett"), ("post", "/rest/v3/endringssett/
              ("post", "/rest/v1/lås"), ("put", "/rest/v3/rettigheter/{brukernavn}"),
              ("put", "/rest/v3/datakatalog"), ("put", "/rest/v3/vegnett/veglenkesekvenser"),
              ("put", "/rest/v3/vegobjekter")]
-PUBLIC = {"/health", "/openapi.json", "/rest/v1/oidc/authenticate", "/rest/v1/oidc/refresh",
+PUBLIC = {"/health", "/openapi.json", "/", "/rest/v1/oidc/authenticate", "/rest/v1/oidc/refresh",
           "/rest/v1/oidc/client-config/{realm}"}  # the login endpoints issue the token
 
 

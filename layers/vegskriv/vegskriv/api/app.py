@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
+from html import escape
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -28,7 +29,7 @@ from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
 from vegskriv.api import services as tjenester
 from vegskriv.api.body import json_body
-from vegskriv.api.context import BASE_PATH_USED, error_paths, json_response, resolve_caller
+from vegskriv.api.context import BASE_PATH_USED, base_url, error_paths, header, json_response, resolve_caller
 from vegskriv.api.docs import ERRORS, SECURITY_SCHEMES, roles_of
 from vegskriv.changesets.models import gc_paused
 from vegskriv.errors import Forbidden, UnsupportedMediaType, VegskrivError
@@ -111,6 +112,28 @@ app.enable_swagger(path="/swagger", title=TITLE, version=__version__, descriptio
 @app.get("/health", summary="Helse")
 def health() -> dict[str, Any]:
     return {"status": "ok", "versjon": __version__}
+
+
+# What a newcomer who opens the root in a browser is looking for; none of them needs a token.
+INDEX = (("swagger", "/swagger", "Swagger UI: API-et beskrevet og prøvbart"),
+         ("openapi", "/openapi.json", "OpenAPI-dokumentet"),
+         ("kontrollpanel", "/kontrollpanel", "Kontrollpanel: endringssett, låser, statistikk"),
+         ("generator", "/generator", "Generator: ferdige testtilfeller"),
+         ("helse", "/health", "Helse og versjon"))
+
+
+@app.get("/", summary="Forside med lenker til dokumentasjonen (uten token)")
+def index():
+    root = base_url(app)
+    if "text/html" in (header(app, "Accept") or ""):
+        items = "".join(f'<li><a href="{root}{path}">{escape(path)}</a> — {escape(text)}</li>'
+                        for _, path, text in INDEX)
+        page = (f"<!doctype html><html lang=no><meta charset=utf-8><title>{TITLE}</title>"
+                f"<h1>{TITLE} {__version__}</h1><p>{escape(DESCRIPTION)}</p><ul>{items}</ul></html>")
+        return Response(200, "text/html; charset=utf-8", page)
+    return json_response(200, {"navn": TITLE, "versjon": __version__,
+                               "lenker": [{"rel": rel, "src": root + path, "beskrivelse": text}
+                                          for rel, path, text in INDEX]})
 
 
 @app.get("/openapi.json", summary="OpenAPI-dokumentet")

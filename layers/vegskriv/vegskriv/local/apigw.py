@@ -246,7 +246,7 @@ class LocalApiGateway:
         assert spec is not None
         token = _header(headers, spec.header)
         if not token:
-            return self._json(*UNAUTHORIZED, "")
+            return self._refused(f"{spec.header}-header mangler")
         method_arn = (f"arn:aws:execute-api:{self.template.region}:{self.template.account}:local/"
                       f"{route.stage}/{method}{path}")
         cache_key = (spec.name, token)
@@ -264,7 +264,9 @@ class LocalApiGateway:
                 result = self.runtime.invoke(function, event)
             except FunctionError as err:
                 if err.payload.get("errorMessage") == "Unauthorized":
-                    return self._json(*UNAUTHORIZED, "")
+                    # The authorizer raises Unauthorized from the reason; API Gateway drops it, we need not.
+                    detail = err.__cause__.__cause__ if err.__cause__ else None
+                    return self._refused(f"tokenet ble avvist: {detail}" if detail else None)
                 log.error("authorizer %s failed: %s", spec.name, err)
                 return self._json(500, {"message": None}, "")
             if not isinstance(result, dict) or "policyDocument" not in result:
@@ -298,6 +300,14 @@ class LocalApiGateway:
         body = result.get("body") or ""
         raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
         return self._with_request_id(HttpResponse(int(result["statusCode"]), headers, raw), request_id)
+
+    def _refused(self, reason: str | None) -> HttpResponse:
+        """API Gateway's 401, plus (locally only) why, as RFC 6750's WWW-Authenticate error_description."""
+        response = self._json(*UNAUTHORIZED, "")
+        if reason:
+            text = reason.replace('"', "'").encode("ascii", "replace").decode("ascii")
+            response.headers.append(("WWW-Authenticate", f'Bearer error="invalid_token", error_description="{text}"'))
+        return response
 
     def _json(self, status: int, payload: Any, request_id: str) -> HttpResponse:
         response = HttpResponse(status, [("Content-Type", "application/json")],

@@ -4,6 +4,7 @@
     vegskriv token --user olanor --role 0_bruker_fagdata [--role ...] [--ttl-hours N]
     vegskriv load --url http://127.0.0.1:3000 (--catalog FILE | --network FILE | --objects FILE) --token T
     vegskriv tjenester HANDLING ...   (service owners' admin tasks; see local/services_cli.py)
+    vegskriv send FILE [--wait] [--dry-run] | status ID | valider FILE | endringssett   (see `vegskriv send -h`)
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shutil
 import signal
 import sys
 import threading
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vegskriv.local.api_client import call, print_body
+from vegskriv.local.client_cli import add_client_parsers
 from vegskriv.local.consumer import add_consumer_parser
 from vegskriv.local.rights_cli import add_rights_parser
 from vegskriv.local.services_cli import add_services_parser
@@ -65,16 +69,13 @@ def cmd_local(args: argparse.Namespace) -> int:
         token = issue_dev_token(DEFAULT_USER, [DEFAULT_ROLE])
         print(f"\nvegskriv local stack ready in {stack.startup_seconds:.1f}s "
               f"(template {stack.template_path})")
-        print(f"  REST API:   {stack.url}   (e.g. {stack.url}/health, {stack.url}/rest/v3/endringssett)")
+        print(f"  REST API:   {stack.url}   (open {stack.url}/ for Swagger UI, Kontrollpanel, Generator)")
         if args.moto_port is not None:
             print(f"  moto:       http://{args.host}:{args.moto_port}   "
                   f"(aws --endpoint-url http://{args.host}:{args.moto_port} --region {stack.region} ...)")
         if stack.snapshots is not None:
             print(f"  data:       {stack.snapshots.path}   (saved within a second of a change and on stop)")
-        print(f"  dev token for {DEFAULT_USER} ({DEFAULT_ROLE}), valid 12 h:")
-        print(f"  export VEGSKRIV_TOKEN={token}")
-        print(f'  curl -H "Authorization: Bearer $VEGSKRIV_TOKEN" {stack.url}/rest/v3/endringssett')
-        print("  other users/roles: vegskriv token --user NAME --role 5_fagdata_admin --role 9_system_admin")
+        print(how_to_use(stack.url, token))
         print("Press Ctrl-C to stop.", flush=True)
         while not stopping.wait(0.5):
             pass
@@ -89,6 +90,30 @@ def cmd_local(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous_int)
         print("stopped.", flush=True)
     return 0
+
+
+def how_to_use(url: str, token: str) -> str:
+    """The banner's copy-paste lines (tested by running them): the token, a curl, a send, other tokens."""
+    me = _command()
+    return "\n".join([
+        f"  dev token for {DEFAULT_USER} ({DEFAULT_ROLE}), valid 12 h; in another terminal:",
+        f"  export VEGSKRIV_TOKEN={token}",
+        f'  curl -H "Authorization: Bearer $VEGSKRIV_TOKEN" {url}/rest/v3/endringssett',
+        f"  {me} send docs/eksempler/kum.json --wait --url {url}",
+        f"  other users/roles: export VEGSKRIV_TOKEN=$({me} token --user NAME --role 9_system_admin)"
+        "   or $(make -s token TOKEN_USER=NAME TOKEN_ROLES=9_system_admin)"])
+
+
+def _command() -> str:
+    """How to call this script from the user's shell: `make run` runs .venv/bin/vegskriv, rarely on PATH."""
+    path = Path(sys.argv[0])
+    if path.name != "vegskriv" or not path.exists():
+        return ".venv/bin/vegskriv"
+    on_path = shutil.which("vegskriv")
+    if on_path and Path(on_path).resolve() == path.resolve():
+        return "vegskriv"
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else str(path)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -106,7 +131,11 @@ def cmd_load(args: argparse.Namespace) -> int:
         source, path = Path(args.objects), "/rest/v3/vegobjekter"
     else:
         source, path = Path(args.network), "/rest/v3/vegnett/veglenkesekvenser"
-    data = source.read_bytes()
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        print(f"vegskriv load: kan ikke lese {source}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     try:
         json.loads(data)
     except ValueError as exc:
@@ -157,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rights_parser(sub)
     add_consumer_parser(sub)
     add_services_parser(sub)
+    add_client_parsers(sub)
     return parser
 
 
