@@ -6,7 +6,7 @@ PORT ?= 3000
 export AWS_DEFAULT_REGION ?= eu-north-1
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint typecheck bench build rehearse clean
+.PHONY: run test chromium screenshots lint typecheck bench build rehearse clean
 
 $(VENV)/.installed-local: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: pyproject.toml
 run: $(VENV)/.installed-local  ## start the local stack on http://127.0.0.1:$(PORT)
 	$(VENV)/bin/vegskriv local --port $(PORT)
 
-test: $(VENV)/.installed-dev  ## ruff, mypy, sam validate --lint, deploy rehearsal, pytest
+test: $(VENV)/.installed-dev chromium  ## ruff, mypy, sam validate --lint, deploy rehearsal, pytest (with the browser tests)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
@@ -51,3 +51,15 @@ fuzz: $(VENV)/.installed-dev  ## schemathesis against a fresh local stack; count
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache
+
+# The browser tests (tests/browser) drive Debian's chromium; Playwright never downloads one here.
+chromium:  ## install chromium with apt-get when missing and root; else say how (the browser tests then skip)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "Installing chromium for the browser tests (apt-get, ~1 min)"; \
+	      apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
+	      echo "chromium could not be installed: the browser tests will skip"; \
+	    else echo "chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; fi; }
+
+screenshots: $(VENV)/.installed-dev chromium  ## regenerate docs/img/*.png from the browser tests
+	VEGSKRIV_SCREENSHOTS=$(CURDIR)/docs/img $(VENV)/bin/pytest tests/browser -q
