@@ -38,10 +38,12 @@ export async function devLogin(brukernavn, roller) {
   return r.body;
 }
 
-// h("tag.class", {attr, onclick}, ...children): enough DOM for two small apps.
+// h("tag#id.class", {attr, onclick}, ...children): enough DOM for two small apps.
 export function h(spec, attrs = {}, ...children) {
-  const [tag, ...classes] = spec.split(".");
+  const [head, ...classes] = spec.split(".");
+  const [tag, id] = head.split("#");
   const el = document.createElement(tag || "div");
+  if (id) el.id = id;
   if (classes.length) el.className = classes.join(" ");
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;

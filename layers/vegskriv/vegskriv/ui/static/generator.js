@@ -55,7 +55,7 @@ function fill(doc, values) {
 
 async function send(c, editor, dry, delay, out) {
   const log = h("div#log");
-  const results = h("ul.assertions#assertions");
+  const results = h("ul#assertions.assertions");
   out.replaceChildren(h("h2", {}, "Forespørsler og svar"), log, h("h2", {}, "Påstander"), results);
   const ctx = { dryrun: dry.checked, delay: Number(delay.value) || 0, seen: [], ids: [] };
   document.body.dataset.running = c.id;
