@@ -65,7 +65,7 @@ SCREENSHOTS = os.environ.get("VEGSKRIV_SCREENSHOTS")  # a directory: `make scree
 
 def screenshot(page, name: str) -> None:
     if SCREENSHOTS:
-        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"))  # the viewport: small images
 
 
 @pytest.fixture(scope="module")

@@ -102,10 +102,12 @@ export function barChart(title, data, series, { stacked = true } = {}) {
     });
     add("text", { x: pad + i * bw + bw / 2, y: H + 14, "font-size": 10, "text-anchor": "middle" }, d.label);
   });
-  series.forEach((s, j) => {
-    add("rect", { x: pad + j * 130, y: H + 24, width: 10, height: 10, fill: s.color });
-    add("text", { x: pad + j * 130 + 14, y: H + 33, "font-size": 11 }, s.name);
-  });
+  let lx = pad;
+  for (const s of series) {  // legend entries as wide as their names
+    add("rect", { x: lx, y: H + 24, width: 10, height: 10, fill: s.color });
+    add("text", { x: lx + 14, y: H + 33, "font-size": 11 }, s.name);
+    lx += 24 + s.name.length * 7;
+  }
   return h("figure.chart", {}, h("figcaption", {}, title), svg,
     data.length ? null : h("p.muted", {}, "Ingen data ennå"));
 }

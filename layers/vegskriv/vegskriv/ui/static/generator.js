@@ -42,7 +42,8 @@ async function run(log, doc, ctx, { whileWaiting } = {}) {
     if (!seen.includes(r.body)) { seen.push(r.body); step(log, `Fremdrift (${polls}. spørring)`, "GET", `/rest/v3/endringssett/${id}/fremdrift`, undefined, r); }
     if (done.includes(r.body) || Date.now() > deadline) break;
     if (r.body === "VENTER" && whileWaiting) { await whileWaiting(); whileWaiting = null; }
-    await sleep(Math.min(1000, 1000 * Number(r.headers["retry-after"] || 0.2)));
+    // Quick polls first (a local changeset is done in a second or two), then Retry-After, at most 5 s.
+    await sleep(polls < 20 ? 200 : Math.min(5000, 1000 * Number(r.headers["retry-after"] || 1)));
   }
   const status = await call(log, "Status", "GET", `/rest/v3/endringssett/${id}/status`);
   ctx.seen.push(...seen);
@@ -56,7 +57,7 @@ function fill(doc, values) {
 async function send(c, editor, dry, delay, out) {
   const log = h("div#log");
   const results = h("ul#assertions.assertions");
-  out.replaceChildren(h("h2", {}, "Forespørsler og svar"), log, h("h2", {}, "Påstander"), results);
+  out.replaceChildren(h("h2", {}, "Forespørsler og svar"), log, h("h2", {}, "Utfall"), results);
   const ctx = { dryrun: dry.checked, delay: Number(delay.value) || 0, seen: [], ids: [] };
   document.body.dataset.running = c.id;
   let status = null;

@@ -233,7 +233,7 @@ async function stats() {
         [{ name: "antall", color: "#0b5cad" }]),
       barChart("Låseventing per dag", s.låseventing.map((d) => ({ label: d.dag, ...d })),
         [{ name: "endringssett", color: "#b26a00" }, { name: "forsøk", color: "#f0b400" }], { stacked: false }),
-      barChart("Leveranser: skrivinger per kjøring", s.leveranser.map((x) => ({ label: x.kjøring.slice(0, 8), ...x })),
+      barChart("Leveranser: skrivinger per kjøring", s.leveranser.map((x) => ({ label: `${x.konsument} ${String(x.startet).slice(11, 19)}`, ...x })),
         [{ name: "opprettet", color: "#1a7f37" }, { name: "oppdatert", color: "#0b5cad" }, { name: "slettet", color: "#c62828" }])));
 }
 
