@@ -129,3 +129,19 @@ def test_approve_a_quarantined_run_and_see_statistics(page, stack, admin, done_i
     screenshot(page, "kontrollpanel-statistikk")
     page.goto("/kontrollpanel#/services")
     page.wait_for_selector("text=Tjenester og utgaver")
+
+
+def test_statistics_and_event_log_follow_who_may_read(stack, olanor, done_id):
+    """The panels' own read endpoints (no browser): a user sees their own changesets only."""
+    mine = olanor.request("GET", "/rest/v1/statistikk").json()
+    outcomes = {k: sum(d.get(k, 0) for d in mine["perDag"]) for k in ("UTFØRT_OG_ETTERBEHANDLET", "AVVIST")}
+    assert outcomes["UTFØRT_OG_ETTERBEHANDLET"] >= 1 and outcomes["AVVIST"] >= 1
+    finished = sum(v for d in mine["perDag"] for k, v in d.items() if k not in ("dag", "PÅGÅR"))
+    assert sum(b["antall"] for b in mine["behandlingstid"]) == finished
+    assert mine["leveranser"] == []  # consumers are for administrators
+
+    kari = Client(stack.url, "kari")
+    assert kari.request("GET", "/rest/v1/statistikk").json()["antallEndringssett"] == 0
+    assert kari.request("GET", f"/rest/v1/endringssett/{done_id}/hendelser").status_code == 404
+    events = olanor.request("GET", f"/rest/v1/endringssett/{done_id}/hendelser").json()["hendelser"]
+    assert events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionSucceeded"

@@ -76,7 +76,9 @@ def test_template_resolution_and_globals() -> None:
     assert not template.resource_enabled("AlarmEmailSubscription")
     routes = {(r.path, r.method): r.authorizer for r in template.api_routes(functions)}
     assert routes == {("/{proxy+}", "ANY"): "JwtAuthorizer", ("/health", "GET"): None,
-                      ("/openapi.json", "GET"): None, ("/swagger", "GET"): None}
+                      ("/openapi.json", "GET"): None, ("/swagger", "GET"): None,
+                      ("/kontrollpanel", "GET"): None, ("/generator", "GET"): None, ("/ui/{fil}", "GET"): None,
+                      ("/ui/dev-token", "POST"): None}
     (source,) = template.sqs_event_sources(functions)
     assert (source.queue_logical_id, source.batch_size, source.report_batch_item_failures) == (
         "StartQueue", 10, True)

@@ -56,8 +56,7 @@ class DevInnlogging(BaseModel):
     roller: list[str] = Field(default_factory=lambda: [ROLE_USER], max_length=10)
 
 
-@router.post("/ui/dev-token", summary="Lokal innlogging (bare med utviklingshemmeligheten)",
-             responses=responses(200, "token", dict[str, str], 400, 404))
+@router.post("/ui/dev-token", include_in_schema=False)  # not part of any deployed API (see below)
 def dev_token(body: Annotated[DevInnlogging, Body()]):
     settings = get_settings()
     # Exists only where tokens are signed with the published development secret: nowhere real.
