@@ -28,7 +28,7 @@ test: $(VENV)/.installed-dev chromium  ## ruff, mypy, sam validate --lint, deplo
 	$(VENV)/bin/mypy
 	$(VENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
 	$(VENV)/bin/python scripts/rehearse_deploy.py
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -rs  # -rs: say why a test skipped (e.g. the browser tests without chromium)
 
 rehearse: $(VENV)/.installed-dev  ## every handler under Python 3.12 with only the built layer + boto3
 	$(VENV)/bin/python scripts/rehearse_deploy.py

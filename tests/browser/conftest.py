@@ -23,8 +23,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM:
-        pytest.skip("Chromium mangler: installer med `apt-get install -y chromium` (make test gjør det som root)")
+    if not CHROMIUM or not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"Chromium mangler ({CHROMIUM or 'ikke på PATH'}): installer med `apt-get install -y chromium` "
+                    "(make test gjør det som root)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
