@@ -78,7 +78,9 @@ def test_template_resolution_and_globals() -> None:
     assert routes == {("/{proxy+}", "ANY"): "JwtAuthorizer", ("/health", "GET"): None,
                       ("/openapi.json", "GET"): None, ("/swagger", "GET"): None,
                       ("/rest/v1/oidc/{proxy+}", "ANY"): None, ("/nvdb/apiskriv/rest/v1/oidc/{proxy+}", "ANY"): None,
-                      ("/{proxy+}", "OPTIONS"): None, ("/", "GET"): None}
+                      ("/{proxy+}", "OPTIONS"): None, ("/", "GET"): None,
+                      ("/kontrollpanel", "GET"): None, ("/generator", "GET"): None, ("/ui/{fil}", "GET"): None,
+                      ("/ui/dev-token", "POST"): None}
     sources = {s.queue_logical_id: (s.batch_size, s.report_batch_item_failures)
                for s in template.sqs_event_sources(functions)}
     assert sources == {"StartQueue": (10, True), "DeliveryQueue": (5, True)}

@@ -28,6 +28,7 @@ from vegskriv.api import provisioning as konsumenter
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
 from vegskriv.api import services as tjenester
+from vegskriv.api import ui as paneler
 from vegskriv.api.body import json_body
 from vegskriv.api.context import BASE_PATH_USED, base_url, error_paths, header, json_response, resolve_caller
 from vegskriv.api.docs import ERRORS, SECURITY_SCHEMES, roles_of
@@ -104,6 +105,7 @@ app.include_router(laas.router)
 app.include_router(tjenester.router)
 app.include_router(konsumenter.router)
 app.include_router(oidc.router)
+app.include_router(paneler.router)
 # The page carries Swagger UI's script and style inline (Powertools ships them): nothing is fetched.
 app.enable_swagger(path="/swagger", title=TITLE, version=__version__, description=DESCRIPTION,
                    security_schemes=SECURITY_SCHEMES)

@@ -1,0 +1,1 @@
+"""Kontrollpanel and Generator: static pages shipped in the package, and the read models they need."""
