@@ -7,9 +7,6 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
-import shapely
-from shapely.errors import GEOSException
-
 # --- constants -------------------------------------------------------------------------------
 
 LISTE_BASE = 220_000  # list property of a relation: 220000+N
@@ -198,6 +195,10 @@ class GeometriFeil(ValueError):
 
 def parse_geometri(srid: int, wkt: str, geometritype: str | None = None) -> Any:
     """Parse and check one geometry value; raises :class:`GeometriFeil` with the varsel code."""
+    # Imported here: shapely brings numpy (~300 ms of a cold start) and most requests parse no geometry.
+    import shapely
+    from shapely.errors import GEOSException
+
     if srid not in SUPPORTED_SRIDS:
         raise GeometriFeil("UGYLDIG_GEOMETRI_SRID",
                            f"SRID {srid} støttes ikke. Bruk EUREF89 UTM (25831-25836), EUREF89 UTM med "
