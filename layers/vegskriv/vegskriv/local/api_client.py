@@ -30,3 +30,16 @@ def print_body(body: str) -> None:
             print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
         except ValueError:
             print(body)
+
+
+def run(command: str, method: str, url: str, token: str | None, data: bytes | None, timeout: float) -> int:
+    """One admin command: refuse without a token, send, print the answer; the exit code."""
+    if not token:
+        print(f"vegskriv {command}: mangler token (--token eller $VEGSKRIV_TOKEN)", file=sys.stderr)
+        return 2
+    answer = call(method, url, token, data, timeout)
+    if answer is None:
+        return 1
+    print(f"{method} {url} → {answer[0]}", file=sys.stderr)
+    print_body(answer[1])
+    return 0

@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from vegskriv.local.api_client import call, print_body
+from vegskriv.local.api_client import run
 
 PATH = "/rest/v3/rettigheter"
 
@@ -59,13 +58,5 @@ def _request(args: argparse.Namespace) -> tuple[str, str, bytes | None]:
 
 
 def cmd_rettigheter(args: argparse.Namespace) -> int:
-    if not args.token:
-        print("vegskriv rettigheter: mangler token (--token eller $VEGSKRIV_TOKEN)", file=sys.stderr)
-        return 2
     method, url, data = _request(args)
-    answer = call(method, url, args.token, data, args.timeout)
-    if answer is None:
-        return 1
-    print(f"{method} {url} → {answer[0]}", file=sys.stderr)
-    print_body(answer[1])
-    return 0
+    return run("rettigheter", method, url, args.token, data, args.timeout)

@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from vegskriv.local.api_client import call, print_body
+from vegskriv.local.api_client import run
 
 ROOT = "/rest/v1/tjenesteeiere"
 ACTIONS = ("eier", "tjeneste", "utgave", "migrer", "master", "mastere", "fra-master", "kø", "hent", "slett")
@@ -104,15 +103,7 @@ def request_for(args: argparse.Namespace) -> tuple[str, str, Any]:
 
 
 def cmd_tjenester(args: argparse.Namespace) -> int:
-    if not args.token:
-        print("vegskriv tjenester: mangler token (--token eller $VEGSKRIV_TOKEN)", file=sys.stderr)
-        return 2
     method, path, body = request_for(args)
     url = args.url.rstrip("/") + urllib.parse.quote(path, safe="/?=&%")
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-    answer = call(method, url, args.token, data, args.timeout)
-    if answer is None:
-        return 1
-    print(f"{method} {url} → {answer[0]}", file=sys.stderr)
-    print_body(answer[1])
-    return 0
+    return run("tjenester", method, url, args.token, data, args.timeout)
