@@ -46,11 +46,6 @@ class Caller:
     def is_system_admin(self) -> bool:
         return ROLE_SYSTEM_ADMIN in self.roles
 
-    @property
-    def may_create_external_locks(self) -> bool:
-        # Locks for other systems stop everyone's changesets: the roles that may act on all of them.
-        return self.sees_all_changesets
-
     def may_read(self, owner: str) -> bool:
         return owner == self.user or self.reads_all_statuses
 
