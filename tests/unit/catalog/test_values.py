@@ -129,11 +129,12 @@ CASES = [
     Case("UGYLDIG_GEOMETRIFORMAT", 83, [e(4784, geometri=geo("POINT (218124.0 7023329.4"))],
          [e(4784, geometri=geo("POINT (218124.0 7023329.4)"))], egenskap=4784),
     Case("UGYLDIG_GEOMETRI_SRID", 83, [e(4784, geometri=geo("POINT (1 2)", srid=3857))],
-         [e(4784, geometri=geo("POINT (1 2)", srid=5973))], egenskap=4784),
+         [e(4784, geometri=geo("POINT (218124 7023329)", srid=5973))], egenskap=4784),
     Case("GEOMETRI_MED_INKONSEKVENT_HØYDE", 79, [e(5899, geometri=geo("LINESTRING (1 2 3, 4 5)"))],
-         [e(5899, geometri=geo("LINESTRING (1 2 3, 4 5 6)"))], egenskap=5899),
+         [e(5899, geometri=geo("LINESTRING (218001 7023002 3, 218004 7023005 6)"))], egenskap=5899),
     Case("IRREGULÆR_GEOMETRI", 79, [e(5902, geometri=geo("POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"))],
-         [e(5902, geometri=geo("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))"))], egenskap=5902),
+         [e(5902, geometri=geo("POLYGON ((218000 7023000, 218001 7023000, 218001 7023001, 218000 7023001, "
+                               "218000 7023000))"))], egenskap=5902),
     Case("OVERSKRIDER_FELTLENGDE", 581, [e(9306, verdi=["12345678901"])], [e(9306, verdi=["1234567890"])],
          egenskap=9306),
     Case("FOR_MANGE_DESIMALER", 581, [e(11509, verdi=["1.25"])], [e(11509, verdi=["1.20"])], egenskap=11509),
@@ -244,9 +245,9 @@ def test_wrong_geometry_type_is_ugyldig_type(wkt: str, geometri_id: int) -> None
 
 
 @pytest.mark.parametrize("wkt,geometri_id", [
-    ("POINT Z (0 0 1)", 4780),
-    ("MULTILINESTRING ((0 0, 1 1), (2 2, 3 3))", 5899),
-    ("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)))", 5902),
+    ("POINT Z (218000 7023000 1)", 4780),
+    ("MULTILINESTRING ((218000 7023000, 218001 7023001), (218002 7023002, 218003 7023003))", 5899),
+    ("MULTIPOLYGON (((218000 7023000, 218001 7023000, 218001 7023001, 218000 7023000)))", 5902),
 ])
 def test_accepted_geometry_types(wkt: str, geometri_id: int) -> None:
     assert run(vt(79), [e(geometri_id, geometri=geo(wkt))])[0] == set()

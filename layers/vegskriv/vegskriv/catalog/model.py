@@ -56,6 +56,8 @@ class Egenskapstype(_Model):
     # Only list properties (several values) have these; an ordinary property takes one value.
     min_antall: int | None = None
     maks_antall: int | None = None
+    # NVDB derives the value itself (API Les "avledet"); a given value is overwritten.
+    avledet: bool = False
     # Struktur: the member property types, when the catalog gives them.
     medlemmer: list[Egenskapstype] | None = None
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from vegskriv.catalog.geometri_regler import check_kvalitet, check_position
 from vegskriv.catalog.values import (
     _MAX_LISTED_VALUES,
     _NUMERIC,
@@ -290,9 +291,12 @@ def _check_enum(regel: _Regel, enum_id: Any, sink: _Sink) -> None:
 
 def _check_geometri(regel: _Regel, g: Geometri, sink: _Sink) -> None:
     try:
-        parse_geometri(g.srid, g.wkt, regel.et.geometritype)
+        geom = parse_geometri(g.srid, g.wkt, regel.et.geometritype)
     except GeometriFeil as exc:
         sink.error(exc.kode, f"{_navn(regel)}: {exc.melding}", regel.id)
+        return
+    for kode, melding in check_position(g.srid, geom) + check_kvalitet(g.kvalitet):
+        sink.error(kode, f"{_navn(regel)}: {melding}", regel.id)
 
 
 _FORM_DATATYPES = {"geometri": "Geometri", "medlem": "Struktur", "binærobjekt": "Binærobjekt"}
@@ -398,6 +402,9 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
         counts[regel.id] = counts.get(regel.id, 0) + (1 if form == "medlem" else len(values))
         present.add(regel.id)
         _check_egenskap(regel, form, values, sink, complete, katalog)
+        if regel.et.avledet:
+            sink.warning("AVLEDET_EGENSKAPSTYPE", f"{_navn(regel)} får verdi automatisk av NVDB; oppgitt verdi "
+                         "blir overskrevet. Utelat egenskapen.", regel.id)
     for et_id, n in counts.items():
         regel = by_id[et_id]
         if n > 1 or regel.liste:

@@ -17,6 +17,7 @@ from vegskriv import catalog as cat
 from vegskriv.changesets.location import check_location, extents, overlaps
 from vegskriv.changesets.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat, gc_paused
 from vegskriv.changesets.operations import composed_daughters, normalize_association_type
+from vegskriv.changesets.validation_partial import check_elements
 from vegskriv.changesets.validation_relations import check_relations, mother_cells
 from vegskriv.network import Veglenkesekvens
 
@@ -140,7 +141,7 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
                 continue
             partial = op.startswith("delvis")
             if partial:
-                _check_partial(op, o, ctx, entry, ref)
+                _check_partial(op, o, vt, ctx, entry, ref)
             feil, advarsler = ctx.catalog.validate_egenskaper(vt, o.egenskaper, referanse=ref, complete=not partial)
             entry.feil.extend(feil)
             entry.advarsler.extend(advarsler)
@@ -362,7 +363,8 @@ def _check_removal(o: Any, versions: list[dict[str, Any]], removals: dict[int, s
     return True
 
 
-def _check_partial(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref: str) -> None:
+def _check_partial(op: str, o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: VegobjektResultat,
+                   ref: str) -> None:
     changes = bool(o.egenskaper or o.assosiasjoner or o.stedfesting)
     if op == "delvisKorriger":
         changes = changes or o.gyldighetsperiode is not None
@@ -378,6 +380,7 @@ def _check_partial(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref:
             entry.feil.append(_v("EGENSKAPEN_FINNES_IKKE", f"Egenskap {e.typeId} skal slettes, men vegobjekt "
                                                            f"{o.nvdbId} versjon {o.versjon} har den ikke.",
                                  ref, e.typeId))
+    entry.feil.extend(check_elements(o, vt, old))
 
 
 def _check_cascade(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref: str, doc: Endringssett) -> None:
@@ -405,6 +408,13 @@ def _is_open(versions: list[dict[str, Any]] | None) -> bool:
 def _check_type_rules(op: str, o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: VegobjektResultat,
                       ref: str) -> None:
     """Rules the type's styringsparametere and stedfesting rules decide for one operation."""
+    blocked = [k for k in ("abstrakt_type", "avledet") if vt.styringsparametere.get(k)]
+    if blocked:
+        grunn = "abstrakt (har ingen egne vegobjekter)" if blocked[0] == "abstrakt_type" else \
+            "avledet (NVDB lager og endrer objektene selv)"
+        entry.feil.append(_v("VEGOBJEKTTYPE_KAN_IKKE_BEHANDLES",
+                             f"Vegobjekttypen {vt.navn} ({vt.id}) er {grunn} og kan ikke behandles i "
+                             "endringssett.", ref))
     new_version = op in ("oppdater", "delvisOppdater") and getattr(o, "overskriv", None) != "JA"
     periode = getattr(o, "gyldighetsperiode", None)
     if vt.en_versjon and new_version:
