@@ -57,6 +57,8 @@ class Settings(BaseModel):
     max_object_bytes: int = Field(190_000, alias="MAX_VEGOBJEKT_BYTES")
     max_wkt_length: int = Field(150_000, alias="MAX_WKT_LENGDE")
     max_text_length: int = Field(4000, alias="MAX_TEKST_LENGDE")
+    # Shortest line location in metres (NVDB keeps it in its control panel's validation settings).
+    min_stedfesting_meter: float = Field(1.0, alias="MIN_STEDFESTING_METER")
 
 
 @lru_cache(maxsize=1)

@@ -84,3 +84,28 @@ def test_one_location_element_added_or_removed(elements, expected):
     found = [(v.kode, v.egenskapTypeId) for e in result.vegobjekter for v in e.feil]
     assert [k for k, _ in found] == expected
     assert all(t is not None for _, t in found)  # named on the location property type
+
+
+def test_a_stored_mother_is_found_on_the_stored_daughters_sequence():
+    """MER_ENN_ETT_MOROBJEKT when the stored mother stands on the daughter's sequence and the new
+    mother on another one: the cells to search come from the daughter's stored location."""
+    from vegskriv.catalog import default_catalog
+    from vegskriv.changesets.validation import overlap_cells
+
+    held = stored(KUM)  # on 3325547
+    old_mother = stikkrenne([{"typeId": 220116, "nvdbId": [KUM]}])  # on 3325547 too
+    new_mother = {"typeId": 79, "tempId": "stikk#2", "gyldighetsperiode": {"startdato": "2024-01-01"},
+                  "stedfesting": {"punkt": [{"veglenkesekvensNvdbId": 72817, "posisjon": 0.5}]}, "egenskaper": [],
+                  "assosiasjoner": [{"typeId": 220116, "nvdbId": [{"verdi": KUM}]}]}
+    d = doc(registrer={"vegobjekter": [new_mother]})
+    existing = {KUM: [held], MOR: [old_mother]}
+
+    def found(cells: set[tuple[int, int]]) -> list[str]:
+        context = ctx(existing)
+        context.on_sequence = {cell: [MOR] if cell == (79, 3325547) else [] for cell in cells}
+        return [v.kode for e in validate(d, context).vegobjekter for v in e.feil]
+
+    assert found(overlap_cells(d, default_catalog(), existing)) == ["MER_ENN_ETT_MOROBJEKT"]
+    assert found(overlap_cells(d, default_catalog())) == []  # the new mother's own sequence only
+    existing[MOR] = [stikkrenne([])]  # the stored mother holds no kum: one mother
+    assert found(overlap_cells(d, default_catalog(), existing)) == []

@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from vegskriv.changesets.forenkling import forenklet_stedfesting, redusert_punkttetthet
 from vegskriv.changesets.location import extents, trim
 from vegskriv.changesets.models import (
     Assosiasjon,
@@ -60,14 +61,14 @@ class Plan:
 
 
 def _egenskaper(objekt: Any) -> list[dict[str, Any]]:
-    return [e.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"operasjon"})
-            for e in objekt.egenskaper]
+    return redusert_punkttetthet([e.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"operasjon"})
+                                  for e in objekt.egenskaper], objekt)
 
 
 def _stedfesting(stedfesting: Stedfesting | None) -> dict[str, Any] | None:
     if stedfesting is None:
         return None
-    return stedfesting.model_dump(mode="json", exclude_none=True, exclude={"operasjon"})
+    return forenklet_stedfesting(stedfesting.model_dump(mode="json", exclude_none=True, exclude={"operasjon"}))
 
 
 def _assosiasjoner(assosiasjoner: list[Assosiasjon], temp_ids: dict[str, int]) -> list[dict[str, Any]]:
@@ -93,7 +94,8 @@ def _merge_egenskaper(old: list[dict[str, Any]], objekt: DelvisOppdatertVegobjek
         if e.operasjon == "slett":
             by_type.pop(e.typeId, None)
         else:
-            by_type[e.typeId] = e.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"operasjon"})
+            by_type[e.typeId] = redusert_punkttetthet(
+                [e.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"operasjon"})], objekt)[0]
     return list(by_type.values())
 
 
@@ -130,7 +132,7 @@ def _merge_stedfesting(old: dict[str, Any] | None, stedfesting: Stedfesting | No
     new = stedfesting.model_dump(mode="json", exclude_none=True, exclude={"operasjon"})
     elements = [e for kind in ("punkt", "linje", "sving") for e in getattr(stedfesting, kind) or []]
     if not any(e.operasjon for e in elements):
-        return new
+        return forenklet_stedfesting(new)
     merged = copy.deepcopy(old or {})
     for kind in ("punkt", "linje", "sving"):
         for element in getattr(stedfesting, kind) or []:

@@ -17,6 +17,7 @@ from vegskriv import catalog as cat
 from vegskriv.changesets.location import check_location, extents, overlaps
 from vegskriv.changesets.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat, gc_paused
 from vegskriv.changesets.operations import composed_daughters, normalize_association_type
+from vegskriv.changesets.validation_location import location_warnings, too_short
 from vegskriv.changesets.validation_partial import check_elements
 from vegskriv.changesets.validation_relations import check_relations, mother_cells
 from vegskriv.network import Veglenkesekvens
@@ -35,10 +36,12 @@ class Context:
     on_sequence: dict[tuple[int, int], list[int]] = field(default_factory=dict)
 
 
-def overlap_cells(doc: Endringssett, catalog: cat.Datakatalog) -> set[tuple[int, int]]:
+def overlap_cells(doc: Endringssett, catalog: cat.Datakatalog,
+                  existing: Versions | None = None) -> set[tuple[int, int]]:
     """The (type, sequence) pairs where a no-overlap type gets a line location in this changeset, and
-    where a stored mother may already hold a daughter the changeset gives a new mother."""
-    cells = mother_cells(doc, catalog)
+    where a stored mother may already hold a daughter the changeset gives a new mother (also on
+    the stored daughter's own sequences when ``existing`` is given)."""
+    cells = mother_cells(doc, catalog, existing)
     for _, objects in doc.operations():
         for o in objects:
             vt = catalog.vegobjekttype(o.typeId)
@@ -200,8 +203,8 @@ def _check_location(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: Vegobjek
     start, slutt = _period(o, ctx)
     feil, advarsler = check_location(vt, o.stedfesting, referanse=ref, network=ctx.network, start=start,
                                      slutt=slutt, delvis=partial)
-    entry.feil.extend(feil)
-    entry.advarsler.extend(advarsler)
+    entry.feil.extend(feil + too_short(o, vt, ctx.network, ref))
+    entry.advarsler.extend(advarsler + location_warnings(o, vt, ctx.network, ref))
 
 
 def overlapping_objects(o: Any, ctx: Context, doc: Endringssett) -> list[dict[str, Any]]:

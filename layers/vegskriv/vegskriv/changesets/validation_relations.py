@@ -92,14 +92,23 @@ def _new_mothers(doc: Endringssett, catalog: cat.Datakatalog) -> Iterator[tuple[
                     yield _Mother(key, o, vt), a, relation
 
 
-def mother_cells(doc: Endringssett, catalog: cat.Datakatalog) -> set[tuple[int, int]]:
+def mother_cells(doc: Endringssett, catalog: cat.Datakatalog,
+                 existing: Versions | None = None) -> set[tuple[int, int]]:
     """(mother type, sequence) where a stored mother could already hold a daughter this changeset
-    gives a new one-mother: the stored mother is looked for on the new mother's sequences."""
+    gives a new one-mother: the stored mother is looked for on the new mother's sequences and,
+    when the stored daughters are known (``existing``), on the daughter's own sequences, where a
+    mother that holds it is located even when the new mother is elsewhere."""
     cells: set[tuple[int, int]] = set()
     for mother, a, relation in _new_mothers(doc, catalog):
+        if not én_mor(relation) or not a.nvdbId:
+            continue
         stedfesting = getattr(mother.obj, "stedfesting", None)
-        if én_mor(relation) and a.nvdbId and stedfesting is not None:
+        if stedfesting is not None:
             cells |= {(mother.vt.id, vls) for vls in stedfesting.veglenkesekvenser()}
+        for t in a.nvdbId:
+            daughter = (existing or {}).get(t.verdi)
+            if t.operasjon != "slett" and daughter:
+                cells |= {(mother.vt.id, p.vls) for p in _places(daughter[-1].get("stedfesting"))}
     return cells
 
 
