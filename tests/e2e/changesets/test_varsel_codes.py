@@ -32,6 +32,7 @@ from tests.support.varsel_cases import (
     KUM_LEST,
     KUM_LUKKET,
     LISTE,
+    STIKKRENNE_FINNES,
     STRUKTUR,
     STRUKTUR_ANBEFALT,
     STRUKTUR_MEDLEM,
@@ -222,6 +223,23 @@ def delvis_kum(nvdb_id: int, versjon: int, op: str = "delvisOppdater", startdato
     return doc(**{op: [obj]})
 
 
+def delvis_daughter(nvdb_id: int, operasjon: str) -> dict[str, Any]:
+    """delvisOppdater of the stored Stikkrenne: one Kum id added or removed through 220116."""
+    return doc(delvisOppdater=[{"typeId": 79, "nvdbId": STIKKRENNE_FINNES, "versjon": 1,
+                                "gyldighetsperiode": {"startdato": "2025-01-01"},
+                                "assosiasjoner": [{"typeId": 220116,
+                                                   "nvdbId": [{"verdi": nvdb_id, "operasjon": operasjon}]}]}])
+
+
+def delvis_fartsgrense(fra: float, til: float) -> dict[str, Any]:
+    """delvisOppdater of the stored Fartsgrense (0.0-0.5): one line element added."""
+    return doc(delvisOppdater=[{"typeId": 105, "nvdbId": FARTSGRENSE_FINNES, "versjon": 1,
+                                "gyldighetsperiode": {"startdato": "2025-01-01"},
+                                "stedfesting": {"operasjon": "oppdater", "linje": [
+                                    {"veglenkesekvensNvdbId": VLS_OVERLAP, "fra": fra, "til": til,
+                                     "operasjon": "ny"}]}}])
+
+
 DYBDE = [{"typeId": 1586, "verdi": ["2.0"], "operasjon": "oppdater"}]
 LEST = {"lestFraNvdb": "2024-06-01T12:00:00"}
 MERKNAD = [{"typeId": 1086, "verdi": ["Ny merknad"], "operasjon": "oppdater"}]
@@ -395,6 +413,12 @@ CASES = [
     case("VEGOBJEKTTYPE_ER_IKKE_TIDSROMRELEVANT",
          lambda n: reg(bomstasjon(gyldighetsperiode={"startdato": "2024-01-01", "sluttdato": "2025-01-01"})),
          lambda n: reg(bomstasjon()), "bom#1"),
+    case("EGENSKAPSVERDI_FINNES_ALLEREDE", lambda n: delvis_daughter(KUM_HOLDT, "ny"),
+         lambda n: delvis_daughter(KUM_LEST, "ny"), str(STIKKRENNE_FINNES), egenskap=220116),
+    case("EGENSKAPSVERDI_FINNES_IKKE", lambda n: delvis_daughter(KUM_LEST, "slett"),
+         lambda n: delvis_daughter(KUM_HOLDT, "slett"), str(STIKKRENNE_FINNES), egenskap=220116),
+    case("EGENSKAPSVERDI_OVERLAPPER", lambda n: delvis_fartsgrense(0.4, 0.6), lambda n: delvis_fartsgrense(0.5, 0.6),
+         str(FARTSGRENSE_FINNES), egenskap=120105),
     case("USAMMENHENGENDE_HISTORIKK",
          lambda n: delvis_kum(KUM_3_VERSJONER, 2, "delvisKorriger", "2016-06-01", DYBDE, validering=LEST),
          lambda n: delvis_kum(KUM_3_VERSJONER, 2, "delvisKorriger", "2016-01-01", DYBDE, validering=LEST),
