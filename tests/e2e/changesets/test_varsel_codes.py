@@ -231,13 +231,12 @@ def delvis_daughter(nvdb_id: int, operasjon: str) -> dict[str, Any]:
                                                    "nvdbId": [{"verdi": nvdb_id, "operasjon": operasjon}]}]}])
 
 
-def delvis_fartsgrense(fra: float, til: float) -> dict[str, Any]:
-    """delvisOppdater of the stored Fartsgrense (0.0-0.5): one line element added."""
-    return doc(delvisOppdater=[{"typeId": 105, "nvdbId": FARTSGRENSE_FINNES, "versjon": 1,
+def delvis_tunnellop(fra: float, til: float) -> dict[str, Any]:
+    """delvisOppdater of the stored, unheld Tunnelløp (0.89-0.91): one line element added."""
+    return doc(delvisOppdater=[{"typeId": 67, "nvdbId": TUNNELLOP_FRITT, "versjon": 1,
                                 "gyldighetsperiode": {"startdato": "2025-01-01"},
                                 "stedfesting": {"operasjon": "oppdater", "linje": [
-                                    {"veglenkesekvensNvdbId": VLS_OVERLAP, "fra": fra, "til": til,
-                                     "operasjon": "ny"}]}}])
+                                    {"veglenkesekvensNvdbId": VLS, "fra": fra, "til": til, "operasjon": "ny"}]}}])
 
 
 DYBDE = [{"typeId": 1586, "verdi": ["2.0"], "operasjon": "oppdater"}]
@@ -417,8 +416,8 @@ CASES = [
          lambda n: delvis_daughter(KUM_LEST, "ny"), str(STIKKRENNE_FINNES), egenskap=220116),
     case("EGENSKAPSVERDI_FINNES_IKKE", lambda n: delvis_daughter(KUM_LEST, "slett"),
          lambda n: delvis_daughter(KUM_HOLDT, "slett"), str(STIKKRENNE_FINNES), egenskap=220116),
-    case("EGENSKAPSVERDI_OVERLAPPER", lambda n: delvis_fartsgrense(0.4, 0.6), lambda n: delvis_fartsgrense(0.5, 0.6),
-         str(FARTSGRENSE_FINNES), egenskap=120105),
+    case("EGENSKAPSVERDI_OVERLAPPER", lambda n: delvis_tunnellop(0.9, 0.95), lambda n: delvis_tunnellop(0.91, 0.95),
+         str(TUNNELLOP_FRITT)),
     case("USAMMENHENGENDE_HISTORIKK",
          lambda n: delvis_kum(KUM_3_VERSJONER, 2, "delvisKorriger", "2016-06-01", DYBDE, validering=LEST),
          lambda n: delvis_kum(KUM_3_VERSJONER, 2, "delvisKorriger", "2016-01-01", DYBDE, validering=LEST),
