@@ -189,7 +189,7 @@ def _read_existing(doc: Endringssett) -> Work:
     """Everything validation and effectuation read of existing objects: trusted only under the locks."""
     catalog = reference.current_catalog()
     existing = gather_existing(doc, catalog, objects.versions_many)
-    on_sequence = {cell: objects.on_sequence(*cell) for cell in overlap_cells(doc, catalog)}
+    on_sequence = {cell: objects.on_sequence(*cell) for cell in overlap_cells(doc, catalog, existing)}
     candidates = sorted({n for ids in on_sequence.values() for n in ids} - existing.keys())
     existing.update(objects.versions_many(candidates))
     return existing, on_sequence
