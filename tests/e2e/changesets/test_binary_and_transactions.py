@@ -23,7 +23,8 @@ LIMIT = 2000
 
 @pytest.fixture(scope="module")
 def stack():
-    env = {"WAIT_FIRST_SECONDS": "1", "POWERTOOLS_LOG_LEVEL": "CRITICAL", "BINARY_MAX_BYTES": str(LIMIT)}
+    env = {"WAIT_FIRST_SECONDS": "1", "POWERTOOLS_LOG_LEVEL": "CRITICAL", "BINARY_MAX_BYTES": str(LIMIT),
+           "BINARY_MEDIA_TYPES": "image/png,application/xml"}
     with LocalStack(port=0, env=env) as running:
         yield running
 
@@ -63,6 +64,14 @@ def test_size_and_media_type_limits_and_unknown_ids(olanor, admin):
     r = upload(olanor, b"MZ...", "application/x-msdownload")
     assert r.status_code == 415 and "image/png" in r.json()["message"]
     assert olanor.request("GET", f"/rest/v3/binaer/{uuid.uuid4()}").status_code == 404
+
+
+def test_an_uploaded_xml_file_comes_back_byte_for_byte(olanor):
+    drawing = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><g/></svg>\n'
+    r = upload(olanor, drawing, "application/xml")
+    assert r.status_code == 201, r.text
+    got = olanor.request("GET", f"/rest/v3/binaer/{r.json()}")
+    assert got.content == drawing and got.headers["Content-Type"] == "application/xml"
 
 
 def with_picture(ressurs_id: str) -> dict:
