@@ -59,6 +59,13 @@ class Settings(BaseModel):
     max_text_length: int = Field(4000, alias="MAX_TEKST_LENGDE")
     # Shortest line location in metres (NVDB keeps it in its control panel's validation settings).
     min_stedfesting_meter: float = Field(1.0, alias="MIN_STEDFESTING_METER")
+    # Binary objects (/rest/v3/binaer, README "Binary objects, oppdrag and transaksjon"): the S3 bucket,
+    # the largest upload (a Lambda payload is 6 MB and carries binaries base64-encoded) and the media
+    # types accepted (comma-separated; "*/*" for any).
+    binary_bucket: str = Field("vegskriv-binaer", alias="BINARY_BUCKET")
+    binary_max_bytes: int = Field(4_000_000, alias="BINARY_MAX_BYTES")
+    binary_media_types: str = Field("image/png,image/jpeg,image/gif,image/tiff,image/webp,application/pdf,"
+                                    "video/mp4,text/plain,application/octet-stream", alias="BINARY_MEDIA_TYPES")
 
 
 @lru_cache(maxsize=1)

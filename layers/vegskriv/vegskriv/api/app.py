@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from vegskriv import __version__
+from vegskriv.api import binary as binaer
 from vegskriv.api import changesets as endringssett
 from vegskriv.api import locks as laas
 from vegskriv.api import oidc, xml
@@ -28,6 +29,7 @@ from vegskriv.api import provisioning as konsumenter
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
 from vegskriv.api import services as tjenester
+from vegskriv.api import transactions as oppdrag
 from vegskriv.api import ui as paneler
 from vegskriv.api.body import json_body
 from vegskriv.api.context import BASE_PATH_USED, base_url, error_paths, header, json_response, resolve_caller
@@ -106,6 +108,8 @@ app.include_router(tjenester.router)
 app.include_router(konsumenter.router)
 app.include_router(oidc.router)
 app.include_router(paneler.router)
+app.include_router(binaer.router)
+app.include_router(oppdrag.router)
 # The page carries Swagger UI's script and style inline (Powertools ships them): nothing is fetched.
 app.enable_swagger(path="/swagger", title=TITLE, version=__version__, description=DESCRIPTION,
                    security_schemes=SECURITY_SCHEMES)

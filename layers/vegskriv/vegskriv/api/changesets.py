@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from vegskriv.api.context import caller, changeset_links, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, Lenke, responses
+from vegskriv.api.transactions import oppdrag_links
 from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
 from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status, ja_nei, local_time
@@ -61,13 +62,16 @@ def register(doc: Document,
              tjeneste: Annotated[str | None, Header(alias="X-NVDB-Tjeneste", description="Send inn gjennom en "
                                                     "utgave: {eier}/{tjenestekode}/{utgavekode}")] = None,
              nolocking: Annotated[str | None, Header(alias="X-NVDB-DryRun-NoLocking",
-                                                     description="true: som X-NVDB-DryRun")] = None):
+                                                     description="true: som X-NVDB-DryRun, men uten å ta "
+                                                                 "låser")] = None):
     # The document as sent (the event caches it), less what a fetched changeset carries.
     raw = {k: v for k, v in router.current_event.json_body.items() if k not in ("id", "status")}
     if router.current_event.raw_event.get(SENT_AS_XML):  # XML's text values, typed by the model
         raw = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
-    dry = any(ja_nei(flag or "") in ("JA", "1") for flag in (dryrun, nolocking))
-    meta = use_cases.register(doc, raw, caller(router), dryrun=dry, delay_seconds=delay, tjeneste=tjeneste)
+    unlocked = ja_nei(nolocking or "") in ("JA", "1")
+    dry = unlocked or ja_nei(dryrun or "") in ("JA", "1")
+    meta = use_cases.register(doc, raw, caller(router), dryrun=dry, delay_seconds=delay, tjeneste=tjeneste,
+                              nolocking=unlocked)
     links = changeset_links(router, meta["id"])
     return json_response(201, links, headers={"Location": links[0]["src"]})
 
@@ -75,8 +79,13 @@ def register(doc: Document,
 @router.post("/rest/v3/endringssett/validator", summary="Valider et endringssett synkront (datakatalog)",
              security=TOKEN, responses=responses(200, "Status med resultatet av valideringen", Status, 401,
                                                  *BODY_ERRORS))
-def validator(doc: Document) -> Status:
-    resultat: Resultat = run_validation(doc)
+def validator(doc: Document,
+              skipLocation: Annotated[JaNei, Query(description="JA: stedfestingen valideres ikke")] = "NEI",
+              skipAssociations: Annotated[JaNei, Query(description="JA: assosiasjonene valideres ikke")] = "NEI",
+              useObjectList: Annotated[JaNei, Query(description="Godtas; vegskriv har én datakatalog og "
+                                                                "ingen objektliste å validere mot")] = "NEI") -> Status:
+    resultat: Resultat = run_validation(doc, skip_location=skipLocation == "JA",
+                                        skip_associations=skipAssociations == "JA")
     now = use_cases.changesets.now_iso()
     state = Fremdrift.AVVIST if resultat.har_feil() else Fremdrift.UTFØRT
     return Status(mottatt=now, fremdrift=state, fremdriftOppdatert=now, resultat=resultat,
@@ -131,7 +140,7 @@ def fremdrift_og_aarsak(endringssett_id: Id):
 def status(endringssett_id: Id, inkluderResultat: Annotated[JaNei, Query()] = "JA",
            inkluderVarsler: Annotated[JaNei, Query()] = "JA"):
     meta = use_cases.load(endringssett_id, caller(router))
-    body = use_cases.status(meta, changeset_links(router, endringssett_id, status=True),
+    body = use_cases.status(meta, changeset_links(router, endringssett_id, status=True) + oppdrag_links(router, meta),
                             include_result=inkluderResultat == "JA",
                           include_warnings=inkluderVarsler == "JA")
     return json_response(200, body)
@@ -144,7 +153,8 @@ def get_changeset(endringssett_id: Id, inkluderResultat: Annotated[JaNei, Query(
     meta = use_cases.load(endringssett_id, caller(router))
     body = use_cases.changesets.document(endringssett_id)
     body["id"] = endringssett_id
-    body["status"] = use_cases.status(meta, changeset_links(router, endringssett_id, status=True),
+    body["status"] = use_cases.status(meta, changeset_links(router, endringssett_id, status=True)
+                                      + oppdrag_links(router, meta),
                                       include_result=inkluderResultat == "JA",
                                       include_warnings=inkluderVarsler == "JA").model_dump(mode="json",
                                                                                           exclude_none=True)

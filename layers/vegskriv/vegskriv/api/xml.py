@@ -24,6 +24,8 @@ from vegskriv.errors import BadRequest
 CHANGESET_NS = "http://nvdb.vegvesen.no/apiskriv/domain/changeset/v3"
 LOCK_NS = "http://nvdb.vegvesen.no/apiskriv/domain/lock/v1"
 FAULT_NS = "http://nvdb.vegvesen.no/apiskriv/fault/v1"
+TASK_NS = "http://nvdb.vegvesen.no/apiskriv/domain/task/v1"
+TRANSACTION_NS = "http://nvdb.vegvesen.no/apiskriv/domain/transaction/v1"
 MAX_DEPTH = 64  # as for JSON bodies (api/body.py)
 
 ATTRIBUTES = frozenset({"typeId", "tempId", "nvdbId", "versjon", "veglenkesekvensNvdbId", "posisjon", "fra",
@@ -31,7 +33,8 @@ ATTRIBUTES = frozenset({"typeId", "tempId", "nvdbId", "versjon", "veglenkesekven
                         "sideposisjon", "id", "antallTotalt"})
 WRAPPERS = {"vegobjekter": "vegobjekt", "egenskaper": "egenskap", "assosiasjoner": "assosiasjon",
             "ressurser": "ressurs", "feil": "feil", "advarsler": "advarsel", "notabener": "notabene",
-            "låser": "lås", "vegobjekttyper": "vegobjekttype", "endringssett": "endringssett"}
+            "låser": "lås", "vegobjekttyper": "vegobjekttype", "endringssett": "endringssett",
+            "objekttyper": "objekttype", "objekter": "objekt", "blokkerendeLåser": "lås"}
 REPEATED = frozenset({"verdi", "enum", "geometri", "medlem", "binaer", "binærobjekt", "punkt", "linje", "sving",
                       "tempId", "nvdbId", "kjørefelt"})
 TARGETS = frozenset({"tempId", "nvdbId"})  # elements (not attributes) of these names are association targets
@@ -187,8 +190,8 @@ def accepted(event: dict[str, Any]) -> list[str]:
 def read_xml_request(event: dict[str, Any]) -> bool:
     """An XML body becomes the JSON the routes read (BadRequest if it is not XML); True if it was XML."""
     name, value = _header(event, "Content-Type")
-    if name is None or not _is_xml(_media(value)):
-        return False
+    if name is None or not _is_xml(_media(value)) or "/rest/v3/binaer" in (event.get("path") or ""):
+        return False  # an uploaded XML file is binary data, kept byte for byte
     body = event.get("body")
     if body:
         if event.get("isBase64Encoded"):
@@ -205,6 +208,10 @@ def _root(method: str, path: str) -> tuple[str, str] | None:
     parts = [p for p in path.split("/") if p]
     if parts[:2] == ["rest", "v1"] and len(parts) >= 3 and parts[2] == "lås":
         return ("låsliste" if len(parts) == 3 and method == "GET" else "lås"), LOCK_NS
+    if parts[:3] == ["rest", "v1", "oppdrag"]:
+        return ("oppdragliste" if len(parts) == 3 else "oppdrag"), TASK_NS
+    if parts[:3] == ["rest", "v1", "transaksjon"]:
+        return "transaksjoner", TRANSACTION_NS
     if parts[:3] != ["rest", "v3", "endringssett"]:
         return None
     if len(parts) == 3:

@@ -482,11 +482,22 @@ class Transaksjon(BaseModel):
         return None if value is None else local_time(value, "seconds")
 
 
+class BlokkerendeLås(BaseModel):
+    """A lock a waiting changeset waits for, and who holds it (the Kontrollpanel's question)."""
+
+    id: str
+    eier: str | None = None
+    type: str | None = None  # ENDRINGSSETT or EKSTERN
+    endringssettId: str | None = None
+    utløper: str | None = None
+
+
 class Status(BaseModel):
     mottatt: datetime
     fremdrift: Fremdrift
     fremdriftOppdatert: datetime
     venteårsak: Venteårsak | None = None
+    blokkerendeLåser: list[BlokkerendeLås] | None = None  # while VENTER:VENTER_PÅ_LÅS
     avvistårsak: Avvistårsak | None = None
     kanselleringBestilt: bool = False
     behandlingsparametere: Behandlingsparametere = Field(default_factory=Behandlingsparametere)

@@ -17,12 +17,13 @@ from vegskriv.observability import measure
 from vegskriv.services import submission
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
+from vegskriv.store import locks as lock_store
 
 F = Fremdrift
 
 
 def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: bool,
-             delay_seconds: int | None, tjeneste: str | None = None) -> dict[str, Any]:
+             delay_seconds: int | None, tjeneste: str | None = None, nolocking: bool = False) -> dict[str, Any]:
     limits.check(doc, raw)
     changeset_id = str(uuid.uuid4())
     meta = {"eier": caller.user, "roller": sorted(caller.roles), "dryrun": dryrun,
@@ -34,6 +35,8 @@ def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: 
         meta["eksternRef"] = doc.eksternRef
     if delay_seconds:
         meta["forsinkelse"] = delay_seconds
+    if nolocking:  # X-NVDB-DryRun-NoLocking: a dry run (dryrun is set too) without locks
+        meta["ingenLåsing"] = True
     if tjeneste is not None:  # X-NVDB-Tjeneste: the edition and the published version that apply
         meta["tjeneste"] = submission.accepting(tjeneste)
     created = changesets.create(changeset_id, meta, raw)
@@ -143,6 +146,7 @@ def status(meta: dict[str, Any], links: list[dict[str, str]], *, include_result:
     return Status(
         mottatt=meta["mottatt"], fremdrift=meta["fremdrift"], fremdriftOppdatert=meta["fremdriftOppdatert"],
         venteårsak=meta.get("venteårsak") if meta["fremdrift"] == F.VENTER else None,
+        blokkerendeLåser=_blocking(meta) if meta["fremdrift"] == F.VENTER and meta.get("blokkertAv") else None,
         avvistårsak=meta.get("avvistårsak") if meta["fremdrift"] == F.AVVIST else None,
         kanselleringBestilt=bool(meta.get("kanselleringBestilt")),
         behandlingsparametere={"dryrun": bool(meta.get("dryrun")), "forsinkelse": meta.get("forsinkelse")},
@@ -151,6 +155,16 @@ def status(meta: dict[str, Any], links: list[dict[str, str]], *, include_result:
         transaksjon={"oppdragId": meta.get("oppdragId"), "tidspunkt": meta.get("transaksjonTidspunkt")}
         if meta.get("committed") else None,
         ressurser=links)
+
+
+def _blocking(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The locks a waiting changeset waits for, with their holders (a lock gone since shows its id only)."""
+    shown = []
+    for lock_id in meta["blokkertAv"]:
+        held = lock_store.get(lock_id)
+        lock = lock_store.present(held) if held else {"id": lock_id}
+        shown.append({k: lock.get(k) for k in ("id", "eier", "type", "endringssettId", "utløper")})
+    return shown
 
 
 def search(caller: Caller, *, antall: int, start: int, ascending: bool, from_ms: int | None, to_ms: int | None,

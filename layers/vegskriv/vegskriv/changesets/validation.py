@@ -19,6 +19,7 @@ from vegskriv.changesets.models import Endringssett, Resultat, Stedfesting, Vars
 from vegskriv.changesets.operations import composed_daughters, normalize_association_type
 from vegskriv.changesets.validation_location import location_warnings, too_short
 from vegskriv.changesets.validation_partial import check_elements
+from vegskriv.changesets.validation_binary import Lookup, check_binaries
 from vegskriv.changesets.validation_relations import check_relations, mother_cells
 from vegskriv.network import Veglenkesekvens
 
@@ -34,6 +35,9 @@ class Context:
     existing: Versions = field(default_factory=dict)
     # (typeId, veglenkesekvens) → nvdbIds of objects of that type located there (for overlap rules)
     on_sequence: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    binaries: Lookup | None = None  # which ressursIds exist (BINÆRVERDI_FINNES_IKKE); None: not checked
+    skip_location: bool = False  # the validator's skipLocation / skipAssociations
+    skip_associations: bool = False
 
 
 def overlap_cells(doc: Endringssett, catalog: cat.Datakatalog,
@@ -125,7 +129,7 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
                                      f"Vegobjekttypen {o.typeId} finnes ikke i datakatalogen.", ref))
                 continue
             if op == "registrer":
-                if vt.må_ha_mor and o.tempId not in mothers:
+                if vt.må_ha_mor and o.tempId not in mothers and not ctx.skip_associations:
                     entry.feil.append(_v("MANGLER_MOROBJEKT",
                                          f"Vegobjekttypen {vt.navn} ({vt.id}) krever morobjekt. Registrer "
                                          f"{o.tempId} som datterobjekt i en assosiasjon fra et morobjekt.", ref))
@@ -148,14 +152,18 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
             feil, advarsler = ctx.catalog.validate_egenskaper(vt, o.egenskaper, referanse=ref, complete=not partial)
             entry.feil.extend(feil)
             entry.advarsler.extend(advarsler)
-            _check_location(o, vt, ctx, entry, ref, partial)
-            if not vt.overlapp_tillatt:
+            if not ctx.skip_location:
+                _check_location(o, vt, ctx, entry, ref, partial)
+            if not vt.overlapp_tillatt and not ctx.skip_location:
                 _check_overlap(o, ctx, entry, ref, doc)
-            _check_associations(o, vt, ctx, entry, ref, new_types)
+            if not ctx.skip_associations:
+                _check_associations(o, vt, ctx, entry, ref, new_types)
     entries: dict[str, VegobjektResultat] = {}
     for e in resultat.vegobjekter:
         entries.setdefault(e.tempId if e.operasjon == "registrer" and e.tempId else str(e.nvdbId), e)
-    check_relations(doc, ctx.catalog, ctx.existing, ctx.on_sequence, entries)
+    if not ctx.skip_associations:
+        check_relations(doc, ctx.catalog, ctx.existing, ctx.on_sequence, entries)
+    check_binaries(doc, entries, ctx.binaries)
     return resultat
 
 

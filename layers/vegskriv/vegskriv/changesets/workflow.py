@@ -63,7 +63,7 @@ from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger
 from vegskriv.services import submission
 from vegskriv.settings import get_settings
-from vegskriv.store import changesets, locks, objects, reference
+from vegskriv.store import binaries, changesets, locks, objects, reference
 from vegskriv.store import rights as rights_store
 from vegskriv.store.objects import Write
 
@@ -199,7 +199,7 @@ def _context(doc: Endringssett, work: Work) -> Context:
     # Catalog and network are reference data, cached per process: not part of the stored work.
     return Context(catalog=reference.current_catalog(), current_catalog_version=get_settings().datakatalog_version,
                    network=reference.veglenkesekvenser(referenced_sequences(doc)), existing=work[0],
-                   on_sequence=work[1])
+                   on_sequence=work[1], binaries=binaries.existing)
 
 
 def _store_work(changeset_id: str, work: Work) -> str:
@@ -243,9 +243,11 @@ def _overlapped(doc: Endringssett, ctx: Context) -> list[tuple[Any, list[dict[st
     return pairs
 
 
-def run_validation(doc: Endringssett) -> Resultat:
+def run_validation(doc: Endringssett, *, skip_location: bool = False, skip_associations: bool = False) -> Resultat:
     """Validation without a changeset (POST /validator): nothing is locked, nothing stored."""
-    return validate(doc, _context(doc, _read_existing(doc)))
+    ctx = _context(doc, _read_existing(doc))
+    ctx.skip_location, ctx.skip_associations = skip_location, skip_associations
+    return validate(doc, ctx)
 
 
 def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
@@ -258,6 +260,9 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     if meta["fremdrift"] != F.BEHANDLES:
         meta = changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.BEHANDLES, venteårsak=None)
     doc = parse_endringssett(changesets.document(changeset_id))
+    if meta.get("ingenLåsing"):  # X-NVDB-DryRun-NoLocking: a dry run that takes no locks
+        changesets.update(changeset_id, kontekst=_store_work(changeset_id, _read_existing(doc)))
+        return _answer("validate")
     # Read before the locks are held, so used for the claims only, never trusted after.
     claims = changeset_claims(doc, objects.versions_many(sorted(referenced_objects(doc))))
     lease = get_settings().lock_lease_seconds
