@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from vegskriv import __version__
 from vegskriv.api import changesets as endringssett
 from vegskriv.api import locks as laas
-from vegskriv.api import oidc, xml
+from vegskriv.api import oidc, system_status, xml
 from vegskriv.api import provisioning as konsumenter
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
@@ -106,6 +106,7 @@ app.include_router(tjenester.router)
 app.include_router(konsumenter.router)
 app.include_router(oidc.router)
 app.include_router(paneler.router)
+app.include_router(system_status.router)
 # The page carries Swagger UI's script and style inline (Powertools ships them): nothing is fetched.
 app.enable_swagger(path="/swagger", title=TITLE, version=__version__, description=DESCRIPTION,
                    security_schemes=SECURITY_SCHEMES)
