@@ -38,7 +38,8 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0, env={"POWERTOOLS_LOG_LEVEL": "CRITICAL"}) as running:
+    # Long lock-wait pauses: a waiting changeset that resumes quickly was woken or restarted.
+    with LocalStack(port=0, env={"POWERTOOLS_LOG_LEVEL": "CRITICAL", "WAIT_FIRST_SECONDS": "30"}) as running:
         yield running
 
 
@@ -53,11 +54,12 @@ def page(chromium, stack):
     assert not errors, errors  # a script error in the page fails the test that saw it
 
 
-def login(page, user: str = "olanor", *roles: str, where: str = "/kontrollpanel#/jobs") -> None:
+def login(page, user: str = "olanor", where: str = "/kontrollpanel#/jobs") -> None:
+    """Through the OIDC login form; the local stack's password is the user name and its roles come from
+    OIDC_LOCAL_USERS (systemadmin: 9_system_admin, fagadmin: 5_fagdata_admin, others 0_bruker_fagdata)."""
     page.goto(where)
     page.fill("input[name=brukernavn]", user)
-    for role in roles:
-        page.check(f"input[value='{role}']")
+    page.fill("input[name=passord]", user)
     page.click("button[type=submit]")
 
 

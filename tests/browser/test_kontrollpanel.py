@@ -1,5 +1,6 @@
-"""The Kontrollpanel in a real browser: log in, filter, deep link, cancel, remove a lock, approve a
-quarantined provisioning run, statistics."""
+"""The Kontrollpanel in a real browser: log in (OIDC), filter, page, deep link, cancel, restart, remove a
+lock, approve a quarantined provisioning run, a master's changes since migration, statistics, system
+status."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import time
 import pytest
 
 from tests.browser.conftest import login, screenshot
+from tests.e2e.test_services import Owner
 from tests.support.client import Client, changeset, kum
+from vegskriv.store import locks as lock_store
 
 pytestmark = pytest.mark.e2e
 LOCK = {"vegobjekttyper": [{"typeId": 83}], "stedfesting": [{"veglenkesekvensNvdbId": 1125775}]}
@@ -49,10 +52,26 @@ def test_login_filter_and_deep_link(page, done_id):
     screenshot(page, "kontrollpanel-detalj")
 
 
-def test_deep_link_before_login_returns_to_the_changeset(page, done_id):
-    page.goto(f"/kontrollpanel#/jobs/view/{done_id}")
+def test_oidc_login_refuses_a_wrong_password_and_renews_an_expired_token(page, done_id):
+    page.goto("/kontrollpanel#/jobs")
     page.fill("input[name=brukernavn]", "olanor")
+    page.fill("input[name=passord]", "feil")
     page.click("button[type=submit]")
+    page.wait_for_selector("text=Innlogging feilet")
+
+    login(page, "olanor")
+    page.wait_for_selector("#jobs")
+    assert "olanor (0_bruker_fagdata)" in page.inner_text("#who")
+    # A token the API refuses (as an expired one is): the panel renews it with the refresh token.
+    page.evaluate("sessionStorage.setItem('vegskriv.token', 'utløpt.token.x')")
+    page.goto(f"/kontrollpanel#/jobs/view/{done_id}")
+    page.wait_for_selector("#hendelser")
+    assert page.evaluate("sessionStorage.getItem('vegskriv.token')").count(".") == 2
+    assert page.evaluate("sessionStorage.getItem('vegskriv.token')") != "utløpt.token.x"
+
+
+def test_deep_link_before_login_returns_to_the_changeset(page, done_id):
+    login(page, "olanor", where=f"/kontrollpanel#/jobs/view/{done_id}")
     page.wait_for_selector("#hendelser")
     assert done_id in page.inner_text("h1")
 
@@ -72,7 +91,7 @@ def test_remove_a_lock(page, admin):
     r = admin.request("POST", "/rest/v1/lås", data=json.dumps(LOCK))
     assert r.status_code == 201, r.text
     lock_id = r.json()["id"]
-    login(page, "systemadmin", "9_system_admin", where="/kontrollpanel#/locks")
+    login(page, "systemadmin", where="/kontrollpanel#/locks")
     page.wait_for_selector(f"#locks a[href='#/locks/{lock_id}']")
     screenshot(page, "kontrollpanel-laaser")
     page.click(f"#locks a[href='#/locks/{lock_id}']")
@@ -112,7 +131,7 @@ def test_approve_a_quarantined_run_and_see_statistics(page, stack, admin, done_i
     held = _run(fagadmin, {"modus": "FULL"})
     assert held["status"] == "KARANTENE", held
 
-    login(page, "fagadmin", "5_fagdata_admin", where="/kontrollpanel#/provisioning")
+    login(page, "fagadmin", where="/kontrollpanel#/provisioning")
     page.wait_for_selector(f"a[href='#/provisioning/kopi/{held['id']}']")
     page.click(f"a[href='#/provisioning/kopi/{held['id']}']")
     page.wait_for_selector("#run-status")
@@ -145,3 +164,82 @@ def test_statistics_and_event_log_follow_who_may_read(stack, olanor, done_id):
     assert kari.request("GET", f"/rest/v1/endringssett/{done_id}/hendelser").status_code == 404
     events = olanor.request("GET", f"/rest/v1/endringssett/{done_id}/hendelser").json()["hendelser"]
     assert events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionSucceeded"
+
+
+def test_restart_a_waiting_changeset(page, olanor, admin):
+    r = admin.request("POST", "/rest/v1/lås", data=json.dumps({  # where kum() is placed
+        "vegobjekttyper": [{"typeId": 83}], "stedfesting": [{"veglenkesekvensNvdbId": 1125766}]}))
+    assert r.status_code == 201, r.text
+    lock_id = r.json()["id"]
+    waiting = olanor.register(changeset(registrer=[kum("kum#restart")]))
+    olanor.start(waiting)
+    assert olanor.wait(waiting, until={"VENTER"}) == "VENTER"
+    time.sleep(0.5)  # let it park on its task token
+    lock_store.release(lock_id)  # gone without waking anyone: only Start på nytt resumes it before 30 s
+    login(page, "olanor", where=f"/kontrollpanel#/jobs/view/{waiting}")
+    page.wait_for_selector("button[data-action=restart]")
+    page.click("button[data-action=restart]")
+    page.wait_for_selector("text=Start på nytt: 202")
+    assert olanor.wait(waiting, until={"UTFØRT_OG_ETTERBEHANDLET"}, timeout=15) == "UTFØRT_OG_ETTERBEHANDLET"
+    page.reload()
+    page.wait_for_function("document.querySelector('#fremdrift')?.innerText === 'UTFØRT_OG_ETTERBEHANDLET'")
+
+
+def test_page_through_the_changeset_list(page, stack):
+    pager = Client(stack.url, "sidebla")
+    ids = [pager.register(changeset(registrer=[kum(f"kum#side{i}")])) for i in range(23)]
+    login(page, "sidebla")
+    page.wait_for_selector("#jobs")
+    assert page.inner_text("#treff") == "23 treff"
+    first = page.eval_on_selector_all("#jobs tbody tr td:first-child", "els => els.map(e => e.innerText)")
+    assert len(first) == 20
+    page.click("text=Neste →")
+    page.wait_for_function("location.hash.includes('start=21')")
+    page.wait_for_function("document.querySelectorAll('#jobs tbody tr').length === 3")
+    rest = page.eval_on_selector_all("#jobs tbody tr td:first-child", "els => els.map(e => e.innerText)")
+    assert sorted(first + rest) == sorted(ids)  # every changeset once, on one of the two pages
+    assert "21–23 av 23" in page.inner_text("main")
+    page.click("text=← Forrige")
+    page.wait_for_function("document.querySelectorAll('#jobs tbody tr').length === 20")
+
+
+def test_services_view_shows_what_changed_in_the_master_since_migration(page, stack, admin):
+    a, b = Owner(stack, admin, "tjenesteadm"), Owner(stack, admin, "tjenesteadm")
+    master = a.master("T1")
+    assert b.from_master(master).status_code == 201
+    b.ok("POST", "/tjenester/B1/utgaver/1/migrer")
+    a.ok("PATCH", "/tjenester/T1/utgaver/1", {"navn": "Kumregistrering"})
+    a.ok("POST", "/tjenester/T1/utgaver/1/migrer")
+
+    login(page, "tjenesteadm", where="/kontrollpanel#/services")
+    edition = f"#/services/{b.kode}/B1/1"
+    page.wait_for_selector(f"a[href='{edition}']")
+    page.click(f"a[href='{edition}']")
+    page.wait_for_selector("#diff")
+    assert "Ja" in page.inner_text("main")
+    diff = json.loads(page.inner_text("#diff"))
+    assert {"felt": "navn", "migrertVerdi": "Utgave 1", "gjeldendeVerdi": "Kumregistrering"} in diff
+
+
+def test_system_status(page, admin, olanor):
+    lock_id = admin.request("POST", "/rest/v1/lås", data=json.dumps(LOCK)).json()["id"]
+    try:
+        login(page, "olanor", where="/kontrollpanel#/status")
+        page.wait_for_selector("text=403")  # administrators only
+        page.click("text=Logg ut")
+        page.fill("input[name=brukernavn]", "systemadmin")
+        page.fill("input[name=passord]", "systemadmin")
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=systemadmin (9_system_admin)")
+        page.goto("/kontrollpanel#/status")
+        page.wait_for_selector("#queues")
+        assert page.inner_text("#api-status") == "ok"
+        assert page.inner_text("#datakatalog") == "2.38"
+        queues = page.eval_on_selector_all("#queues tbody tr", "els => els.map(e => e.innerText)")
+        assert len(queues) == 4 and all("ikke konfigurert" not in q for q in queues), queues
+        assert page.locator("#executions tbody tr").count() == 2
+        status = admin.request("GET", "/rest/v1/systemstatus").json()
+        assert int(page.inner_text("#lock-count")) == status["låser"]["låser"] >= 1
+        screenshot(page, "kontrollpanel-systemstatus")
+    finally:
+        admin.request("DELETE", f"/rest/v1/lås/{lock_id}")

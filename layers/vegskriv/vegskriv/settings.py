@@ -19,6 +19,9 @@ class Settings(BaseModel):
     start_queue_url: str = Field("", alias="START_QUEUE_URL")
     # Push delivery to service owners (README "Submission services and masters"): tries, first pause.
     delivery_queue_url: str = Field("", alias="DELIVERY_QUEUE_URL")
+    # Dead-letter queues, only read for the system status (GET /rest/v1/systemstatus).
+    start_dlq_url: str = Field("", alias="START_DLQ_URL")
+    delivery_dlq_url: str = Field("", alias="DELIVERY_DLQ_URL")
     push_max_attempts: int = Field(6, alias="PUSH_MAX_ATTEMPTS")
     push_first_pause_seconds: int = Field(30, alias="PUSH_FIRST_PAUSE_SECONDS")
     state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")

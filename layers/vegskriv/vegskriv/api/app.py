@@ -24,7 +24,7 @@ from vegskriv import __version__
 from vegskriv.api import binary as binaer
 from vegskriv.api import changesets as endringssett
 from vegskriv.api import locks as laas
-from vegskriv.api import oidc, xml
+from vegskriv.api import oidc, system_status, xml
 from vegskriv.api import provisioning as konsumenter
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
@@ -110,6 +110,7 @@ app.include_router(oidc.router)
 app.include_router(paneler.router)
 app.include_router(binaer.router)
 app.include_router(oppdrag.router)
+app.include_router(system_status.router)
 # The page carries Swagger UI's script and style inline (Powertools ships them): nothing is fetched.
 app.enable_swagger(path="/swagger", title=TITLE, version=__version__, description=DESCRIPTION,
                    security_schemes=SECURITY_SCHEMES)

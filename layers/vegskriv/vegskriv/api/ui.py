@@ -70,8 +70,8 @@ def dev_token(body: Annotated[DevInnlogging, Body()]):
 @router.get("/rest/v1/statistikk", summary="Statistikk: endringssett per dag, behandlingstid, låseventing, leveranser",
             security=TOKEN, responses=responses(200, "Aggregater over endringssett du kan lese", dict[str, Any],
                                                 400, 401))
-def statistikk(fraEpochMs: Annotated[int | None, Query(ge=0)] = None,
-               tilEpochMs: Annotated[int | None, Query(ge=0)] = None):
+def statistikk(fraEpochMs: Annotated[int | None, Query(ge=0, description="Fra og med dagen (UTC) dette er i")] = None,
+               tilEpochMs: Annotated[int | None, Query(ge=0, description="Til og med dagen (UTC) dette er i")] = None):
     return json_response(200, insight.statistics(caller(router), from_ms=fraEpochMs, to_ms=tilEpochMs))
 
 

@@ -59,6 +59,8 @@ def local_environment() -> dict[str, str]:
         "JWT_JWKS_URL": "",
         "JWT_ISSUER": "vegskriv-local",  # what vegskriv.auth.issue_dev_token signs
         "JWT_AUDIENCE": "vegskriv",
+        # /rest/v1/oidc/authenticate (password = user name): two administrators besides the default role.
+        "OIDC_LOCAL_USERS": '{"systemadmin": ["9_system_admin"], "fagadmin": ["5_fagdata_admin"]}',
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_DEV": "false",

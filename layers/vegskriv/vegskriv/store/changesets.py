@@ -55,6 +55,7 @@ def create(changeset_id: str, meta: dict[str, Any], document: dict[str, Any]) ->
             "fremdriftOppdatert": now_iso(), "kanselleringBestilt": False, "harVaertBehandlet": False,
             **meta}
     table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    count(item, received=True)
     return _plain(item)
 
 
@@ -163,6 +164,61 @@ def _announce(changeset_id: str, item: dict[str, Any]) -> None:
                                            "årsak": reason})
     if state in TERMINAL or (state == Fremdrift.UTFØRT and item.get("dryrun")):
         measure("EndringssettFerdig", fremdrift=state.value, aarsak=reason or "INGEN")
+    count(item)
+
+
+# Upper bounds (seconds) of the processing-time buckets of the statistics; the last bucket is open.
+BUCKETS = (1, 5, 30, 120, 600)
+STATS = "STATISTIKK"  # pk of the day counters over everyone; STATISTIKK#{eier} per owner
+
+
+def _bucket(seconds: float) -> str:
+    return next((f"≤{b} s" for b in BUCKETS if seconds <= b), f">{BUCKETS[-1]} s")
+
+
+def count(item: dict[str, Any], *, received: bool = False) -> None:
+    """The statistics' per-day counters (day received, UTC), so reading them costs one query a day
+    range, not a read of every changeset. One ADD per counter item (everyone's and the owner's);
+    each state is entered once (conditional transitions), so nothing is counted twice."""
+    state = Fremdrift(item["fremdrift"])
+    adds: dict[str, int] = {}
+    if received:
+        adds["mottatt"] = 1
+    elif state in TERMINAL or (state == Fremdrift.UTFØRT and item.get("dryrun")):
+        if not (item.get("dryrun") and state == Fremdrift.UTFØRT_OG_ETTERBEHANDLET):
+            adds[state.value] = 1
+            adds[_bucket((datetime.fromisoformat(str(item["fremdriftOppdatert"]))
+                          - datetime.fromisoformat(str(item["mottatt"]))).total_seconds())] = 1
+    elif state == Fremdrift.VENTER and item.get("venteårsak") == "VENTER_PÅ_LÅS":
+        adds["forsøk"] = 1
+        if int(item.get("ventForsok") or 0) <= 1:
+            adds["endringssett"] = 1  # the first attempt of a wait: one changeset that waited
+    if not adds:
+        return
+    names = {f"#c{i}": k for i, k in enumerate(adds)}
+    expr = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(adds)))
+    values = {f":c{i}": v for i, v in enumerate(adds.values())}
+    for pk in (STATS, f"{STATS}#{item.get('eier', '')}"):
+        try:
+            _table().update_item(Key={"pk": pk, "sk": str(item["mottatt"])[:10]}, UpdateExpression=expr,
+                                 ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+        except ClientError:  # the state change stands; a lost count only skews a chart
+            logger.warning("statistikkteller ikke oppdatert", exc_info=True)
+
+
+def statistics_days(owner: str | None, from_day: str | None, to_day: str | None) -> list[dict[str, Any]]:
+    """The day counters (everyone's, or one owner's) in [from_day, to_day], oldest first."""
+    key: ConditionBase = Key("pk").eq(f"{STATS}#{owner}" if owner else STATS)
+    if from_day or to_day:
+        key &= Key("sk").between(from_day or "0000", to_day or "9999")
+    kwargs: dict[str, Any] = {"KeyConditionExpression": key}
+    days = []
+    while True:
+        page = _table().query(**kwargs)
+        days += [_plain(item) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return days
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def update(changeset_id: str, *, condition: str | None = None, values: dict[str, Any] | None = None,

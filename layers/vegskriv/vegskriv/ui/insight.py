@@ -1,13 +1,13 @@
 """What the Kontrollpanel shows beyond the NVDB routes: statistics and a changeset's workflow events.
 
-Statistics are aggregated from the changesets the caller may read (the same rule as search) and
-from the provisioning runs of the consumers the caller administers.
+Statistics come from the per-day counters the changeset store keeps with each state change (the
+caller's own, or everyone's for those who may read every status), and from the provisioning runs of
+the consumers the caller administers.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from vegskriv import aws
@@ -16,44 +16,28 @@ from vegskriv.changesets.models import TERMINAL, Fremdrift
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets, provisioning
 
-# Upper bounds (seconds) of the processing-time buckets; the last bucket is open.
-BUCKETS = (1, 5, 30, 120, 600)
-OUTCOMES = {f.value for f in TERMINAL} | {Fremdrift.UTFØRT.value}
+OUTCOMES = [f.value for f in TERMINAL] + [Fremdrift.UTFØRT.value]
+INTERVALS = [f"≤{b} s" for b in changesets.BUCKETS] + [f">{changesets.BUCKETS[-1]} s"]
 
 
-def _seconds(start: str | None, end: str | None) -> float | None:
-    if not start or not end:
-        return None
-    return (datetime.fromisoformat(end.replace("Z", "+00:00"))
-            - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
-
-
-def _bucket(seconds: float) -> str:
-    for bound in BUCKETS:
-        if seconds <= bound:
-            return f"≤{bound} s"
-    return f">{BUCKETS[-1]} s"
+def _day(ms: int | None) -> str | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
 
 
 def statistics(caller: Caller, *, from_ms: int | None = None, to_ms: int | None = None) -> dict[str, Any]:
-    per_day: dict[str, Counter[str]] = defaultdict(Counter)
-    durations: Counter[str] = Counter({_bucket(b): 0 for b in (*BUCKETS, BUCKETS[-1] + 1)})
-    waits: dict[str, Counter[str]] = defaultdict(Counter)
-    total = 0
-    for meta in changesets.scan_by_time(from_ms=from_ms, to_ms=to_ms, ascending=True):
-        if not caller.may_read(meta["eier"]):
-            continue
-        total += 1
-        day = str(meta["mottatt"])[:10]
-        state = meta["fremdrift"]
-        per_day[day][state if state in OUTCOMES else "PÅGÅR"] += 1
-        if state in OUTCOMES:
-            seconds = _seconds(meta.get("mottatt"), meta.get("fremdriftOppdatert"))
-            if seconds is not None:
-                durations[_bucket(seconds)] += 1
-        if int(meta.get("ventForsok") or 0) or state == Fremdrift.VENTER.value:
-            waits[day]["endringssett"] += 1
-            waits[day]["forsøk"] += int(meta.get("ventForsok") or 0)
+    """From the per-day counters the store keeps (whole days: the days of from_ms and to_ms count)."""
+    owner = None if caller.reads_all_statuses else caller.user  # the same rule as reading a changeset
+    days = changesets.statistics_days(owner, _day(from_ms), _day(to_ms))
+    per_day, waits = [], []
+    durations = dict.fromkeys(INTERVALS, 0)
+    for d in days:
+        outcomes = {k: int(d[k]) for k in OUTCOMES if d.get(k)}
+        running = int(d.get("mottatt", 0)) - sum(outcomes.values())
+        per_day.append({"dag": d["sk"], **outcomes, **({"PÅGÅR": running} if running > 0 else {})})
+        for interval in INTERVALS:
+            durations[interval] += int(d.get(interval, 0))
+        if d.get("forsøk"):
+            waits.append({"dag": d["sk"], "endringssett": int(d.get("endringssett", 0)), "forsøk": int(d["forsøk"])})
     runs = []
     if caller.sees_all_changesets:
         for konsument in provisioning.list_consumers():
@@ -64,10 +48,10 @@ def statistics(caller: Caller, *, from_ms: int | None = None, to_ms: int | None 
                              "status": run.status, "opprettet": run.opprettet, "oppdatert": run.oppdatert,
                              "slettet": run.slettet})
     runs.sort(key=lambda r: str(r["startet"]))
-    return {"antallEndringssett": total,
-            "perDag": [{"dag": d, **per_day[d]} for d in sorted(per_day)],
+    return {"antallEndringssett": sum(int(d.get("mottatt", 0)) for d in days),
+            "perDag": per_day,
             "behandlingstid": [{"intervall": k, "antall": v} for k, v in durations.items()],
-            "låseventing": [{"dag": d, **waits[d]} for d in sorted(waits)],
+            "låseventing": waits,
             "leveranser": runs}
 
 

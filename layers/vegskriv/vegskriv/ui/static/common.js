@@ -1,10 +1,11 @@
 // Shared by Kontrollpanel and Generator: the token, API calls and a tiny DOM helper (no build step).
 const KEY = "vegskriv.token";
+const REFRESH_KEY = "vegskriv.refresh";
 
 export const token = {
   get: () => sessionStorage.getItem(KEY),
   set: (t) => sessionStorage.setItem(KEY, t),
-  clear: () => sessionStorage.removeItem(KEY),
+  clear: () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem(REFRESH_KEY); },
   // The payload of the JWT, for showing who is logged in (the API verifies it, not we).
   claims() {
     const t = this.get();
@@ -13,8 +14,7 @@ export const token = {
   },
 };
 
-// One API call; answers {status, headers, body (parsed JSON or text), ms}. Never throws on HTTP errors.
-export async function api(method, path, body, headers = {}) {
+async function call(method, path, body, headers) {
   const started = performance.now();
   const init = { method, headers: { "X-Client": "kontrollpanel", ...headers } };
   if (token.get()) init.headers.Authorization = `Bearer ${token.get()}`;
@@ -30,7 +30,48 @@ export async function api(method, path, body, headers = {}) {
            ms: Math.round(performance.now() - started) };
 }
 
-// Local login: the dev token endpoint exists only on the local stack.
+// One API call; answers {status, headers, body (parsed JSON or text), ms}. Never throws on HTTP errors.
+// A 401 with a refresh token at hand renews the token once and repeats the call.
+export async function api(method, path, body, headers = {}) {
+  const r = await call(method, path, body, headers);
+  if (r.status === 401 && sessionStorage.getItem(REFRESH_KEY) && await refresh()) {
+    return call(method, path, body, headers);
+  }
+  return r;
+}
+
+// Login through the OIDC endpoints (autentisering.md): locally a user whose password is the user name.
+// Failure is an empty object with 200, as in NVDB.
+export async function oidcLogin(username, password, realm = "EMPLOYEE") {
+  const r = await call("POST", "/rest/v1/oidc/authenticate", { username, password, realm });
+  if (r.status !== 200 || !r.body?.idToken) throw new Error(r.body?.message || "feil brukernavn eller passord");
+  token.set(r.body.idToken);
+  if (r.body.refreshToken) sessionStorage.setItem(REFRESH_KEY, r.body.refreshToken);
+  keepFresh();
+  return token.claims();
+}
+
+// A new id token from the refresh token; false (and logged out) when it is refused.
+export async function refresh() {
+  const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+  if (!refreshToken) return false;
+  const r = await call("POST", "/rest/v1/oidc/refresh", { refreshToken });
+  if (r.status !== 200 || !r.body?.idToken) { token.clear(); return false; }
+  token.set(r.body.idToken);
+  keepFresh();
+  return true;
+}
+
+// Renew a minute before the token expires (id tokens live 15 minutes), so a panel left open stays usable.
+let timer = null;
+export function keepFresh() {
+  clearTimeout(timer);
+  const exp = token.claims()?.exp;
+  if (!exp || !sessionStorage.getItem(REFRESH_KEY)) return;
+  timer = setTimeout(refresh, Math.max(5, exp - Date.now() / 1000 - 60) * 1000);
+}
+
+// Local login: the dev token endpoint exists only on the local stack (the Generator uses it for its roles).
 export async function devLogin(brukernavn, roller) {
   const r = await api("POST", "/ui/dev-token", { brukernavn, roller });
   if (r.status !== 200) throw new Error(r.body?.message || `HTTP ${r.status}`);

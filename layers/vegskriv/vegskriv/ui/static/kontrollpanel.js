@@ -1,9 +1,8 @@
 // The Kontrollpanel: a hash-routed single page over the token-protected API.
-import { api, barChart, devLogin, h, pretty, table, token } from "/ui/common.js";
+import { api, barChart, h, keepFresh, oidcLogin, pretty, table, token } from "/ui/common.js";
 
 const view = document.getElementById("view");
 const STATES = ["IKKE_STARTET", "BEHANDLES", "VENTER", "UTFØRT", "UTFØRT_OG_ETTERBEHANDLET", "AVVIST", "KANSELLERT"];
-const ROLES = ["0_bruker_fagdata", "5_fagdata_admin", "9_system_admin", "TjeNVDBAPIskriv/user"];
 const PAGE = 20;
 const enc = encodeURIComponent;
 const badge = (s) => h(`span.badge.${s}`, {}, s);
@@ -21,7 +20,7 @@ function render(...children) {
 function nav() {
   const here = location.hash.split("/")[1] || "jobs";
   const items = [["jobs", "Endringssett"], ["locks", "Låser"], ["services", "Tjenester"],
-                 ["provisioning", "Leveranser"], ["stats", "Statistikk"]];
+                 ["provisioning", "Leveranser"], ["stats", "Statistikk"], ["status", "Systemstatus"]];
   document.getElementById("nav").replaceChildren(...items.map(([k, t]) =>
     h(`a${k === here ? ".active" : ""}`, { href: `#/${k}` }, t)), h("a", { href: "/generator" }, "Generator"));
   const who = token.claims();
@@ -34,23 +33,24 @@ function nav() {
 // --- login -----------------------------------------------------------------------------------------------
 
 function login() {
-  const user = h("input", { name: "brukernavn", value: "olanor", required: true });
-  const roles = ROLES.map((r) => h("label.inline", {}, h("input", { type: "checkbox", name: "rolle", value: r,
-    checked: r === "0_bruker_fagdata" }), r));
+  const user = h("input", { name: "brukernavn", value: "olanor", autocomplete: "username" });
+  const password = h("input", { name: "passord", type: "password", autocomplete: "current-password" });
+  const realm = h("select", { name: "realm" }, ["EMPLOYEE", "EXTERNAL", "SERVICE_ACCOUNT"].map((r) => h("option", { value: r }, r)));
   const pasted = h("textarea", { name: "token", rows: 3, placeholder: "… eller lim inn et token (Bearer)" });
   const out = h("div");
   const form = h("form", { onsubmit: async (e) => {
     e.preventDefault();
     try {
       if (pasted.value.trim()) token.set(pasted.value.trim().replace(/^Bearer\s+/i, ""));
-      else await devLogin(user.value, roles.map((l) => l.firstChild).filter((c) => c.checked).map((c) => c.value));
+      else await oidcLogin(user.value, password.value, realm.value);
       const target = sessionStorage.getItem("vegskriv.after") || "#/jobs";
       if (location.hash === target) await route(); else location.hash = target;
     } catch (err) { out.replaceChildren(message(`Innlogging feilet: ${err.message}`, true)); }
-  } }, h("label", {}, "Brukernavn", user), h("fieldset", {}, h("legend", {}, "Roller"), roles),
+  } }, h("label", {}, "Brukernavn", user), h("label", {}, "Passord", password), h("label", {}, "Realm", realm),
     h("label", {}, "Token", pasted), h("button", { type: "submit" }, "Logg inn"));
   render(h("h1", {}, "Logg inn"),
-    h("p.muted", {}, "Lokalt: utviklingsinnlogging (bare når JWT_SECRET er utviklingshemmeligheten). Ellers: lim inn et token fra utstederen."),
+    h("p.muted", {}, "Innlogging via /rest/v1/oidc/authenticate; tokenet fornyes med refresh-tokenet. ",
+      "Lokalt er passordet lik brukernavnet (rollene står i OIDC_LOCAL_USERS). Ellers: lim inn et token fra utstederen."),
     form, out);
 }
 
@@ -237,6 +237,31 @@ async function stats() {
         [{ name: "opprettet", color: "#1a7f37" }, { name: "oppdatert", color: "#0b5cad" }, { name: "slettet", color: "#c62828" }])));
 }
 
+// --- system status (9_system_admin) ---------------------------------------------------------------------
+
+async function status() {
+  const r = await api("GET", "/rest/v1/systemstatus");
+  if (r.status >= 400) return render(h("h1", {}, "Systemstatus"), failed(r));
+  const s = r.body;
+  const problem = (x) => (x.feil ? h("span.badge.AVVIST", {}, x.feil) : null);
+  render(h("h1", {}, "Systemstatus"),
+    h("p", {}, "API: ", h("span#api-status", {}, badge(s.api.status)), ` versjon ${s.api.versjon}, ${s.api.tid}. `,
+      "Datakatalog: ", h("code#datakatalog", {}, s.datakatalogversjon), " ", h("button.secondary", { onclick: status }, "Oppdater")),
+    h("h2", {}, "Køer (omtrentlige antall fra SQS)"),
+    table([["Kø", (q) => q.navn], ["Venter", (q) => q.synlige], ["Under behandling", (q) => q.underBehandling],
+           ["Forsinket", (q) => q.forsinket], ["", problem]], s.køer, { id: "queues" }),
+    h("h2", {}, "Kjøringer og låser"),
+    table([["Arbeidsflyt", (k) => k.navn], ["Kjører nå", (k) => (k.flere ? `${k.antall}+` : k.antall)], ["", problem]],
+      s.kjøringer, { id: "executions" }),
+    h("p", {}, "Låser: ", h("strong#lock-count", {}, s.låser.låser), ", endringssett som venter på en lås: ",
+      h("strong#waiting-count", {}, s.låser.ventendeEndringssett)),
+    h("h2", {}, "Siste leveranser"),
+    s.sisteLeveranser.length ? table([["Konsument", (x) => x.konsument],
+      ["Kjøring", (x) => (x.kjøring ? link(`#/provisioning/${enc(x.konsument)}/${enc(x.kjøring)}`, x.kjøring) : "ingen")],
+      ["Status", (x) => (x.status ? badge(x.status) : "")], ["Startet", (x) => x.startet]], s.sisteLeveranser, { id: "last-runs" })
+      : h("p.muted", {}, "Ingen konsumenter."));
+}
+
 // --- routing ---------------------------------------------------------------------------------------------
 
 async function route() {
@@ -254,6 +279,7 @@ async function route() {
     if (parts[0] === "services") return parts[3] ? await edition(parts[1], parts[2], parts[3]) : await services();
     if (parts[0] === "provisioning") return parts[2] ? await run(parts[1], parts[2]) : await provisioning();
     if (parts[0] === "stats") return await stats();
+    if (parts[0] === "status") return await status();
     return await jobs(query || "");
   } catch (err) {
     render(message(`Feil i Kontrollpanelet: ${err.message}`, true));
@@ -263,4 +289,5 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
+keepFresh();  // after a reload: renew on schedule again
 route();
