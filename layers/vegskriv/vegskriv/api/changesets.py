@@ -14,7 +14,6 @@ from vegskriv.api.docs import BODY_ERRORS, TOKEN, Lenke, responses
 from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
 from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status, ja_nei, local_time
-from vegskriv.changesets.workflow import run_validation
 
 router = Router()
 JaNei = Annotated[Literal["JA", "NEI"], BeforeValidator(ja_nei)]  # JA, ja, true, ...
@@ -76,6 +75,8 @@ def register(doc: Document,
              security=TOKEN, responses=responses(200, "Status med resultatet av valideringen", Status, 401,
                                                  *BODY_ERRORS))
 def validator(doc: Document) -> Status:
+    from vegskriv.changesets.workflow import run_validation  # the workflow's imports are not a cold start's
+
     resultat: Resultat = run_validation(doc)
     now = use_cases.changesets.now_iso()
     state = Fremdrift.AVVIST if resultat.har_feil() else Fremdrift.UTFØRT
