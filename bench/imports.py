@@ -19,10 +19,10 @@ IMPORT_PROBE = """
 import importlib, json, sys, time
 sys.path.insert(0, {function_dir!r})
 sys.path.insert(1, {layer!r})
-began = time.perf_counter()
+began, began_cpu = time.perf_counter(), time.process_time()
 importlib.import_module("app")
-elapsed = time.perf_counter() - began
-print(json.dumps({{"seconds": elapsed, "modules": len(sys.modules)}}))
+elapsed, cpu = time.perf_counter() - began, time.process_time() - began_cpu
+print(json.dumps({{"seconds": elapsed, "cpu_seconds": cpu, "modules": len(sys.modules)}}))
 """
 
 
@@ -50,7 +50,7 @@ def section_imports(bench: Any) -> dict[str, Any]:
     for name in FUNCTIONS:
         code = IMPORT_PROBE.format(function_dir=str(ROOT / "functions" / name), layer=str(LAYER))
         env = _function_environment(name)
-        samples, modules = [], 0
+        samples, cpu_samples, modules = [], [], 0
         for _ in range(runs):
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                                  cwd=str(ROOT / "functions" / name), check=False)
@@ -58,6 +58,7 @@ def section_imports(bench: Any) -> dict[str, Any]:
                 break
             probe = json.loads(out.stdout.strip().splitlines()[-1])
             samples.append(probe["seconds"])
+            cpu_samples.append(probe["cpu_seconds"])
             modules = probe["modules"]
         if out.returncode != 0:  # report it and go on with the other functions
             last = (out.stderr.strip().splitlines() or ["?"])[-1]
@@ -67,10 +68,11 @@ def section_imports(bench: Any) -> dict[str, Any]:
             continue
         figures[name] = {"median_ms": round(statistics.median(samples) * 1000, 1),
                          "min_ms": round(min(samples) * 1000, 1), "max_ms": round(max(samples) * 1000, 1),
+                         "cpu_median_ms": round(statistics.median(cpu_samples) * 1000, 1),
                          "modules_loaded": modules}
         rows.append((f"functions/{name}/app.py", figures[name]["median_ms"],
                      f"ms (median of {runs}; min {figures[name]['min_ms']}, max {figures[name]['max_ms']}; "
-                     f"{modules} modules)"))
+                     f"CPU {figures[name]['cpu_median_ms']} ms; {modules} modules)"))
     print_table("Cold import of each function module (fresh interpreter, ≈ Lambda init)", rows)
     broken = [n for n in FUNCTIONS if "error" in figures[n]]
     if broken:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import jwt  # noqa: F401  every request verifies a token: a layer without PyJWT fails at init, not later
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerResponse,
     APIGatewayAuthorizerTokenEvent,

@@ -10,11 +10,12 @@ import json
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from vegskriv.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import jwt  # imported where a token is made or read: the api function's cold start needs neither
 
 LOCAL_DEV_SECRET = "vegskriv-local-development-secret-not-for-production"
 
@@ -62,11 +63,15 @@ def issue_dev_token(user: str, roles: list[str], *, secret: str = LOCAL_DEV_SECR
     now = int(time.time())
     claims = {"sub": user, "preferred_username": user, "roles": roles, "iss": issuer,
               "aud": audience, "iat": now, "exp": now + ttl_seconds, "token_use": token_use}
+    import jwt
+
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 @lru_cache(maxsize=4)
 def _jwks_client(url: str) -> jwt.PyJWKClient:
+    import jwt
+
     return jwt.PyJWKClient(url, cache_keys=True)
 
 
@@ -101,6 +106,8 @@ def roles_from_context(value: Any) -> frozenset[str]:
 
 
 def verify_token(token: str, settings: Settings | None = None) -> Caller:
+    import jwt
+
     settings = settings or get_settings()
     try:
         if settings.jwt_jwks_url:

@@ -15,7 +15,6 @@ from vegskriv.api.transactions import oppdrag_links
 from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
 from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status, ja_nei, local_time
-from vegskriv.changesets.workflow import run_validation
 
 router = Router()
 JaNei = Annotated[Literal["JA", "NEI"], BeforeValidator(ja_nei)]  # JA, ja, true, ...
@@ -84,6 +83,8 @@ def validator(doc: Document,
               skipAssociations: Annotated[JaNei, Query(description="JA: assosiasjonene valideres ikke")] = "NEI",
               useObjectList: Annotated[JaNei, Query(description="Godtas; vegskriv har én datakatalog og "
                                                                 "ingen objektliste å validere mot")] = "NEI") -> Status:
+    from vegskriv.changesets.workflow import run_validation  # the workflow's imports are not a cold start's
+
     resultat: Resultat = run_validation(doc, skip_location=skipLocation == "JA",
                                         skip_associations=skipAssociations == "JA")
     now = use_cases.changesets.now_iso()

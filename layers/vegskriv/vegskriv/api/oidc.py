@@ -12,7 +12,6 @@ import ast
 import json
 from typing import Annotated, Any, Literal
 
-import jwt
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from botocore.exceptions import ClientError
@@ -130,6 +129,8 @@ def refresh():
         return _answer(Tokens(idToken=tokens.idToken, accessToken=tokens.accessToken))
     if not settings.jwt_secret:
         return _answer(Tokens())
+    import jwt  # only here: PyJWT loads its crypto backends at import (~0.1 s of a cold start)
+
     try:
         claims = jwt.decode(renewal.refreshToken, settings.jwt_secret, algorithms=["HS256"],
                             issuer=settings.jwt_issuer, audience=settings.jwt_audience, options={"require": ["exp"]})
