@@ -17,9 +17,9 @@ from vegskriv import catalog as cat
 from vegskriv.changesets.location import check_location, extents, overlaps
 from vegskriv.changesets.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat, gc_paused
 from vegskriv.changesets.operations import composed_daughters, normalize_association_type
+from vegskriv.changesets.validation_binary import Lookup, check_binaries
 from vegskriv.changesets.validation_location import location_warnings, too_short
 from vegskriv.changesets.validation_partial import check_elements
-from vegskriv.changesets.validation_binary import Lookup, check_binaries
 from vegskriv.changesets.validation_relations import check_relations, mother_cells
 from vegskriv.network import Veglenkesekvens
 
