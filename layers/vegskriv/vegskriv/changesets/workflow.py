@@ -63,7 +63,7 @@ from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger
 from vegskriv.services import submission
 from vegskriv.settings import get_settings
-from vegskriv.store import changesets, locks, objects, reference
+from vegskriv.store import changes, changesets, locks, objects, reference
 from vegskriv.store import rights as rights_store
 from vegskriv.store.objects import Write
 
@@ -439,6 +439,7 @@ def post_process(changeset_id: str, **_: Any) -> dict[str, Any]:
     plan = changesets.plan(changeset_id) or {"writes": []}
     keys = [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key() for w in plan["writes"]]
     objects.fold_overlays(changeset_id, keys)
+    changes.restamp(changeset_id, [w["nvdbId"] for w in plan["writes"]])  # endretEtter finds them from now on
     try:
         changesets.transition(changeset_id, (F.UTFØRT,), F.UTFØRT_OG_ETTERBEHANDLET, tilgjengeligILes=True)
     except TransitionRefused:
