@@ -407,7 +407,7 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
     for entry in resultat.get("vegobjekter", []):
         done = by_ref.get((entry.get("operasjon"), entry.get("tempId") or entry.get("nvdbId")))
         if done:
-            entry.update(nvdbId=done["nvdbId"], versjon=done["versjon"])
+            entry.update({k: done[k] for k in ("nvdbId", "versjon") if k in done})  # fjern of all has no versjon
     known = {(n["kode"], n["melding"]) for n in resultat.get("notabener", [])}
     resultat.setdefault("notabener", []).extend(
         n for n in plan.get("notabener", []) if (n["kode"], n["melding"]) not in known)
