@@ -22,7 +22,8 @@ IDS = range(5001, 5031)
 
 @pytest.fixture(scope="module")
 def stack():
-    with LocalStack(port=0, env={"POWERTOOLS_LOG_LEVEL": "CRITICAL"}) as running:
+    # No overlap on the change feed: runs follow each other, so DELTA counts only what changed.
+    with LocalStack(port=0, env={"POWERTOOLS_LOG_LEVEL": "CRITICAL", "ENDRET_OVERLAPP_SEKUNDER": "0"}) as running:
         yield running
 
 
@@ -92,8 +93,7 @@ def test_full_runs_to_the_builtin_dynamodb_target(stack, admin, fagadmin):
 
     load(admin, [version(5002, 2), version(5003, 2, sluttdato="2021-01-01")])
     third = run(fagadmin, "innebygd", modus="DELTA")
-    assert counts(third) == (29, 28, 0, 1, 1, 0)
-    assert any("FULL" in m for m in third["merknader"])
+    assert counts(third) == (2, 0, 0, 1, 1, 0) and third["endretEtter"] == again["vannmerke"]
     assert copy.get(5003) is None and copy.get(5002)["versjon"] == 2
     log = fagadmin.request("GET", f"/rest/v1/konsumenter/innebygd/kjøringer/{third['id']}/logg").json()["logg"]
     assert log == [{"id": 5002, "handling": "OPPDATERT"}, {"id": 5003, "handling": "SLETTET"}]

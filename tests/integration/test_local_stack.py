@@ -120,8 +120,7 @@ class TestRealTemplate:
             if index is None:
                 assert gsis == []
             else:
-                (gsi,) = gsis
-                assert gsi["IndexName"] == index
+                gsi = next(g for g in gsis if g["IndexName"] == index)
                 assert [(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]] == index_keys
                 assert gsi["Projection"]["ProjectionType"] == "ALL"
             ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]

@@ -54,6 +54,8 @@ class Settings(BaseModel):
     external_locks_per_owner: int = Field(20, alias="EXTERNAL_LOCKS_PER_OWNER")
     # System failures (transient errors) a changeset may have before it ends AVVIST:SYSTEMFEIL.
     max_system_failures: int = Field(10, alias="MAX_SYSTEM_FAILURES")
+    # endretEtter: a reader's next watermark is its read time minus this (store/changes.py).
+    change_overlap_seconds: float = Field(120, alias="ENDRET_OVERLAPP_SEKUNDER")
     # Limits that keep every accepted changeset storable (README "Limits"): an objects-table item
     # holds a version and its pending overlay, so two objects must fit in DynamoDB's 400 KB.
     max_objects_per_changeset: int = Field(10_000, alias="MAX_VEGOBJEKTER")

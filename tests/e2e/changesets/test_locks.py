@@ -141,7 +141,8 @@ def test_crash_during_effectuation_is_repaired_and_never_half_visible(olanor, mo
 
     def reader():
         while not stop.is_set():
-            listed = olanor.request("GET", "/rest/v3/vegobjekter/83", params={"antall": 1000}).json()["objekter"]
+            listed = olanor.request("GET", "/rest/v3/vegobjekter/83",
+                                    params={"antall": 1000, "inkluder": "metadata"}).json()["objekter"]
             seen.add(sum(1 for o in listed if o["metadata"]["endringssettId"] == changeset_id))
 
     watcher = threading.Thread(target=reader, daemon=True)

@@ -56,7 +56,8 @@ def assert_left_nothing(client: Client, changeset_id: str) -> None:
     assert pending_overlays(changeset_id) == []
     assert lock_store.get(changeset_id) is None
     assert client.request("GET", f"/rest/v1/lås/{changeset_id}").status_code == 404
-    listed = client.request("GET", "/rest/v3/vegobjekter/83", params={"antall": 1000}).json()["objekter"]
+    listed = client.request("GET", "/rest/v3/vegobjekter/83",
+                            params={"antall": 1000, "inkluder": "metadata"}).json()["objekter"]
     assert not [o for o in listed if o["metadata"]["endringssettId"] == changeset_id]
 
 

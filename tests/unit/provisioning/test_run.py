@@ -14,11 +14,29 @@ from vegskriv.provisioning.run import Page
 
 
 class FakeProvider:
+    """Objects by id, and a change log of (sequence, id) as the provider's change index."""
+
     def __init__(self, objects: dict[int, dict[str, Any]]):
         self.objects = objects
+        self.log: list[int] = []  # ids in the order they changed; the watermark is a position in it
 
-    def supports_delta(self) -> bool:
-        return False
+    def change(self, nvdb_id: int, data: dict[str, Any] | None) -> None:
+        if data is None:
+            self.objects.pop(nvdb_id, None)
+        else:
+            self.objects[nvdb_id] = data
+        self.log.append(nvdb_id)
+
+    def watermark(self) -> str:
+        return f"{len(self.log):06d}"
+
+    def changed(self, type_id, kommuner, endret_etter, markør, antall) -> Page:
+        start = int(markør or endret_etter)
+        taken = self.log[start:start + antall]
+        found = [i for i in taken if i in self.objects and self.objects[i]["typeId"] == type_id]
+        return Page([Provided(i, content_hash(self.objects[i]), self.objects[i]) for i in found],
+                    tombstones=[i for i in taken if i not in self.objects],
+                    markør=f"{start + antall:06d}" if len(self.log) > start + antall else None)
 
     def page(self, type_id, kommuner, endret_etter, start, antall) -> Page:
         ids = sorted(i for i, o in self.objects.items() if o["typeId"] == type_id and i > (start or 0))
@@ -199,7 +217,32 @@ def test_a_run_killed_mid_way_resumes_from_its_last_chunk_and_sends_nothing_twic
     assert sum(target.calls) - sent_before == 600 and len(target.copy) == 1600
 
 
-def test_delta_falls_back_to_full_with_a_note():
-    provider, target, store = FakeProvider(objects(3)), FakeTarget(), FakeStore()
-    run = run_all(provider, target, store, modus="DELTA")
-    assert run.status == "FULLFØRT" and engine.DELTA_FALLBACK in run.merknader
+def test_delta_sends_only_what_changed_and_deletes_tombstones_and_closed_objects():
+    provider, target, store = FakeProvider(objects(1200)), FakeTarget(), FakeStore()
+    konsument = consumer()
+    first = run_all(provider, target, store, konsument, modus="DELTA")
+    assert "Ingen tidligere fullført kjøring" in first.merknader[0] and len(target.copy) == 1200
+    konsument.vannmerke = store.watermark
+    for i in range(1, 601):  # more changes than one page: the walk takes several chunks
+        provider.change(i, {**provider.objects[i], "versjon": 2})
+    provider.change(700, None)
+    provider.change(701, {**provider.objects[701], "gyldighetsperiode": {"startdato": "2020-01-01",
+                                                                         "sluttdato": "2021-01-01"}})
+    target.calls.clear()
+    delta = run_all(provider, target, store, konsument, modus="DELTA", run_id="r2")
+    assert delta.status == "FULLFØRT" and delta.endretEtter == konsument.vannmerke
+    assert (delta.hentet, delta.oppdatert, delta.slettet, delta.konsumentAntall) == (602, 600, 2, 1200)
+    assert sum(target.calls) == 602 and 700 not in target.copy and 701 not in target.copy
+    assert target.copy[1] == content_hash(provider.objects[1])
+    assert store.watermark == delta.vannmerke
+
+
+def test_delta_deletes_over_the_threshold_wait_for_approval():
+    provider, target, store = FakeProvider(objects(100)), FakeTarget(), FakeStore()
+    konsument = consumer(antall=1000, andel=0.05)
+    run_all(provider, target, store, konsument, modus="FULL")
+    konsument.vannmerke = store.watermark
+    for i in range(1, 11):
+        provider.change(i, None)
+    held = run_all(provider, target, store, konsument, modus="DELTA", run_id="r2")
+    assert held.status == "KARANTENE" and held.ventendeSlettinger == 10 and len(target.copy) == 100

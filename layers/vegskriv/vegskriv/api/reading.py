@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from vegskriv.api.context import base_url, json_response
+from vegskriv.api.context import base_url, header, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
 from vegskriv.auth import ROLE_SYSTEM_ADMIN
 from vegskriv.changesets.models import Gyldighetsperiode
 from vegskriv.errors import BadRequest, NotFound
 from vegskriv.network import Veglenkesekvens, Vegnett
-from vegskriv.store import objects, reference
+from vegskriv.provisioning.diff import content_hash
+from vegskriv.store import changes, objects, reference
 
 router = Router()
 ADMIN = bearer(ROLE_SYSTEM_ADMIN)
@@ -30,13 +33,155 @@ def _cursor_meta(path: str, params: dict[str, Any], cursor: int | None, returned
     return meta
 
 
-@router.get("/rest/v3/vegobjekter/<type_id>", summary="Vegobjekter av en type (siste versjon), sidevis",
-            security=TOKEN, responses=responses(200, "objekter og metadata (neste side)", PAGE, 400, 401))
+INKLUDER = ("metadata", "egenskaper", "lokasjon", "geometri")
+MAX_READS = 20  # pages read for one answer when a kommune filter leaves few objects
+
+
+def _names(values: str | None) -> set[str]:
+    found = {v.strip() for v in (values or "").split(",") if v.strip()}
+    if "alle" in found:
+        return set(INKLUDER)
+    wrong = sorted(found - set(INKLUDER) - {"minimum"})
+    if wrong:
+        raise BadRequest(f"inkluder: ukjent verdi {', '.join(wrong)} (gyldige: {', '.join(INKLUDER)}, alle, minimum)")
+    return found
+
+
+def _kommuner(value: str | None) -> set[int] | None:
+    try:
+        found = {int(k) for k in (value or "").split(",") if k.strip()}
+    except ValueError as exc:
+        raise BadRequest(f"kommune: {value} er ikke en kommaseparert liste av kommunenumre") from exc
+    return found or None
+
+
+def _stedfestinger(version: dict[str, Any]) -> list[dict[str, Any]]:
+    stedfesting = version.get("stedfesting") or {}
+    punkt = [{"type": "Punkt", "veglenkesekvensid": p["veglenkesekvensNvdbId"], "relativPosisjon": p["posisjon"],
+              **{k: v for k, v in p.items() if k not in ("veglenkesekvensNvdbId", "posisjon")}}
+             for p in stedfesting.get("punkt") or []]
+    linje = [{"type": "Linje", "veglenkesekvensid": ln["veglenkesekvensNvdbId"],
+              **{k: v for k, v in ln.items() if k != "veglenkesekvensNvdbId"}} for ln in stedfesting.get("linje") or []]
+    return punkt + linje
+
+
+def _les(version: dict[str, Any], endret: str | None, base: str, include: set[str],
+         kommuner: dict[int, list[int]]) -> dict[str, Any]:
+    """A stored version in NVDB API Les v3's shape, plus ``hash`` (of the content) and ``endret``."""
+    type_id, nvdb_id = int(version["typeId"]), int(version["id"])
+    found: dict[str, Any] = {"id": nvdb_id, "href": f"{base}/rest/v3/vegobjekter/{type_id}/{nvdb_id}",
+                             "hash": content_hash(version), **({"endret": endret} if endret else {})}
+    vt = reference.current_catalog().vegobjekttype(type_id) if include & {"metadata", "egenskaper"} else None
+    if "metadata" in include:
+        periode = version.get("gyldighetsperiode") or {}
+        stored = version.get("metadata") or {}
+        found["metadata"] = {"type": {"id": type_id, "navn": vt.navn if vt else str(type_id)},
+                             "versjon": version["versjon"], "startdato": periode.get("startdato"),
+                             **({"sluttdato": periode["sluttdato"]} if periode.get("sluttdato") else {}),
+                             "sist_modifisert": str(stored.get("sistEndret", ""))[:19].replace("T", " "), **stored}
+    if "egenskaper" in include:
+        types = {e.id: e for e in vt.egenskapstyper} if vt else {}
+        found["egenskaper"] = [
+            {"id": e["typeId"], "navn": types[e["typeId"]].navn if e["typeId"] in types else "",
+             "egenskapstype": types[e["typeId"]].datatype if e["typeId"] in types else "",
+             # Skriv keeps a list per egenskap; Les gives one value where there is one
+             "verdi": e["verdi"][0] if isinstance(e.get("verdi"), list) and len(e["verdi"]) == 1 else e.get("verdi")}
+            for e in version.get("egenskaper") or []]
+    if "lokasjon" in include:
+        found["lokasjon"] = {"kommuner": kommuner.get(nvdb_id, []), "stedfestinger": _stedfestinger(version)}
+    if "geometri" in include and version.get("geometri"):
+        found["geometri"] = version["geometri"]
+    return found
+
+
+def _current(type_id: int, after: int | None, antall: int, kommuner: set[int] | None, lokasjon: bool,
+             ) -> tuple[list[dict[str, Any]], dict[int, list[int]], int | None]:
+    """Up to ``antall`` current versions after ``after``, their kommuner, and the last id read
+    (None if nothing was found and nothing is left). With a kommune filter it reads on until the
+    page is full, so a real NVDB client, which stops at an empty page, does not stop early."""
+    found: list[dict[str, Any]] = []
+    where: dict[int, list[int]] = {}
+    last: int | None = None
+    for _ in range(MAX_READS):
+        versions, more = objects.list_by_type(type_id, after_nvdb_id=after, limit=antall)
+        if kommuner or lokasjon:
+            where.update(changes.kommuner_of(versions))
+        for v in versions:
+            if len(found) == antall:
+                return found, where, last
+            last = int(v["id"])
+            if not kommuner or kommuner & set(where[last]):
+                found.append(v)
+        last = more or last
+        if more is None:
+            return found, where, last if found else None  # nothing more to read: no neste
+        if len(found) == antall:
+            break
+        after = more
+    return found, where, last
+
+
+def _cursor(kind: str, start: str | None) -> tuple[str | None, str]:
+    """(position, tidspunkt) from an opaque ``start``; a walk's first page fixes its tidspunkt."""
+    if start is None:
+        return None, changes.watermark()
+    try:
+        position, _, tidspunkt = changes.decode_cursor(kind, start).rpartition("|")
+    except ValueError as exc:
+        raise BadRequest(f"start: {start} er ikke en markør fra neste.start i et tidligere svar") from exc
+    return position, tidspunkt
+
+
+@router.get("/rest/v3/vegobjekter/<type_id>", summary="Vegobjekter av en type (gjeldende versjon), sidevis",
+            description="I NVDB API Les v3-form. `endretEtter` gir bare det som er endret etter tidspunktet, med "
+                        "gravsteiner `{id, fjernet: true, endret}` for fjernede og lukkede objekter (og objekter "
+                        "som ikke lenger ligger i `kommune`). `metadata.tidspunkt` er neste `endretEtter`.",
+            security=TOKEN, responses={**responses(200, "objekter og metadata (neste side)", PAGE, 400, 401,
+                                                   headers={"ETag": {"schema": {"type": "string"}}}),
+                                         304: {"description": "Uendret siden If-None-Match"}})
 def list_objects(type_id: TypeId, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
-                 start: Annotated[int | None, Query(ge=0)] = None):
-    items, cursor = objects.list_by_type(type_id, after_nvdb_id=start, limit=antall)
-    return json_response(200, {"objekter": items, "metadata": _cursor_meta(
-        f"/rest/v3/vegobjekter/{type_id}", {"antall": antall}, cursor, len(items))})
+                 start: Annotated[str | None, Query(max_length=500, description="Markør fra neste.start")] = None,
+                 kommune: Annotated[str | None, Query(max_length=2000, description="Kommunenumre, kommaseparert")]
+                 = None,
+                 inkluder: Annotated[str | None, Query(max_length=200, description="metadata, egenskaper, "
+                                                       "lokasjon, geometri, alle, minimum")] = None,
+                 endretEtter: Annotated[str | None, Query(max_length=40, description="ISO-tidspunkt")] = None):
+    include = _names(inkluder)
+    kommuner = _kommuner(kommune)
+    base = base_url(router)
+    if endretEtter is not None:
+        try:
+            after = changes.parse_time(endretEtter)
+        except ValueError as exc:
+            raise BadRequest(f"endretEtter: {endretEtter} er ikke et ISO-tidspunkt") from exc
+        position, tidspunkt = _cursor("e", start)
+        feed, last, _ = changes.feed(type_id, after_key=position or after, limit=antall, kommuner=kommuner)
+        current = [c.version for c in feed if c.version is not None]
+        where = changes.kommuner_of(current) if "lokasjon" in include else {}
+        found = [_les(c.version, c.endret, base, include, where) if c.version is not None
+                 else {"id": c.id, "fjernet": True, "endret": c.endret} for c in feed]
+        after_page: Any = last
+        cursor = None if last is None else changes.encode_cursor("e", f"{last}|{tidspunkt}")
+    else:
+        position, tidspunkt = _cursor("n", start)
+        versions, where, last_id = _current(type_id, int(position) if position else None, antall, kommuner,
+                                            "lokasjon" in include)
+        found = [_les(v, None, base, include, where) for v in versions]
+        after_page = last_id
+        cursor = None if last_id is None else changes.encode_cursor("n", f"{last_id}|{tidspunkt}")
+    # neste is on every page that read something: a real NVDB client follows it until a page is
+    # empty; a client of the spec until it is absent. Both end.
+    meta: dict[str, Any] = {"returnert": len(found), "sidestørrelse": antall, "tidspunkt": tidspunkt}
+    if cursor is not None:
+        params = {"antall": antall, "kommune": kommune, "inkluder": inkluder, "endretEtter": endretEtter}
+        query = urlencode({k: v for k, v in {**params, "start": cursor}.items() if v is not None})
+        meta["neste"] = {"start": cursor, "href": f"{base}/rest/v3/vegobjekter/{type_id}?{query}"}
+    # The page's content and where it ends; not tidspunkt, which moves with every read (a client
+    # that gets 304 keeps its older tidspunkt, which is always safe).
+    etag = '"' + content_hash({"objekter": found, "neste": after_page}) + '"'
+    if etag in (header(router, "If-None-Match") or "").replace("W/", "").split(", "):
+        return Response(status_code=304, headers={"ETag": etag})
+    return json_response(200, {"objekter": found, "metadata": meta}, headers={"ETag": etag})
 
 
 @router.get("/rest/v3/vegobjekter/<type_id>/<nvdb_id>", summary="Alle versjoner av et vegobjekt", security=TOKEN,

@@ -63,7 +63,7 @@ from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger
 from vegskriv.services import submission
 from vegskriv.settings import get_settings
-from vegskriv.store import binaries, changesets, locks, objects, reference
+from vegskriv.store import binaries, changes, changesets, locks, objects, reference
 from vegskriv.store import rights as rights_store
 from vegskriv.store.objects import Write
 
@@ -412,7 +412,7 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
     for entry in resultat.get("vegobjekter", []):
         done = by_ref.get((entry.get("operasjon"), entry.get("tempId") or entry.get("nvdbId")))
         if done:
-            entry.update(nvdbId=done["nvdbId"], versjon=done["versjon"])
+            entry.update({k: done[k] for k in ("nvdbId", "versjon") if k in done})  # fjern of all has no versjon
     known = {(n["kode"], n["melding"]) for n in resultat.get("notabener", [])}
     resultat.setdefault("notabener", []).extend(
         n for n in plan.get("notabener", []) if (n["kode"], n["melding"]) not in known)
@@ -444,6 +444,7 @@ def post_process(changeset_id: str, **_: Any) -> dict[str, Any]:
     plan = changesets.plan(changeset_id) or {"writes": []}
     keys = [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key() for w in plan["writes"]]
     objects.fold_overlays(changeset_id, keys)
+    changes.restamp(changeset_id, [w["nvdbId"] for w in plan["writes"]])  # endretEtter finds them from now on
     try:
         changesets.transition(changeset_id, (F.UTFØRT,), F.UTFØRT_OG_ETTERBEHANDLET, tilgjengeligILes=True)
     except TransitionRefused:

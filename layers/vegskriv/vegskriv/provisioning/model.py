@@ -78,4 +78,7 @@ class Kjøring(BaseModel):
     vannmerke: str | None = None
     merknader: list[str] = []
     etter: int = 0
+    endretEtter: str | None = None  # DELTA: the consumer's watermark when the run started
+    typeIndeks: int = 0  # DELTA: the type being walked, and where in its change feed
+    markør: str | None = None
     fase: Literal["SAMMENLIGN", "SLETT", "FERDIG"] = "SAMMENLIGN"

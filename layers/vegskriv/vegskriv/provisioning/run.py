@@ -9,6 +9,11 @@ saved chunk, and what it had already sent compares as unchanged, so nothing is s
 Deletes are not sent during the walk but parked; at the end the run either applies them (under
 the threshold) or stops in KARANTENE until ``approve``. The consumer's watermark moves only when a
 run that writes completes.
+
+A DELTA run (after a completed run) instead walks the provider's change feed (``endretEtter`` the
+consumer's watermark) type by type, one page a chunk: current objects are upserted, tombstones
+(removed, closed, left the consumer's kommuner) are parked as deletes under the same threshold.
+The consumer contract cannot say whether it held an object, so DELTA counts upserts as updates.
 """
 
 from __future__ import annotations
@@ -21,8 +26,6 @@ from vegskriv.provisioning.diff import Provided, chunks, diff, is_current, over_
 from vegskriv.provisioning.model import Kjøring, Konsument
 
 PAGE = 500  # objects per provider page, ids per consumer page, changes per consumer call
-DELTA_FALLBACK = ("DELTA er ikke tilgjengelig ennå (tilbyderen mangler endringsindeks); "
-                  "kjøringen sammenlignet alt som FULL")
 
 
 @dataclass
@@ -31,13 +34,21 @@ class Page:
     tombstones: list[int] = field(default_factory=list)
     neste: int | None = None  # the page covers ids up to this one; None = the last page
     tidspunkt: str = ""
+    markør: str | None = None  # change feed: where the next page starts; None = the last page
 
 
 class Provider(Protocol):
     def page(self, type_id: int, kommuner: list[int] | None, endret_etter: str | None,
              start: int | None, antall: int) -> Page: ...
 
-    def supports_delta(self) -> bool: ...
+    def changed(self, type_id: int, kommuner: list[int] | None, endret_etter: str, markør: str | None,
+                antall: int) -> Page:
+        """A page of the change feed: current objects, and tombstones for the rest."""
+        ...
+
+    def watermark(self) -> str:
+        """The ``endretEtter`` of the next DELTA run for a run starting now."""
+        ...
 
 
 class Target(Protocol):
@@ -66,11 +77,11 @@ def now_iso() -> str:
 
 def new_run(run_id: str, konsument: Konsument, modus: str, dry_run: bool, provider: Provider) -> Kjøring:
     run = Kjøring(id=run_id, konsumentId=konsument.id, modus=modus, tørrkjøring=dry_run,  # type: ignore[arg-type]
-                  startet=now_iso(), vannmerke=now_iso())
-    if modus == "DELTA" and not provider.supports_delta():
-        run.merknader.append(DELTA_FALLBACK)
+                  startet=now_iso(), vannmerke=provider.watermark())
     if modus == "DELTA" and konsument.vannmerke is None:
         run.merknader.append("Ingen tidligere fullført kjøring: sammenlignet alt")
+    elif modus == "DELTA":
+        run.endretEtter = konsument.vannmerke
     return run
 
 
@@ -79,7 +90,9 @@ def step(run: Kjøring, konsument: Konsument, provider: Provider, target: Target
     """One chunk; True when the run has nothing more to do (done, quarantined or failed)."""
     if run.status != "PÅGÅR":
         return True
-    if run.fase == "SAMMENLIGN":
+    if run.fase == "SAMMENLIGN" and run.endretEtter:
+        _delta_chunk(run, konsument, provider, target, store, today or datetime.now(UTC).date())
+    elif run.fase == "SAMMENLIGN":
         _compare_chunk(run, konsument, provider, target, store, today or datetime.now(UTC).date())
     elif run.fase == "SLETT":
         _delete_chunk(run, konsument, target, store)
@@ -110,6 +123,35 @@ def _compare_chunk(run: Kjøring, konsument: Konsument, provider: Provider, targ
     run.uendret += found.unchanged
     upserts = [("OPPRETTET", o) for o in found.creates] + [("OPPDATERT", o) for o in found.updates]
     upserts.sort(key=lambda u: u[1].id)
+    _upsert(run, upserts, target, store)
+    store.park_deletes(run.id, found.deletes)
+    run.ventendeSlettinger += len(found.deletes)
+    if hi is not None:
+        run.etter = hi
+        return
+    _end_compare(run, konsument, store, target)
+
+
+def _delta_chunk(run: Kjøring, konsument: Konsument, provider: Provider, target: Target, store: RunStore,
+                 today: date) -> None:
+    types = konsument.utvalg.vegobjekttyper
+    assert run.endretEtter is not None
+    page = provider.changed(types[run.typeIndeks], konsument.utvalg.kommuner, run.endretEtter, run.markør, PAGE)
+    current = sorted((o for o in page.objects if is_current(o.data, today)), key=lambda o: o.id)
+    gone = sorted({*page.tombstones, *(o.id for o in page.objects if not is_current(o.data, today))})
+    run.hentet += len(page.objects) + len(page.tombstones)
+    _upsert(run, [("OPPDATERT", o) for o in current], target, store)
+    store.park_deletes(run.id, gone)
+    run.ventendeSlettinger += len(gone)
+    if page.markør is not None:
+        run.markør = page.markør
+        return
+    run.typeIndeks, run.markør = run.typeIndeks + 1, None
+    if run.typeIndeks == len(types):
+        _end_compare(run, konsument, store, target)
+
+
+def _upsert(run: Kjøring, upserts: list[tuple[str, Provided]], target: Target, store: RunStore) -> None:
     entries: list[tuple[int, str, str | None]] = []
     for part in chunks(upserts, PAGE):
         if run.tørrkjøring:
@@ -127,19 +169,25 @@ def _compare_chunk(run: Kjøring, konsument: Konsument, provider: Provider, targ
                 run.oppdatert += action == "OPPDATERT"
                 entries.append((o.id, action, "tørrkjøring" if run.tørrkjøring else None))
     store.log(run.id, entries)
-    store.park_deletes(run.id, found.deletes)
-    run.ventendeSlettinger += len(found.deletes)
-    if hi is not None:
-        run.etter = hi
-        return
-    _end_compare(run, konsument, store)
 
 
-def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore) -> None:
+def _held_count(target: Target) -> int:
+    """The size of the consumer's copy, for the share rule of a DELTA run (ids only, page by page)."""
+    count, start = 0, None
+    while True:
+        held, start = target.held(start, PAGE)
+        count += len(held)
+        if start is None:
+            return count
+
+
+def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore, target: Target) -> None:
     pending = run.ventendeSlettinger
+    if pending and run.endretEtter:
+        run.konsumentAntall = _held_count(target)
     terskel = konsument.sletteterskel
     hold = None
-    if pending and run.hentet == 0:
+    if pending and run.hentet == 0 and not run.endretEtter:
         hold = (f"Tilbyderen svarte uten objekter, men konsumenten har {run.konsumentAntall}; "
                 f"ingenting slettes før kjøringen godkjennes")
     elif pending and over_threshold(pending, run.konsumentAntall, terskel.antall, terskel.andel):

@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -50,6 +51,18 @@ def object_key(nvdb_id: int) -> str:
 
 def _key(nvdb_id: int) -> dict[str, str]:
     return {"pk": object_pk(nvdb_id), "sk": OBJECT_SK}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def stamp(nvdb_id: int, versions: list[dict[str, Any]], at: str | None = None) -> dict[str, str]:
+    """Change-index attributes of an object item holding ``versions`` (store/changes.py has the rule)."""
+    endret = at or now_iso()
+    end = (versions[-1].get("gyldighetsperiode") or {}).get("sluttdato") if versions else None
+    due = f"{str(end)[:10]}T00:00:00.000Z" if end else ""
+    return {"endret": endret, "endretNokkel": f"{max(endret, due)}#{object_key(nvdb_id)}"}
 
 
 @dataclass(frozen=True)
@@ -200,7 +213,7 @@ def _object_item(nvdb_id: int, type_id: int, cs: str, new: list[dict[str, Any]],
     pk = object_pk(nvdb_id)
     attributes, chunks = _store_lists(pk, {"v": new, **({"prev": prev} if prev is not None else {})})
     item = {"pk": pk, "sk": OBJECT_SK, "nvdbId": nvdb_id, "typeId": type_id, "objektNokkel": object_key(nvdb_id),
-            "cs": cs, **({"prevCs": prev_cs} if prev_cs else {}), **attributes}
+            "cs": cs, **({"prevCs": prev_cs} if prev_cs else {}), **attributes, **stamp(nvdb_id, new)}
     # Chunks first: a batch that dies half-way leaves unreferenced chunks, never a dangling item.
     return [{"PutRequest": {"Item": c}} for c in chunks] + [{"PutRequest": {"Item": item}}]
 

@@ -21,7 +21,7 @@ from vegskriv.provisioning.diff import Provided, content_hash
 from vegskriv.provisioning.model import Kjøring, Konsument
 from vegskriv.provisioning.run import Page
 from vegskriv.settings import get_settings
-from vegskriv.store import objects, reference
+from vegskriv.store import changes, objects, reference
 
 
 def _table() -> Any:
@@ -183,23 +183,28 @@ class DynamoTarget:
         return json.loads(item["data"]) if item else None
 
 
-# ---------------------------------------------------------------- the provider port (FULL)
+# ---------------------------------------------------------------- the provider port
 
 class ReadApiProvider:
-    """Pages of current objects by type over the read functions, with a content hash each.
-    ``endretEtter`` needs a change index the objects table does not have yet: no DELTA."""
+    """Pages of current objects by type (FULL) and of the change feed (DELTA) over the read
+    functions, with a content hash each (the same hash the read API shows)."""
 
-    def supports_delta(self) -> bool:
-        return False
+    def watermark(self) -> str:
+        return changes.watermark()
+
+    def changed(self, type_id: int, kommuner: list[int] | None, endret_etter: str, markør: str | None,
+                antall: int) -> Page:
+        feed, last, more = changes.feed(type_id, after_key=markør or changes.parse_time(endret_etter), limit=antall,
+                                        kommuner=set(kommuner) if kommuner else None)
+        return Page(objects=[Provided(c.id, content_hash(c.version), c.version) for c in feed if c.version],
+                    tombstones=[c.id for c in feed if c.version is None], markør=last if more else None)
 
     def page(self, type_id: int, kommuner: list[int] | None, endret_etter: str | None,
              start: int | None, antall: int) -> Page:
-        tidspunkt = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         found, cursor = objects.list_by_type(type_id, after_nvdb_id=start, limit=antall)
         if kommuner:
             found = _in_kommuner(found, set(kommuner))
-        return Page(objects=[Provided(int(o["id"]), content_hash(o), o) for o in found], neste=cursor,
-                    tidspunkt=tidspunkt)
+        return Page(objects=[Provided(int(o["id"]), content_hash(o), o) for o in found], neste=cursor)
 
 
 def _sequences(data: dict[str, Any]) -> set[int]:

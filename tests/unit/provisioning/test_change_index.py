@@ -1,0 +1,120 @@
+"""The change index rule on moto (store/changes.py): a change is never shown before its commit
+and never missed by a reader whose watermark came from a read just before the commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support.fixtures import history
+from vegskriv import aws
+from vegskriv.settings import get_settings
+from vegskriv.store import changes, objects
+from vegskriv.store.objects import Write
+
+OBJECTS, CHANGESETS = "test-ObjectsTable", "test-ChangesetsTable"
+KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+TODAY = date(2026, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("OBJECTS_TABLE", OBJECTS)
+    monkeypatch.setenv("CHANGESETS_TABLE", CHANGESETS)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
+    # No overlap: the rule itself, not the safety margin, must keep the reader from missing a change.
+    monkeypatch.setenv("ENDRET_OVERLAPP_SEKUNDER", "0")
+    with mock_aws():
+        aws.reset()
+        get_settings.cache_clear()
+        ddb = boto3.client("dynamodb", region_name="eu-north-1")
+        ddb.create_table(TableName=CHANGESETS, BillingMode="PAY_PER_REQUEST", KeySchema=KEYS,
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": "S"}])
+        ddb.create_table(TableName=OBJECTS, BillingMode="PAY_PER_REQUEST", KeySchema=KEYS, AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": t} for n, t in
+            (("pk", "S"), ("sk", "S"), ("typeId", "N"), ("objektNokkel", "S"), ("endretNokkel", "S"))],
+            GlobalSecondaryIndexes=[{"IndexName": name, "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
+                {"AttributeName": "typeId", "KeyType": "HASH"}, {"AttributeName": sort, "KeyType": "RANGE"}]}
+                for name, sort in (("ByType", "objektNokkel"), ("ByChange", "endretNokkel"))])
+        yield
+    aws.reset()
+    get_settings.cache_clear()
+
+
+def state(changeset_id: str, fremdrift: str, committed: bool = False) -> None:
+    aws.table(CHANGESETS).put_item(Item={"pk": f"ES#{changeset_id}", "sk": "META", "id": changeset_id,
+                                         "fremdrift": fremdrift, **({"committed": True} if committed else {})})
+
+
+def version(nvdb_id: int, changeset_id: str, versjon: int = 1, **periode: str) -> dict[str, Any]:
+    [v] = history(nvdb_id, 83, 1)
+    return {**v, "versjon": versjon, "gyldighetsperiode": {"startdato": "2020-01-01", **periode},
+            "metadata": {"endringssettId": changeset_id}}
+
+
+def read(after: str) -> dict[int, dict[str, Any] | None]:
+    """What a reader sees changed after ``after``: id → current version, None for a tombstone."""
+    feed, _, more = changes.feed(83, after_key=after, limit=1000, today=TODAY)
+    assert not more
+    return {c.id: c.version for c in feed}
+
+
+def tick() -> None:
+    time.sleep(0.002)  # the index has millisecond stamps
+
+
+def commit(changeset_id: str, ids: list[int]) -> None:
+    """The commit write, then post-processing as the workflow does it."""
+    state(changeset_id, "UTFØRT", committed=True)
+    tick()
+    changes.restamp(changeset_id, ids)
+
+
+def test_a_change_is_hidden_until_commit_and_found_by_a_reader_that_read_just_before_it():
+    objects.import_versions([version(1, "import"), version(2, "import")])
+    tick()
+    state("cs-rule", "BEHANDLES")
+    objects.write_overlays("cs-rule", [Write(1, 2, 83, version(1, "cs-rule", 2)),
+                                       Write(3, 1, 83, version(3, "cs-rule"))])
+    tick()
+    watermark = changes.watermark()  # a reader reads now, between the overlay write and the commit
+    seen = read("2000-01-01T00:00:00.000Z")
+    assert {i: v and v["versjon"] for i, v in seen.items()} == {1: 1, 2: 1}  # not object 3, not version 2
+    tick()
+    commit("cs-rule", [1, 3])
+    later = read(watermark)
+    assert {i: v and v["versjon"] for i, v in later.items()} == {1: 2, 3: 1}
+
+
+def test_removed_and_closed_objects_become_tombstones_and_a_future_end_shows_up_when_it_comes():
+    objects.import_versions([version(i, "import") for i in (11, 12, 13)])
+    tick()
+    watermark = changes.watermark()
+    tick()
+    state("cs-end", "BEHANDLES")
+    objects.write_overlays("cs-end", [Write(11, 1, 83, None),
+                                      Write(12, 1, 83, version(12, "cs-end", sluttdato="2026-05-01")),
+                                      Write(13, 1, 83, version(13, "cs-end", sluttdato="2099-01-01"))])
+    commit("cs-end", [11, 12, 13])
+    seen = read(watermark)
+    assert seen[11] is None and seen[12] is None and seen[13] is not None
+    # 13 stays in the feed until its sluttdato passes, when it reads as a tombstone
+    feed, _, _ = changes.feed(83, after_key="2098-12-31T00:00:00.000Z", limit=10, today=date(2099, 1, 2))
+    assert [(c.id, c.version) for c in feed] == [(13, None)]
+
+
+def test_a_cancelled_changeset_moves_its_objects_without_changing_what_readers_see():
+    objects.import_versions([version(21, "import")])
+    state("cs-drop", "BEHANDLES")
+    objects.write_overlays("cs-drop", [Write(21, 2, 83, version(21, "cs-drop", 2))])
+    tick()
+    watermark = changes.watermark()
+    objects.drop_overlays("cs-drop", [Write(21, 2, 83, None).key()])
+    assert {i: v and v["versjon"] for i, v in read(watermark).items()} == {21: 1}
