@@ -15,6 +15,7 @@ from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
 from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status, ja_nei, local_time
 from vegskriv.changesets.workflow import run_validation
+from vegskriv.services import submission
 
 router = Router()
 JaNei = Annotated[Literal["JA", "NEI"], BeforeValidator(ja_nei)]  # JA, ja, true, ...
@@ -75,8 +76,10 @@ def register(doc: Document,
 @router.post("/rest/v3/endringssett/validator", summary="Valider et endringssett synkront (datakatalog)",
              security=TOKEN, responses=responses(200, "Status med resultatet av valideringen", Status, 401,
                                                  *BODY_ERRORS))
-def validator(doc: Document) -> Status:
+def validator(doc: Document, tjeneste: Annotated[str | None, Header(
+        alias="X-NVDB-Tjeneste", description="Valider også mot skjemaet til utgaven")] = None) -> Status:
     resultat: Resultat = run_validation(doc)
+    submission.check_form_now(doc, tjeneste, resultat)
     now = use_cases.changesets.now_iso()
     state = Fremdrift.AVVIST if resultat.har_feil() else Fremdrift.UTFØRT
     return Status(mottatt=now, fremdrift=state, fremdriftOppdatert=now, resultat=resultat,
