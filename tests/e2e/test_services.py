@@ -354,6 +354,31 @@ def test_rule_6_form_set_masters_and_their_sub_editions(a: Owner, b: Owner) -> N
     assert b.ok("GET", "/tjenester/S1/utgaver/1")["basertPåMaster"]["eier"] == a.kode
 
 
+def test_rule_6_migrating_a_derived_edition_brings_the_sub_editions_its_master_gained(a: Owner, b: Owner) -> None:
+    master = a.master("T1")
+    assert b.from_master(master).status_code == 201
+    b.ok("POST", "/tjenester/B1/utgaver/1/migrer")
+    sub = a.published("S1", kunUnderskjema=True, navn="Vedlegg til kum")
+    a.ok("POST", f"{sub}/master")
+    a.ok("PATCH", "/tjenester/T1/utgaver/1", {"underskjema": [{"tjenestekode": "S1", "utgavekode": "1"}]})
+    a.ok("POST", "/tjenester/T1/utgaver/1/migrer")
+    assert b.call("GET", "/tjenester/S1/utgaver/1").status_code == 404  # not before B migrates
+
+    migrated = b.ok("POST", "/tjenester/B1/utgaver/1/migrer")["versjon"]
+    assert migrated["masterversjon"] == 2
+    assert migrated["definisjon"]["underskjema"] == [{"tjenestekode": "S1", "utgavekode": "1"}]
+    made = b.ok("GET", "/tjenester/S1/utgaver/1")
+    assert made["basertPåMaster"] == {"eier": a.kode, "tjenestekode": "S1", "utgavekode": "1"}
+    assert made["definisjon"]["navn"] == "Vedlegg til kum"
+    assert sorted(s["tjenestekode"] for s in b.ok("GET", "/tjenester")) == ["B1", "S1"]
+    # Migrating again makes nothing twice; the master's sub-edition now has a derived edition (rule 7).
+    assert b.ok("POST", "/tjenester/B1/utgaver/1/migrer")["versjon"]["versjon"] == 3
+    assert [e["utgavekode"] for e in b.ok("GET", "/tjenester/S1/utgaver")] == ["1"]
+    refused(a.call("DELETE", f"{sub}/master"), 7)
+    r = b.call("DELETE", "/tjenester/S1/utgaver/1")  # B's main edition uses it
+    assert r.status_code == 409 and "B1/1" in r.json()["message"], r.text
+
+
 # --- rule 7: a master goes last ---------------------------------------------------------------------
 
 
