@@ -211,7 +211,8 @@ def test_rule_3_a_derived_sub_edition_keeps_its_place_in_the_form_set_when_renam
 
 
 @pytest.mark.parametrize("change", [{"utgavekode": "1"}, {"tjenestekode": "EGEN"}, {"tjenestekode": "EGEN",
-                                                                                   "utgavekode": "5"}])
+                                                                                   "utgavekode": "5"},
+                                    {"tjenestekode": "NY", "utgavekode": "1"}])
 def test_rule_3_new_codes_that_are_taken_are_409(a: Owner, b: Owner, change: dict[str, str]) -> None:
     first = a.master("T1")
     a.edition("T1", "2")

@@ -233,6 +233,8 @@ def _rename(who: Caller, edition: Utgave, rev: int, tk2: str, uk2: str) -> Utgav
     elif store.get_edition(eier, tk2, uk2) is not None:
         raise Conflict(f"utgavekode: {eier}/{tk2} har allerede utgaven {uk2}")
     new_codes = {(e.tjenestekode, e.utgavekode): (tk2, uk2 if e is edition else e.utgavekode) for e, _ in moving}
+    if len(set(new_codes.values())) < len(new_codes):  # onto an edition that moves along
+        raise Conflict(f"utgavekode: {eier}/{tk} har allerede utgaven {uk2}, som flyttes med til {tk2}")
 
     def recoded(e: Utgave) -> Utgave:
         subs = [Utgavereferanse(tjenestekode=c[0], utgavekode=c[1]) for c in (
