@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -171,6 +173,85 @@ def test_rule_3_a_derived_edition_is_no_master_and_its_service_takes_no_own_edit
     refused(b.call("POST", "/tjenester/B1/utgaver", edition_body("2")), 3)
 
 
+def test_rule_3_a_derived_edition_changes_its_codes(a: Owner, b: Owner) -> None:
+    assert b.from_master(a.master("T1")).status_code == 201
+    b.ok("POST", "/tjenester/B1/utgaver/1/migrer")
+    renamed = b.ok("PATCH", "/tjenester/B1/utgaver/1", {"utgavekode": "2025"})
+    assert renamed["utgavekode"] == "2025" and [v["versjon"] for v in renamed["versjoner"]] == [1]
+    assert b.call("GET", "/tjenester/B1/utgaver/1").status_code == 404
+    # A new service code renames the service the edition is in.
+    moved = b.ok("PATCH", "/tjenester/B1/utgaver/2025", {"tjenestekode": "KUM", "utgavekode": "3"})
+    assert (moved["tjenestekode"], moved["utgavekode"], moved["versjoner"][0]["versjon"]) == ("KUM", "3", 1)
+    assert [s["tjenestekode"] for s in b.ok("GET", "/tjenester")] == ["KUM"]
+    assert [e["utgavekode"] for e in b.ok("GET", "/tjenester/KUM/utgaver")] == ["3"]
+    assert b.call("GET", "/tjenester/B1/utgaver/2025").status_code == 404
+    assert b.ok("POST", "/tjenester/KUM/utgaver/3/migrer")["versjon"]["versjon"] == 2
+    # The master knows it under its new codes (rule 7 names it), and it is still one per master (rule 5).
+    r = a.call("DELETE", "/tjenester/T1/utgaver/1/master")
+    refused(r, 7)
+    assert f"{b.kode}/KUM/3" in r.json()["message"]
+    refused(b.from_master({"eier": a.kode, "tjenestekode": "T1", "utgavekode": "1"}, tk=None, uk="9"), 5)
+    b.ok("DELETE", "/tjenester/KUM/utgaver/3", status=204)
+    assert a.ok("DELETE", "/tjenester/T1/utgaver/1/master")["master"] is False
+
+
+def test_rule_3_a_derived_sub_edition_keeps_its_place_in_the_form_set_when_renamed(a: Owner, b: Owner) -> None:
+    a.published("S1", kunUnderskjema=True)
+    a.ok("POST", "/tjenester/S1/utgaver/1/master")
+    a.service("T1")
+    a.edition("T1", "1", underskjema=[{"tjenestekode": "S1", "utgavekode": "1"}])
+    a.ok("POST", "/tjenester/T1/utgaver/1/migrer")
+    a.ok("POST", "/tjenester/T1/utgaver/1/master")
+    assert b.from_master({"eier": a.kode, "tjenestekode": "T1", "utgavekode": "1"}).status_code == 201
+    b.ok("PATCH", "/tjenester/S1/utgaver/1", {"tjenestekode": "S9", "utgavekode": "7"})
+    assert b.ok("GET", "/tjenester/B1/utgaver/1")["definisjon"]["underskjema"] == [
+        {"tjenestekode": "S9", "utgavekode": "7"}]
+    r = b.call("DELETE", "/tjenester/S9/utgaver/7")
+    assert r.status_code == 409 and "B1/1" in r.json()["message"], r.text
+
+
+@pytest.mark.parametrize("change", [{"utgavekode": "1"}, {"tjenestekode": "EGEN"}, {"tjenestekode": "EGEN",
+                                                                                   "utgavekode": "5"},
+                                    {"tjenestekode": "NY", "utgavekode": "1"}])
+def test_rule_3_new_codes_that_are_taken_are_409(a: Owner, b: Owner, change: dict[str, str]) -> None:
+    first = a.master("T1")
+    a.edition("T1", "2")
+    a.ok("POST", "/tjenester/T1/utgaver/2/migrer")
+    a.ok("POST", "/tjenester/T1/utgaver/2/master")
+    assert b.from_master(first).status_code == 201
+    assert b.from_master({**first, "utgavekode": "2"}, tk=None, uk="2").status_code == 201
+    b.service("EGEN")
+    r = b.call("PATCH", "/tjenester/B1/utgaver/2", change)
+    assert r.status_code == 409 and "kode" in r.json()["message"], r.text
+    assert [e["utgavekode"] for e in b.ok("GET", "/tjenester/B1/utgaver")] == ["1", "2"]
+
+
+def test_rule_3_concurrent_renames_to_the_same_codes_make_no_duplicates(a: Owner, b: Owner) -> None:
+    first = a.master("T1")
+    a.edition("T1", "2")
+    a.ok("POST", "/tjenester/T1/utgaver/2/migrer")
+    a.ok("POST", "/tjenester/T1/utgaver/2/master")
+    assert b.from_master(first).status_code == 201
+    assert b.from_master({**first, "utgavekode": "2"}, tk=None, uk="2").status_code == 201
+    barrier = threading.Barrier(2)
+
+    def rename(uk: str) -> int:
+        barrier.wait()
+        return b.call("PATCH", f"/tjenester/B1/utgaver/{uk}", {"utgavekode": "SAMME"}).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(rename, ["1", "2"]))
+    assert statuses == [200, 409]
+    assert sorted(e["utgavekode"] for e in b.ok("GET", "/tjenester/B1/utgaver")) in (["1", "SAMME"], ["2", "SAMME"])
+
+
+def test_own_editions_keep_their_codes(a: Owner) -> None:
+    path = a.published("T1")
+    r = a.call("PATCH", path, {"utgavekode": "2"})
+    assert r.status_code == 409 and "utgavekode" in r.json()["message"], r.text
+    assert a.ok("GET", path)["utgavekode"] == "1"
+
+
 # --- rule 4: settings from the master at migration time only -----------------------------------------
 
 
@@ -272,6 +353,31 @@ def test_rule_6_form_set_masters_and_their_sub_editions(a: Owner, b: Owner) -> N
     assert [(s["tjenestekode"], s["utgavekode"]) for s in created["underskjema"]] == [("S1", "1")]
     assert created["utgave"]["definisjon"]["underskjema"] == [{"tjenestekode": "S1", "utgavekode": "1"}]
     assert b.ok("GET", "/tjenester/S1/utgaver/1")["basertPåMaster"]["eier"] == a.kode
+
+
+def test_rule_6_migrating_a_derived_edition_brings_the_sub_editions_its_master_gained(a: Owner, b: Owner) -> None:
+    master = a.master("T1")
+    assert b.from_master(master).status_code == 201
+    b.ok("POST", "/tjenester/B1/utgaver/1/migrer")
+    sub = a.published("S1", kunUnderskjema=True, navn="Vedlegg til kum")
+    a.ok("POST", f"{sub}/master")
+    a.ok("PATCH", "/tjenester/T1/utgaver/1", {"underskjema": [{"tjenestekode": "S1", "utgavekode": "1"}]})
+    a.ok("POST", "/tjenester/T1/utgaver/1/migrer")
+    assert b.call("GET", "/tjenester/S1/utgaver/1").status_code == 404  # not before B migrates
+
+    migrated = b.ok("POST", "/tjenester/B1/utgaver/1/migrer")["versjon"]
+    assert migrated["masterversjon"] == 2
+    assert migrated["definisjon"]["underskjema"] == [{"tjenestekode": "S1", "utgavekode": "1"}]
+    made = b.ok("GET", "/tjenester/S1/utgaver/1")
+    assert made["basertPåMaster"] == {"eier": a.kode, "tjenestekode": "S1", "utgavekode": "1"}
+    assert made["definisjon"]["navn"] == "Vedlegg til kum"
+    assert sorted(s["tjenestekode"] for s in b.ok("GET", "/tjenester")) == ["B1", "S1"]
+    # Migrating again makes nothing twice; the master's sub-edition now has a derived edition (rule 7).
+    assert b.ok("POST", "/tjenester/B1/utgaver/1/migrer")["versjon"]["versjon"] == 3
+    assert [e["utgavekode"] for e in b.ok("GET", "/tjenester/S1/utgaver")] == ["1"]
+    refused(a.call("DELETE", f"{sub}/master"), 7)
+    r = b.call("DELETE", "/tjenester/S1/utgaver/1")  # B's main edition uses it
+    assert r.status_code == 409 and "B1/1" in r.json()["message"], r.text
 
 
 # --- rule 7: a master goes last ---------------------------------------------------------------------

@@ -101,6 +101,30 @@ def test_derived_edition_validates_by_its_snapshot_and_delivers_to_the_download_
     assert done_id not in [e["elementId"] for e in b.ok("GET", "/nedlastingskø")]
 
 
+def test_a_renamed_derived_edition_still_validates_and_delivers_what_was_submitted_before(stack, admin, olanor):
+    a, b = Owner(stack, admin, "ra_admin"), Owner(stack, admin, "rb_admin")
+    _published(a, "A1")
+    a.ok("POST", "/tjenester/A1/utgaver/1/master")
+    assert b.from_master({"eier": a.kode, "tjenestekode": "A1", "utgavekode": "1"}, tk="B1").status_code == 201
+    b.ok("POST", "/tjenester/B1/utgaver/1/migrer")
+    missing = kum("kum#r2", egenskaper=[e for e in kum()["egenskaper"] if e["typeId"] != 1141])
+    before = [olanor.register(changeset(registrer=[kum("kum#r1")]), **{"X-NVDB-Tjeneste": f"{b.kode}/B1/1"}),
+              olanor.register(changeset(registrer=[missing]), **{"X-NVDB-Tjeneste": f"{b.kode}/B1/1"})]
+    b.ok("PATCH", "/tjenester/B1/utgaver/1", {"tjenestekode": "NY", "utgavekode": "2"})
+    for changeset_id in before:
+        assert olanor.start(changeset_id).status_code == 202
+    assert [olanor.wait(i) for i in before] == ["UTFØRT_OG_ETTERBEHANDLET", "AVVIST"]
+    assert _codes(olanor.status(before[1])) == {"MANGLER_SKJEMAPÅKREVD_EGENSKAP"}  # the snapshot still applies
+    queue = _until(lambda: len(q := b.ok("GET", "/nedlastingskø?tjenestekode=NY")) == 2 and q)
+    assert [(e["elementId"], e["utgavekode"]) for e in queue] == [(before[0], "2"), (before[1], "2")]
+    r = olanor.request("POST", "/rest/v3/endringssett", data=json.dumps(changeset(registrer=[kum()])),
+                       headers={"X-NVDB-Tjeneste": f"{b.kode}/B1/1"})
+    assert r.status_code == 400 and "finnes ikke" in r.json()["message"], r.text
+    after, status = olanor.run(changeset(registrer=[kum("kum#r3")]), **{"X-NVDB-Tjeneste": f"{b.kode}/NY/2"})
+    assert status["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET"
+    assert [e["elementId"] for e in b.ok("GET", "/nedlastingskø?tjenestekode=NY")][-1] == after
+
+
 @pytest.mark.parametrize("case", ["unmigrated", "expired", "not_yet", "unknown", "malformed"])
 def test_register_through_an_edition_that_accepts_nothing_now_is_400(stack, admin, olanor, case):
     owner = Owner(stack, admin, "c_admin")
@@ -115,6 +139,32 @@ def test_register_through_an_edition_that_accepts_nothing_now_is_400(stack, admi
                        headers={"X-NVDB-Tjeneste": header})
     assert r.status_code == 400, r.text
     assert "X-NVDB-Tjeneste" in r.json()["message"]
+
+
+@pytest.mark.parametrize(("form", "doc", "codes"), [
+    ({}, changeset(registrer=[kum("v#1")]), set()),
+    ({"operasjoner": ["oppdater"]}, changeset(registrer=[kum("v#1")]), {"OPERASJON_IKKE_I_SKJEMA"}),
+    ({"vegobjekttyper": [95], "påkrevdeEgenskaper": {}}, changeset(registrer=[kum("v#1")]),
+     {"VEGOBJEKTTYPE_IKKE_I_SKJEMA"}),
+    ({}, changeset(registrer=[kum("v#1", egenskaper=[e for e in kum()["egenskaper"] if e["typeId"] != 1141])]),
+     {"MANGLER_SKJEMAPÅKREVD_EGENSKAP"}),
+], ids=["allowed", "operation", "type", "required-property"])
+def test_validator_applies_the_editions_published_form(stack, admin, olanor, form, doc, codes):
+    owner = Owner(stack, admin, "v_admin")
+    header = _published(owner, "V1", skjema={**FORM, **form})
+    r = olanor.request("POST", "/rest/v3/endringssett/validator", data=json.dumps(doc),
+                       headers={"X-NVDB-Tjeneste": header})
+    assert r.status_code == 200, r.text
+    assert _codes(r.json()) == codes and r.json()["fremdrift"] == ("AVVIST" if codes else "UTFØRT")
+    # A draft change is not the published form; without the header the form does not apply at all.
+    owner.ok("PATCH", "/tjenester/V1/utgaver/1", {"skjema": {**FORM, "vegobjekttyper": [96]}})
+    assert _codes(olanor.request("POST", "/rest/v3/endringssett/validator", data=json.dumps(doc),
+                                 headers={"X-NVDB-Tjeneste": header}).json()) == codes
+    assert _codes(olanor.request("POST", "/rest/v3/endringssett/validator", data=json.dumps(doc)).json()) == set()
+    unmigrated = _own(owner, "V2")
+    r = olanor.request("POST", "/rest/v3/endringssett/validator", data=json.dumps(doc),
+                       headers={"X-NVDB-Tjeneste": unmigrated})
+    assert r.status_code == 400 and "X-NVDB-Tjeneste" in r.json()["message"], r.text
 
 
 class Consumer:
@@ -181,6 +231,28 @@ def test_push_retries_with_growing_pauses_and_is_received_once_per_idempotency_k
     time.sleep(2)
     assert consumer.posts == 3 and len(consumer.accepted[changeset_id]) == 1
     assert owner.ok("GET", "/nedlastingskø") == []  # pushed elements are not in the download queue
+
+
+def test_the_signing_key_is_a_secret_per_owner_and_rotates(stack, pushing, admin):
+    owner, olanor = pushing
+    first = owner.ok("GET", "/signeringsnøkkel")["nøkkel"]
+    assert owner.ok("GET", "/signeringsnøkkel")["nøkkel"] == first
+    sm = aws.client("secretsmanager")
+    [secret] = [s["Name"] for s in sm.list_secrets()["SecretList"] if s["Name"].endswith(f"/{owner.kode}")]
+    assert sm.get_secret_value(SecretId=secret)["SecretString"] == first
+    other = Owner(stack, admin, "e_admin")
+    assert other.ok("GET", "/signeringsnøkkel")["nøkkel"] != first
+    assert other.client.request("POST", f"/rest/v1/tjenesteeiere/{owner.kode}/signeringsnøkkel").status_code == 404
+
+    rotated = owner.ok("POST", "/signeringsnøkkel")["nøkkel"]
+    assert rotated != first and owner.ok("GET", "/signeringsnøkkel")["nøkkel"] == rotated
+    assert sm.get_secret_value(SecretId=secret, VersionStage="AWSPREVIOUS")["SecretString"] == first
+    consumer = Consumer(failures=0)
+    header = _published(owner, "P3", oversendingsmetode={"type": "PUSH", "url": consumer.url})
+    olanor.run(changeset(registrer=[kum("kum#s")]), **{"X-NVDB-Tjeneste": header})
+    assert _until(lambda: consumer.signatures)
+    body, sent = consumer.signatures[0]
+    assert sent == "sha256=" + hmac.new(rotated.encode(), body, hashlib.sha256).hexdigest()
 
 
 def test_push_that_never_succeeds_leaves_a_dead_letter_with_the_last_error(stack, pushing):

@@ -24,6 +24,8 @@ class Settings(BaseModel):
     delivery_dlq_url: str = Field("", alias="DELIVERY_DLQ_URL")
     push_max_attempts: int = Field(6, alias="PUSH_MAX_ATTEMPTS")
     push_first_pause_seconds: int = Field(30, alias="PUSH_FIRST_PAUSE_SECONDS")
+    # Push signing keys: one Secrets Manager secret per owner, named this prefix + the owner's code.
+    signing_secret_prefix: str = Field("vegskriv/signeringsnokkel/", alias="SIGNING_SECRET_PREFIX")
     state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")
     # Authentication: HS256 shared secret (local/dev) or an OIDC issuer's JWKS (AWS, e.g. Cognito).
     jwt_secret: str = Field("", alias="JWT_SECRET")

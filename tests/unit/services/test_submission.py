@@ -57,3 +57,8 @@ def test_cli_requests(argv, expected):
 def test_cli_names_what_is_missing():
     with pytest.raises(SystemExit, match="--eier"):
         request_for(build_parser().parse_args(["tjenester", "kø"]))
+
+
+def test_cli_url_from_the_environment_like_the_client_cli(monkeypatch):
+    monkeypatch.setenv("VEGSKRIV_URL", "http://127.0.0.1:3999")
+    assert build_parser().parse_args(["tjenester", "mastere"]).url == "http://127.0.0.1:3999"

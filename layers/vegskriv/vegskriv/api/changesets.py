@@ -15,6 +15,7 @@ from vegskriv.api.transactions import oppdrag_links
 from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
 from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status, ja_nei, local_time
+from vegskriv.services import submission
 
 router = Router()
 JaNei = Annotated[Literal["JA", "NEI"], BeforeValidator(ja_nei)]  # JA, ja, true, ...
@@ -82,11 +83,14 @@ def validator(doc: Document,
               skipLocation: Annotated[JaNei, Query(description="JA: stedfestingen valideres ikke")] = "NEI",
               skipAssociations: Annotated[JaNei, Query(description="JA: assosiasjonene valideres ikke")] = "NEI",
               useObjectList: Annotated[JaNei, Query(description="Godtas; vegskriv har én datakatalog og "
-                                                                "ingen objektliste å validere mot")] = "NEI") -> Status:
+                                                                "ingen objektliste å validere mot")] = "NEI",
+              tjeneste: Annotated[str | None, Header(
+                  alias="X-NVDB-Tjeneste", description="Valider også mot skjemaet til utgaven")] = None) -> Status:
     from vegskriv.changesets.workflow import run_validation  # the workflow's imports are not a cold start's
 
     resultat: Resultat = run_validation(doc, skip_location=skipLocation == "JA",
                                         skip_associations=skipAssociations == "JA")
+    submission.check_form_now(doc, tjeneste, resultat)
     now = use_cases.changesets.now_iso()
     state = Fremdrift.AVVIST if resultat.har_feil() else Fremdrift.UTFØRT
     return Status(mottatt=now, fremdrift=state, fremdriftOppdatert=now, resultat=resultat,

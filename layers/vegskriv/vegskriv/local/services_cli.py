@@ -11,7 +11,7 @@
     vegskriv tjenester hent       --eier B --element ID
     vegskriv tjenester slett      --eier B --element ID
 
-Each prints the API's answer as JSON. The token defaults to ``$VEGSKRIV_TOKEN``.
+Each prints the API's answer as JSON. URL and token default to ``$VEGSKRIV_URL`` and ``$VEGSKRIV_TOKEN``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def add_services_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("tjenester", help="tjenesteeiere, tjenester, utgaver, mastere og nedlastingskø",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("handling", choices=ACTIONS)
-    parser.add_argument("--url", default="http://127.0.0.1:3000")
+    parser.add_argument("--url", default=os.environ.get("VEGSKRIV_URL", "http://127.0.0.1:3000"),
+                        help="API-ets adresse (standard: $VEGSKRIV_URL, ellers den lokale stakken)")
     parser.add_argument("--token", default=os.environ.get("VEGSKRIV_TOKEN"),
                         help="bearer token (standard: $VEGSKRIV_TOKEN)")
     for flag in ("--eier", "--kode", "--navn", "--tjeneste", "--utgave", "--fil", "--master", "--push-url",

@@ -22,6 +22,7 @@ from vegskriv.auth import Caller
 from vegskriv.changesets.models import Fremdrift
 from vegskriv.errors import NotFound
 from vegskriv.observability import logger, metrics
+from vegskriv.services.submission import edition_key
 from vegskriv.services.use_cases import administered
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
@@ -40,13 +41,16 @@ def changeset_ended(changeset_id: str) -> None:
     if meta is None or not meta.get("tjeneste") or meta["fremdrift"] not in DELIVERED:
         return
     t = meta["tjeneste"]
-    published = store.version(t["eier"], t["tjenestekode"], t["utgavekode"], int(t["versjon"]))
+    key = edition_key(t)
+    published = store.version(t["eier"], key, int(t["versjon"]))
     if published is None:  # the edition was deleted permanently since: nobody to deliver to
         logger.warning("edition gone; nothing delivered", extra={"endringssettId": changeset_id})
         return
     method = published.oversendingsmetode.type
-    element = {"elementId": changeset_id, "endringssettId": changeset_id, "tjenestekode": t["tjenestekode"],
-               "utgavekode": t["utgavekode"], "versjon": int(t["versjon"]), "fremdrift": meta["fremdrift"],
+    # Listed under the edition's codes now: a derived edition may have changed them since submission.
+    tk, uk = store.codes_of(t["eier"], key) or (t["tjenestekode"], t["utgavekode"])
+    element = {"elementId": changeset_id, "endringssettId": changeset_id, "tjenestekode": tk, "utgavekode": uk,
+               "utgaveId": key, "versjon": int(t["versjon"]), "fremdrift": meta["fremdrift"],
                **({"avvistårsak": meta["avvistårsak"]} if meta.get("avvistårsak") else {}),
                "oversendingsmetode": method, "opprettet": datetime.now(UTC).isoformat(timespec="microseconds")}
     created = store.put_element(t["eier"], element, queued=method == "NEDLASTINGSKØ")
@@ -97,7 +101,7 @@ def push(owner: str, element_id: str, attempt: int, receipt_handle: str | None =
     if element is None or element["levering"]["status"] != "VENTER":
         return  # a duplicate message for a delivered (or given-up) element
     t = element
-    published = store.version(owner, t["tjenestekode"], t["utgavekode"], int(t["versjon"]))
+    published = store.version(owner, t.get("utgaveId") or f"{t['tjenestekode']}#{t['utgavekode']}", int(t["versjon"]))
     url = str(published.oversendingsmetode.url) if published and published.oversendingsmetode.url else None
     item = full_item(owner, {k: v for k, v in element.items() if k != "levering"})
     body = json.dumps(item, ensure_ascii=False, sort_keys=True).encode()

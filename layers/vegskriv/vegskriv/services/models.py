@@ -209,6 +209,9 @@ class Utgave(BaseModel):
     eier: str
     tjenestekode: str
     utgavekode: str
+    # Stable across renames (rule 3 lets a derived edition change its codes): published versions and
+    # changesets submitted through the edition hold on to it. None on editions stored before it existed.
+    id: str | None = None
     definisjon: Definisjon
     oversendingsmetode: Oversendingsmetode = Field(default_factory=Oversendingsmetode)
     gyldighetsperiode: Gyldighetsperiode | None = None
@@ -217,6 +220,11 @@ class Utgave(BaseModel):
     publisert: int = 0  # number of published versions
     endret: datetime | None = None
     endretAv: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What its published versions are stored under: the id, or the codes it had before ids existed."""
+        return self.id or f"{self.tjenestekode}#{self.utgavekode}"
 
     @property
     def ref(self) -> Masterreferanse:

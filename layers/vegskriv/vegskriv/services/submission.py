@@ -32,7 +32,7 @@ def accepting(header: str, today: date | None = None) -> dict[str, Any]:
     if found is None:
         raise BadRequest(f"{HEADER}: utgaven {eier}/{tk}/{uk} finnes ikke")
     edition = found[0]
-    published = store.version(eier, tk, uk, edition.publisert) if edition.publisert else None
+    published = store.version(eier, edition.key, edition.publisert) if edition.publisert else None
     if published is None:
         raise BadRequest(f"{HEADER}: utgaven {eier}/{tk}/{uk} er ikke migrert og tar ikke imot innsendinger")
     today = today or date.today()
@@ -40,12 +40,16 @@ def accepting(header: str, today: date | None = None) -> dict[str, Any]:
     if period is not None and (today < period.fra or (period.til is not None and today > period.til)):
         raise BadRequest(f"{HEADER}: utgaven {eier}/{tk}/{uk} tar imot innsendinger fra {period.fra}"
                          + (f" til {period.til}" if period.til else "") + f", ikke {today}")
-    return {"eier": eier, "tjenestekode": tk, "utgavekode": uk, "versjon": published.versjon}
+    return {"eier": eier, "tjenestekode": tk, "utgavekode": uk, "versjon": published.versjon, "id": edition.key}
+
+
+def edition_key(tjeneste: dict[str, Any]) -> str:
+    """The key of the edition a changeset was submitted through (its codes then, if it was stored before ids)."""
+    return str(tjeneste.get("id") or f"{tjeneste['tjenestekode']}#{tjeneste['utgavekode']}")
 
 
 def _form(tjeneste: dict[str, Any]) -> Skjema | None:
-    published = store.version(tjeneste["eier"], tjeneste["tjenestekode"], tjeneste["utgavekode"],
-                              int(tjeneste["versjon"]))
+    published = store.version(tjeneste["eier"], edition_key(tjeneste), int(tjeneste["versjon"]))
     return published.definisjon.skjema if published else None
 
 
@@ -69,6 +73,12 @@ def form_errors(doc: Endringssett, form: Skjema) -> list[tuple[str, Any, Varsel]
                                                 egenskapTypeId=missing, melding=(
                         f"Egenskapstype {missing} er påkrevd av skjemaet til tjenesten, men mangler."))))
     return found
+
+
+def check_form_now(doc: Endringssett, header: str | None, resultat: Resultat) -> None:
+    """POST /validator with ``X-NVDB-Tjeneste``: the form of the edition's published version, as register applies it."""
+    if header is not None:
+        check_form(doc, {"tjeneste": accepting(header)}, resultat)
 
 
 def check_form(doc: Endringssett, meta: dict[str, Any], resultat: Resultat) -> None:

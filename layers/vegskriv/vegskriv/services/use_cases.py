@@ -6,6 +6,7 @@ owner does not exist (404), so owners cannot be probed.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,8 +145,9 @@ def create_edition(who: Caller, eier: str, tk: str, new: NyUtgave) -> Utgave:
     definition = Definisjon.model_validate(new.model_dump(include=set(Definisjon.model_fields)))
     _check_subs(eier, definition.underskjema)
     rules.check_owner_attachment_types(eier, definition.vedleggstyper, _own_attachment_types(eier))
-    edition = Utgave(eier=eier, tjenestekode=tk, utgavekode=new.utgavekode, definisjon=definition,
-                     oversendingsmetode=new.oversendingsmetode, gyldighetsperiode=new.gyldighetsperiode)
+    edition = Utgave(eier=eier, tjenestekode=tk, utgavekode=new.utgavekode, id=str(uuid.uuid4()),
+                     definisjon=definition, oversendingsmetode=new.oversendingsmetode,
+                     gyldighetsperiode=new.gyldighetsperiode)
     try:
         store.create_edition(edition, who.user)
     except Refused as exc:
@@ -156,7 +158,7 @@ def create_edition(who: Caller, eier: str, tk: str, new: NyUtgave) -> Utgave:
 def view(edition: Utgave) -> dict[str, Any]:
     """An edition with its published versions and, if derived, how its master changed since."""
     body = edition.model_dump(mode="json", exclude_none=True)
-    published = store.versions(edition.eier, edition.tjenestekode, edition.utgavekode)
+    published = store.versions(edition.eier, edition.key)
     body["versjoner"] = [v.model_dump(mode="json", exclude_none=True) for v in published]
     if (master := edition.basertPåMaster) is not None and published:
         taken = published[-1].masterversjon
@@ -164,9 +166,9 @@ def view(edition: Utgave) -> dict[str, Any]:
         newest = current[0].publisert if current else taken
         body["masterEndretSidenMigrering"] = newest != taken
         body["endringerSidenMigrering"] = []
-        if newest != taken and taken is not None and newest is not None:
-            before = store.version(master.eier, master.tjenestekode, master.utgavekode, taken)
-            after = store.version(master.eier, master.tjenestekode, master.utgavekode, newest)
+        if current and newest != taken and taken is not None and newest is not None:
+            before = store.version(master.eier, current[0].key, taken)
+            after = store.version(master.eier, current[0].key, newest)
             if before and after:
                 body["endringerSidenMigrering"] = rules.diff(before.definisjon, after.definisjon)
     return body
@@ -185,9 +187,11 @@ def change_edition(who: Caller, eier: str, tk: str, uk: str, change: EndreUtgave
         raise rules.refused(2, "master settes med POST …/master og fjernes med DELETE …/master")
     if edition.basertPåMaster is not None:
         rules.check_derived_patch(fields)
-    for code, current in (("tjenestekode", tk), ("utgavekode", uk)):
-        if getattr(change, code) not in (None, current):
-            raise Conflict(f"{code}: kodene til en utgave endres ikke; opprett en ny utgave med de nye kodene")
+    codes = (change.tjenestekode or tk, change.utgavekode or uk)
+    if codes != (tk, uk) and edition.basertPåMaster is None:
+        # Own editions are named by codes in form sets and in other owners' derived editions.
+        raise Conflict("tjenestekode/utgavekode: bare en utgave basert på master kan endre kodene sine; "
+                       "opprett en ny utgave med de nye kodene")
     own = {k: getattr(change, k) for k in fields if k in Definisjon.model_fields and getattr(change, k) is not None}
     definition = edition.definisjon.model_copy(update=own)
     definition = Definisjon.model_validate(definition.model_dump())
@@ -199,6 +203,8 @@ def change_edition(who: Caller, eier: str, tk: str, uk: str, change: EndreUtgave
         rules.check_owner_attachment_types(eier, definition.vedleggstyper, _own_attachment_types(eier, (tk, uk)))
     settings = {k: getattr(change, k) for k in ("oversendingsmetode", "gyldighetsperiode") if k in fields}
     edition = edition.model_copy(update={"definisjon": definition, **settings})
+    if codes != (tk, uk):
+        return _rename(who, edition, rev, *codes)
 
     def ref(pair: tuple[str, str]) -> Masterreferanse:
         return Masterreferanse(eier=eier, tjenestekode=pair[0], utgavekode=pair[1])
@@ -210,6 +216,52 @@ def change_edition(who: Caller, eier: str, tk: str, uk: str, change: EndreUtgave
     except Refused as exc:
         raise Conflict(RACED) from exc
     return edition
+
+
+def _rename(who: Caller, edition: Utgave, rev: int, tk2: str, uk2: str) -> Utgave:
+    """New codes for a derived edition (rule 3): it moves to them, its id and published versions stay.
+
+    A new service code renames the service, so every edition of it moves along (rule 5 keeps one
+    service per master service); form sets naming a moved edition are updated in the same transaction."""
+    eier, tk = edition.eier, edition.tjenestekode
+    moving = [(edition, rev)]
+    if tk2 != tk:
+        if store.get_service(eier, tk2) is not None:
+            raise Conflict(f"tjenestekode: {eier} har allerede tjenesten {tk2}")
+        moving += [found for e in store.list_editions(eier, tk) if e.utgavekode != edition.utgavekode
+                   and (found := store.get_edition(eier, tk, e.utgavekode)) is not None]
+    elif store.get_edition(eier, tk2, uk2) is not None:
+        raise Conflict(f"utgavekode: {eier}/{tk2} har allerede utgaven {uk2}")
+    new_codes = {(e.tjenestekode, e.utgavekode): (tk2, uk2 if e is edition else e.utgavekode) for e, _ in moving}
+    if len(set(new_codes.values())) < len(new_codes):  # onto an edition that moves along
+        raise Conflict(f"utgavekode: {eier}/{tk} har allerede utgaven {uk2}, som flyttes med til {tk2}")
+
+    def recoded(e: Utgave) -> Utgave:
+        subs = [Utgavereferanse(tjenestekode=c[0], utgavekode=c[1]) for c in (
+            new_codes.get((s.tjenestekode, s.utgavekode), (s.tjenestekode, s.utgavekode))
+            for s in e.definisjon.underskjema)]
+        return e.model_copy(update={"definisjon": e.definisjon.model_copy(update={"underskjema": subs})})
+
+    moves = [(e, r, recoded(e).model_copy(update={"tjenestekode": new_codes[(e.tjenestekode, e.utgavekode)][0],
+                                                  "utgavekode": new_codes[(e.tjenestekode, e.utgavekode)][1],
+                                                  "id": e.key})) for e, r in moving]
+    updated = []
+    for e in store.list_editions(eier):
+        names_moved = any((s.tjenestekode, s.utgavekode) in new_codes for s in e.definisjon.underskjema)
+        if (names_moved and (e.tjenestekode, e.utgavekode) not in new_codes
+                and (found := store.get_edition(eier, e.tjenestekode, e.utgavekode)) is not None):
+            updated.append((recoded(found[0]), found[1]))
+    service = None
+    if tk2 != tk:
+        service = (tk, service_of(eier, tk).model_copy(update={"tjenestekode": tk2}))
+    try:
+        store.move_editions(moves, who.user, service=service, updated=updated)
+    except Refused as exc:
+        if exc.reasons == [store.TOO_MANY]:
+            raise Conflict(f"tjenestekode: tjenesten {eier}/{tk} har for mange utgaver til å flyttes samlet") from exc
+        raise Conflict(f"tjenestekode/utgavekode: {eier}/{tk2}/{uk2} ble tatt, eller utgaven ble endret, "
+                       "samtidig av en annen forespørsel; hent den og prøv igjen") from exc
+    return moves[0][2]
 
 
 def _summary(edition: Utgave) -> dict[str, Any]:
@@ -285,7 +337,7 @@ def _master_published(ref: Masterreferanse) -> tuple[Utgave, Publisering]:
     if found is None or not found[0].master:
         raise NotFound(f"Masterutgave {ref.eier}/{ref.tjenestekode}/{ref.utgavekode} finnes ikke")
     master = found[0]
-    published = store.version(ref.eier, ref.tjenestekode, ref.utgavekode, master.publisert)
+    published = store.version(ref.eier, master.key, master.publisert)
     assert published is not None  # a master is migrated before it is marked (rule 2)
     return master, published
 
@@ -349,8 +401,8 @@ class _Plan:
         if store.get_edition(self.eier, tk, uk) is not None or any(
                 (e.tjenestekode, e.utgavekode) == (tk, uk) for e, _ in self.new):
             raise Conflict(f"utgavekode: {self.eier}/{tk} har allerede utgaven {uk}")
-        edition = Utgave(eier=self.eier, tjenestekode=tk, utgavekode=uk, definisjon=published.definisjon,
-                         basertPåMaster=master)
+        edition = Utgave(eier=self.eier, tjenestekode=tk, utgavekode=uk, id=str(uuid.uuid4()),
+                         definisjon=published.definisjon, basertPåMaster=master)
         if request is not None:
             edition = edition.model_copy(update={"oversendingsmetode": request.oversendingsmetode,
                                                  "gyldighetsperiode": request.gyldighetsperiode})

@@ -1,7 +1,8 @@
 """Owners, services, editions and published versions in the ServicesTable.
 
 Keys: owners in one partition (``EIERE`` / ``EIER#<kode>``), everything of an owner in its own
-(``EIER#<kode>`` / ``TJENESTE#<tk>``, ``UTGAVE#<tk>#<uk>``, ``VERSJON#<tk>#<uk>#<n>``), and two
+(``EIER#<kode>`` / ``TJENESTE#<tk>``, ``UTGAVE#<tk>#<uk>``, ``UTGAVEID#<id>`` → its codes, and
+``VERSJON#<id>#<n>``: versions stay put when a derived edition changes its codes), and two
 indexes kept by hand: ``MASTERE`` lists the masters, ``AVLEDET#<tk>#<uk>#<eier>`` in the master
 owner's partition lists the editions derived from a master. Each change is one transaction
 whose conditions carry the rules that could otherwise race: one derived edition per master
@@ -29,6 +30,7 @@ from vegskriv.settings import get_settings
 OWNERS = "EIERE"
 MASTERS = "MASTERE"
 _ser = TypeSerializer()
+TOO_MANY = "TooManyItems"
 # No derived edition (rule 7) and no master form set (rule 6) depends on the edition.
 _UNUSED = ("(attribute_not_exists(avledede) OR avledede = :zero) AND "
            "(attribute_not_exists(iMasterskjemasett) OR iMasterskjemasett = :zero)")
@@ -54,8 +56,14 @@ def _edition_sk(tk: str, uk: str) -> str:
     return f"UTGAVE#{tk}#{uk}"
 
 
-def _version_sk(tk: str, uk: str, n: int) -> str:
-    return f"VERSJON#{tk}#{uk}#{n:06d}"
+def _version_sk(key: str, n: int) -> str:
+    return f"VERSJON#{key}#{n:06d}"
+
+
+def _id_put(edition: Utgave) -> dict[str, Any]:
+    codes = {"tjenestekode": edition.tjenestekode, "utgavekode": edition.utgavekode}
+    return {"Put": {"TableName": get_settings().services_table,
+                    "Item": _item(_pk(edition.eier), f"UTGAVEID#{edition.key}", json.dumps(codes))}}
 
 
 def _link_sk(master: Masterreferanse, derived_owner: str) -> str:
@@ -187,7 +195,7 @@ def _counter(ref: Masterreferanse, attribute: str, step: int, *, only_master: bo
 
 
 def create_edition(edition: Utgave, who: str, *, new_service: Tjeneste | None = None) -> None:
-    items = [_edition_put(_stamp(edition, who), None)]
+    items = [_edition_put(_stamp(edition, who), None), _id_put(edition)]
     if new_service is not None:
         items.append(_service_put(edition.eier, new_service))
     _transact(items)
@@ -201,7 +209,7 @@ def create_derived(editions: list[tuple[Utgave, Tjeneste | None]], who: str) -> 
     items: list[dict[str, Any]] = []
     for edition, service in editions:
         assert edition.basertPåMaster is not None
-        items.append(_edition_put(_stamp(edition, who), None))
+        items += [_edition_put(_stamp(edition, who), None), _id_put(edition)]
         if service is not None:
             items.append(_service_put(edition.eier, service))
         master = edition.basertPåMaster
@@ -244,6 +252,41 @@ def set_master(edition: Utgave, rev: int, subs: list[Masterreferanse], who: str,
     _transact(items)
 
 
+def move_editions(moves: Sequence[tuple[Utgave, int, Utgave]], who: str, *,
+                  service: tuple[str, Tjeneste] | None = None, updated: Sequence[tuple[Utgave, int]] = ()) -> None:
+    """New codes for derived editions, in one transaction: each (old, rev, new) leaves its old key (only at
+    ``rev``) for the new one (only if free: the uniqueness guard), with its id item and its link under its
+    master; ``service`` (old code, renamed service) moves the service item the same way; ``updated``
+    editions (form sets naming a moved edition) are saved at their rev."""
+    table = get_settings().services_table
+    items: list[dict[str, Any]] = []
+    for old, rev, new in moves:
+        old_key = _key(_pk(old.eier), _edition_sk(old.tjenestekode, old.utgavekode))
+        raw = _table().get_item(Key={"pk": _pk(old.eier), "sk": old_key["sk"]["S"]}, ConsistentRead=True)["Item"]
+        # Counters other transactions add to go along (the delete's rev condition guards the rest).
+        extra = {k: v for k, v in raw.items() if k not in ("pk", "sk", "data", "rev")}
+        items.append({"Delete": {"TableName": table, "Key": old_key, "ConditionExpression": "rev = :rev",
+                                 "ExpressionAttributeValues": {":rev": {"N": str(rev)}}}})
+        items.append(_put_new(_pk(new.eier), _edition_sk(new.tjenestekode, new.utgavekode),
+                              _stamp(new, who).model_dump_json(exclude_none=True), **{**extra, "rev": rev + 1}))
+        items.append(_id_put(new))
+        if (master := new.basertPåMaster) is not None:
+            items.append({"Update": {"TableName": table, "Key": _key(_pk(master.eier), _link_sk(master, new.eier)),
+                                     "UpdateExpression": "SET #d = :d", "ConditionExpression": "attribute_exists(pk)",
+                                     "ExpressionAttributeNames": {"#d": "data"},
+                                     "ExpressionAttributeValues": {":d": {"S": new.ref.model_dump_json()}}}})
+    if service is not None:
+        old_tk, renamed = service
+        owner = moves[0][0].eier
+        items.append({"Delete": {"TableName": table, "Key": _key(_pk(owner), f"TJENESTE#{old_tk}"),
+                                 "ConditionExpression": "attribute_exists(pk)"}})
+        items.append(_service_put(owner, renamed))
+    items += [_edition_put(_stamp(e, who), rev) for e, rev in updated]
+    if len(items) > 100:  # DynamoDB's limit for one transaction
+        raise Refused([TOO_MANY])
+    _transact(items)
+
+
 def edition_counters(owner: str, tk: str, uk: str) -> dict[str, int]:
     item = _table().get_item(Key={"pk": _pk(owner), "sk": _edition_sk(tk, uk)}, ConsistentRead=True,
                              ProjectionExpression="avledede, iMasterskjemasett").get("Item") or {}
@@ -257,7 +300,8 @@ def delete_edition(edition: Utgave, rev: int) -> None:
                                                               _edition_sk(edition.tjenestekode, edition.utgavekode)),
                               "ConditionExpression": f"rev = :rev AND {_UNUSED}",
                               "ExpressionAttributeValues": {":rev": {"N": str(rev)}, ":zero": {"N": "0"}}}
-    items: list[dict[str, Any]] = [{"Delete": delete}]
+    items: list[dict[str, Any]] = [{"Delete": delete}, {"Delete": {"TableName": table, "Key": _key(
+        _pk(edition.eier), f"UTGAVEID#{edition.key}")}}]
     if edition.master:
         items.append({"Delete": {"TableName": table, "Key": _key(
             MASTERS, f"MASTER#{edition.eier}#{edition.tjenestekode}#{edition.utgavekode}")}})
@@ -266,7 +310,7 @@ def delete_edition(edition: Utgave, rev: int) -> None:
         items.append(_counter(master, "avledede", -1))
     _transact(items)
     with _table().batch_writer() as batch:
-        for item in _query(_pk(edition.eier), f"VERSJON#{edition.tjenestekode}#{edition.utgavekode}#"):
+        for item in _query(_pk(edition.eier), f"VERSJON#{edition.key}#"):
             batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
 
 
@@ -284,21 +328,31 @@ def list_masters() -> list[dict[str, Any]]:
 
 def publish(edition: Utgave, rev: int, version: Publisering, who: str) -> None:
     """Snapshot as version n+1 (immutable: put only if absent) and count it on the edition."""
-    sk = _version_sk(edition.tjenestekode, edition.utgavekode, version.versjon)
+    sk = _version_sk(edition.key, version.versjon)
     _transact([_put_new(_pk(edition.eier), sk, version.model_dump_json(exclude_none=True)),
                _edition_put(_stamp(edition.model_copy(update={"publisert": version.versjon}), who), rev)])
 
 
-def versions(owner: str, tk: str, uk: str) -> list[Publisering]:
-    return [Publisering.model_validate_json(i["data"]) for i in _query(_pk(owner), f"VERSJON#{tk}#{uk}#")]
+def versions(owner: str, key: str) -> list[Publisering]:
+    """The published versions of the edition stored under ``key`` (``Utgave.key``)."""
+    return [Publisering.model_validate_json(i["data"]) for i in _query(_pk(owner), f"VERSJON#{key}#")]
 
 
-def version(owner: str, tk: str, uk: str, n: int) -> Publisering | None:
-    item = _table().get_item(Key={"pk": _pk(owner), "sk": _version_sk(tk, uk, n)}, ConsistentRead=True).get("Item")
+def version(owner: str, key: str, n: int) -> Publisering | None:
+    item = _table().get_item(Key={"pk": _pk(owner), "sk": _version_sk(key, n)}, ConsistentRead=True).get("Item")
     return Publisering.model_validate_json(item["data"]) if item else None
 
 
-# --- delivery: elements, the download queue, the push signing key --------------------------------
+def codes_of(owner: str, key: str) -> tuple[str, str] | None:
+    """The current codes of the edition stored under ``key`` (None if deleted, or stored before ids existed)."""
+    item = _table().get_item(Key={"pk": _pk(owner), "sk": f"UTGAVEID#{key}"}, ConsistentRead=True).get("Item")
+    if item is None:
+        return None
+    codes = json.loads(item["data"])
+    return codes["tjenestekode"], codes["utgavekode"]
+
+
+# --- delivery: elements and the download queue; push signing keys (in Secrets Manager) ----------
 # ``ELEMENT#<id>`` holds one delivery (its id is the changeset id, so a changeset is delivered
 # once); a download-queue element is also listed under ``KØ#<time>#<id>``, oldest first.
 
@@ -366,13 +420,23 @@ def mark_delivery(owner: str, element_id: str, status: str, attempts: int, error
                          ExpressionAttributeValues=values)
 
 
+def _new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def signing_key(owner: str, *, rotate: bool = False) -> str:
-    """The owner's HMAC key for push signatures, made on first use."""
-    key = {"pk": _pk(owner), "sk": "SIGNERINGSNØKKEL"}
-    if rotate:
-        _table().put_item(Item={**key, "data": secrets.token_urlsafe(32)})
-    else:
-        with contextlib.suppress(ClientError):  # made by a concurrent first use: read theirs
-            _table().put_item(Item={**key, "data": secrets.token_urlsafe(32)},
-                              ConditionExpression="attribute_not_exists(pk)")
-    return str(_table().get_item(Key=key, ConsistentRead=True)["Item"]["data"])
+    """The owner's HMAC key for push signatures: its own Secrets Manager secret, made on first use.
+
+    Rotating puts a new version (AWSCURRENT, which signs from then on); the one before stays as
+    AWSPREVIOUS, so a consumer can accept both while it switches."""
+    sm = aws.client("secretsmanager")
+    name = get_settings().signing_secret_prefix + owner
+    try:
+        if rotate:
+            sm.put_secret_value(SecretId=name, SecretString=_new_key())
+        return str(sm.get_secret_value(SecretId=name)["SecretString"])
+    except sm.exceptions.ResourceNotFoundException:
+        with contextlib.suppress(sm.exceptions.ResourceExistsException):  # a concurrent first use made it
+            sm.create_secret(Name=name, SecretString=_new_key(),
+                             Description=f"vegskriv: HMAC-SHA256-nøkkel for push-leveranser til {owner}")
+        return str(sm.get_secret_value(SecretId=name)["SecretString"])
