@@ -182,8 +182,14 @@ def _naive(konsument_id: str) -> dict[str, int]:
 
 
 def child(konsument_id: str, mode: str) -> None:
+    from botocore.config import Config
+
+    from vegskriv import aws
     from vegskriv.provisioning import jobs
     from vegskriv.store import provisioning as store
+
+    # moto's server answers a large page slowly on a busy machine (botocore gives up after 60 s)
+    aws._CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, read_timeout=900)
 
     base = proc_status_mb("VmRSS") or 0.0
     began = time.perf_counter()
