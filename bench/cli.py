@@ -23,6 +23,7 @@ from bench.imports import section_imports
 from bench.latency import section_latency
 from bench.locks import section_locks
 from bench.paths import ROOT
+from bench.provisioning import section_provisioning
 from bench.stack import Bench
 from bench.validation import section_validation
 
@@ -50,6 +51,8 @@ SECTIONS: list[Section] = [
     Section("locks", "lock latency, wake-up on release, history per wait", section_locks, needs_stack=True),
     Section("e2e10k", "10,000 objects end to end (above the AWS payload limits)", section_e2e10k,
             needs_stack=True, default=E2E10K_DEFAULT),
+    Section("provisioning", "nightly provisioning: FULL, 1 % churn, DELTA, FULL, naive overwrite (10k and N)",
+            section_provisioning, default=False),
 ]
 
 
@@ -84,6 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--history-wait", type=float, default=6.0,
                    help="seconds a changeset waits with 1 s pauses before its history is counted")
     p.add_argument("--e2e10k-objects", type=int, default=10_000, help="objects in the e2e10k changeset")
+    p.add_argument("--provisioning-n", type=int, default=100_000,
+                   help="objects at the provider in the provisioning section (it also measures 10,000)")
     p.add_argument("--target", type=int, default=5000, help="parse+validate objects/s target")
     p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     return p.parse_args(argv)

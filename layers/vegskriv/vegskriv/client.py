@@ -27,10 +27,12 @@ from pydantic import BaseModel
 
 from vegskriv import __version__
 from vegskriv.changesets.models import TERMINAL, Avvistårsak, Fremdrift, Status, Venteårsak
+from vegskriv.provisioning.model import Kjøring
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 ENDRINGSSETT = "/rest/v3/endringssett"
 LOGIN = "/rest/v1/oidc/authenticate"
+KONSUMENTER = "/rest/v1/konsumenter"
 # Committed (UTFØRT) is an outcome too: the result and the new nvdbIds are final; only the read side lags.
 SETTLED = TERMINAL | {Fremdrift.UTFØRT}
 
@@ -61,6 +63,14 @@ class Progress:
 
     fremdrift: Fremdrift
     retry_after: float | None
+
+
+class RunTimeout(ClientError):
+    """:meth:`VegskrivClient.follow_run` gave up; ``run`` is the last report."""
+
+    def __init__(self, run: Kjøring):
+        self.run = run
+        super().__init__(f"kjøring {run.id} for konsument {run.konsumentId} er fortsatt {run.status}")
 
 
 class TreffStatus(BaseModel):
@@ -208,3 +218,49 @@ class VegskrivClient:
                 raise Timeout(changeset_id, progress)
             wait = progress.retry_after if progress.retry_after is not None else 1.0
             sleep(max(0.2, min(wait, timeout - elapsed)))
+
+    # ------------------------------------------------------------------ provisioning (/rest/v1/konsumenter)
+
+    def _runs(self, konsument_id: str) -> str:
+        return f"{KONSUMENTER}/{urllib.parse.quote(konsument_id, safe='')}/kjøringer"
+
+    def start_run(self, konsument_id: str, *, full: bool = False, dry_run: bool = False) -> Kjøring:
+        """Start a provisioning run now (202): the run as created, status PÅGÅR."""
+        body = {"modus": "FULL" if full else "DELTA", "tørrkjøring": dry_run}
+        return Kjøring.model_validate(self._call("POST", self._runs(konsument_id), body))
+
+    def run_report(self, konsument_id: str, run_id: str) -> Kjøring:
+        return Kjøring.model_validate(self._call("GET", f"{self._runs(konsument_id)}/{run_id}"))
+
+    def runs(self, konsument_id: str, antall: int = 100) -> list[Kjøring]:
+        """Newest first."""
+        answer = self._call("GET", f"{self._runs(konsument_id)}?antall={antall}")
+        return [Kjøring.model_validate(r) for r in answer["kjøringer"]]
+
+    def run_log(self, konsument_id: str, run_id: str, *, start: int | None = None,
+                antall: int = 100) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of the per-object log and the ``start`` of the next page (None: the last)."""
+        query = urllib.parse.urlencode({"antall": antall, **({"start": start} if start is not None else {})})
+        answer = self._call("GET", f"{self._runs(konsument_id)}/{run_id}/logg?{query}")
+        neste = (answer.get("metadata") or {}).get("neste")
+        return list(answer["logg"]), int(neste["start"]) if neste else None
+
+    def approve_run(self, konsument_id: str, run_id: str) -> Kjøring:
+        """Release a run in KARANTENE: its deletes are applied (the run goes on, PÅGÅR)."""
+        return Kjøring.model_validate(self._call("POST", f"{self._runs(konsument_id)}/{run_id}/godkjenn"))
+
+    def follow_run(self, konsument_id: str, run_id: str, *, timeout: float = 3600.0, interval: float = 0.5,
+                   on_progress: Callable[[Kjøring, float], None] | None = None,
+                   sleep: Callable[[float], None] = time.sleep) -> Kjøring:
+        """Poll the run's report every ``interval`` s until it is no longer PÅGÅR. Raises :class:`RunTimeout`."""
+        began = time.monotonic()
+        while True:
+            run = self.run_report(konsument_id, run_id)
+            elapsed = time.monotonic() - began
+            if on_progress:
+                on_progress(run, elapsed)
+            if run.status != "PÅGÅR":
+                return run
+            if elapsed >= timeout:
+                raise RunTimeout(run)
+            sleep(max(0.05, min(interval, timeout - elapsed)))

@@ -1,10 +1,12 @@
 """``vegskriv`` console script: run the local stack, issue dev tokens, load reference data.
 
     vegskriv local [--port 3000] [--host 127.0.0.1] [--template PATH] [--moto-port N] [--data DIR]
+                   [--provisjonering-hvert SECONDS]
     vegskriv token --user olanor --role 0_bruker_fagdata [--role ...] [--ttl-hours N]
     vegskriv load --url http://127.0.0.1:3000 (--catalog FILE | --network FILE | --objects FILE) --token T
     vegskriv tjenester HANDLING ...   (service owners' admin tasks; see local/services_cli.py)
     vegskriv send FILE [--wait] [--dry-run] | status ID | valider FILE | endringssett   (see `vegskriv send -h`)
+    vegskriv provisjoner --konsument ID [--full] [--tørrkjøring] | godkjenn ...   (see local/provisioning_cli.py)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from vegskriv.local.api_client import call, print_body
 from vegskriv.local.client_cli import add_client_parsers
 from vegskriv.local.consumer import add_consumer_parser
+from vegskriv.local.provisioning_cli import add_provisioning_parser
 from vegskriv.local.rights_cli import add_rights_parser
 from vegskriv.local.services_cli import add_services_parser
 
@@ -49,7 +52,8 @@ def cmd_local(args: argparse.Namespace) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the optional moto server's access log
     logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
     stack = LocalStack(args.template, host=args.host, port=args.port, moto_port=args.moto_port,
-                       parameters=_parse_parameters(args.parameter), data_dir=args.data)
+                       parameters=_parse_parameters(args.parameter), data_dir=args.data,
+                       run_schedules=True, schedule_every=args.provisjonering_hvert)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -165,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a template parameter, e.g. WaitFirstSeconds=1")
     local.add_argument("--data", metavar="DIR", default=None,
                        help="keep the tables in DIR across restarts (default: nothing is kept)")
+    local.add_argument("--provisjonering-hvert", type=float, metavar="SECONDS", default=None,
+                       help="fire the nightly provisioning schedule every SECONDS instead of at its "
+                            "cron time (default: ProvisioningSchedule, 02:00 Europe/Oslo)")
     local.add_argument("-v", "--verbose", action="store_true")
     local.set_defaults(func=cmd_local)
 
@@ -187,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_consumer_parser(sub)
     add_services_parser(sub)
     add_client_parsers(sub)
+    add_provisioning_parser(sub)
     return parser
 
 

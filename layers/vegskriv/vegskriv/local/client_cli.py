@@ -218,8 +218,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_NO_ANSWER
 
 
-def add_client_parsers(subparsers: Any) -> None:
-    """Add send, status, valider and endringssett to the ``vegskriv`` parser's subparsers."""
+def common_parser() -> argparse.ArgumentParser:
+    """--url, --token, --user and the other options every API command shares (a parent parser)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=os.environ.get("VEGSKRIV_URL", DEFAULT_URL),
                         help="API-ets rot (standard: $VEGSKRIV_URL eller %(default)s)")
@@ -229,6 +229,12 @@ def add_client_parsers(subparsers: Any) -> None:
     common.add_argument("--realm", default="EMPLOYEE", help="EMPLOYEE, SERVICE_ACCOUNT eller EXTERNAL")
     common.add_argument("--json", action="store_true", help="skriv svaret som JSON")
     common.add_argument("--http-timeout", type=float, default=30.0, help="sekunder per HTTP-kall")
+    return common
+
+
+def add_client_parsers(subparsers: Any) -> None:
+    """Add send, status, valider and endringssett to the ``vegskriv`` parser's subparsers."""
+    common = common_parser()
 
     def add(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
         parser = subparsers.add_parser(name, parents=[common], help=help_text, description=__doc__,

@@ -103,7 +103,8 @@ class LocalStack:
                  parameters: dict[str, str] | None = None, env: dict[str, str] | None = None,
                  sqs_visibility_timeout: int | None = None, seed: bool = True,
                  serve_api: bool = True, run_pollers: bool = True, data_dir: str | Path | None = None,
-                 data_interval: float = 1.0) -> None:
+                 data_interval: float = 1.0, run_schedules: bool = False,
+                 schedule_every: float | None = None) -> None:
         self.template_path = Path(template) if template else find_template()
         self.template = Template(self.template_path, project_root=project_root,
                                  parameters=parameters)
@@ -118,6 +119,10 @@ class LocalStack:
         self.run_pollers = run_pollers
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.data_interval = data_interval
+        # Off unless asked (`vegskriv local` asks): a test stack must not start a nightly run at 02:00.
+        self.run_schedules = run_schedules or schedule_every is not None
+        self.schedule_every = schedule_every
+        self.scheduler: Any = None
         self.snapshots: TableSnapshots | None = None
         self.functions = self.template.functions()
         self.runtime = FunctionRuntime(self.functions)
@@ -176,6 +181,8 @@ class LocalStack:
                 self._seed()
             if self.run_pollers:
                 self._start_pollers()
+            if self.run_schedules:
+                self._start_schedules()
             if self.serve_api:
                 self.api = LocalApiGateway(self.template, self.runtime, host=self.host, port=self.port)
                 self.api.start()
@@ -192,6 +199,9 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         if self.api is not None:
             self.api.stop()
             self.api = None
@@ -471,6 +481,16 @@ class LocalStack:
             poller = SqsPoller(source, url, self.runtime, sqs, self.region)
             poller.start()
             self.pollers.append(poller)
+
+    def _start_schedules(self) -> None:
+        from vegskriv.local.schedules import Scheduler, schedules_of, start_target
+
+        def arn_of(lid: str) -> str:
+            return self.state_machine_arns.get(lid) or str(self.template.ref(lid))
+
+        self.scheduler = Scheduler(schedules_of(self.template, arn_of), start_target(self.client),
+                                   every=self.schedule_every)
+        self.scheduler.start()
 
 
 # DynamoDB actions that change nothing (everything else makes --data save a new snapshot).
