@@ -40,7 +40,9 @@ class Settings(BaseModel):
     jwt_max_lifetime_seconds: int = Field(24 * 3600, alias="JWT_MAX_LIFETIME_SECONDS")
     # The catalog version in force; a changeset naming another gets IKKE_GJELDENDE_DATAKATALOGVERSJON.
     datakatalog_version: str = Field("2.38", alias="DATAKATALOG_VERSION")
+    # A request body as sent (compressed if Content-Encoding: gzip), and what a gzip body unpacks to.
     max_body_bytes: int = Field(6_000_000, alias="MAX_BODY_BYTES")
+    max_body_unpacked_bytes: int = Field(40_000_000, alias="MAX_BODY_UNPACKED_BYTES")
     # Backoff while waiting on locks: first pause, growth factor, longest pause (seconds).
     wait_first_seconds: int = Field(5, alias="WAIT_FIRST_SECONDS")
     wait_factor: float = Field(2.0, alias="WAIT_FACTOR")
