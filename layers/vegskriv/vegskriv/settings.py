@@ -53,8 +53,8 @@ class Settings(BaseModel):
     external_locks_per_owner: int = Field(20, alias="EXTERNAL_LOCKS_PER_OWNER")
     # System failures (transient errors) a changeset may have before it ends AVVIST:SYSTEMFEIL.
     max_system_failures: int = Field(10, alias="MAX_SYSTEM_FAILURES")
-    # Limits that keep every accepted changeset storable (README "Limits"): an objects-table item
-    # holds a version and its pending overlay, so two objects must fit in DynamoDB's 400 KB.
+    # Limits on one changeset and one object (README "Limits"): bounds on cost, not storage needs
+    # (version lists too large for a DynamoDB item are spilled to chunks).
     max_objects_per_changeset: int = Field(10_000, alias="MAX_VEGOBJEKTER")
     max_object_bytes: int = Field(190_000, alias="MAX_VEGOBJEKT_BYTES")
     max_wkt_length: int = Field(150_000, alias="MAX_WKT_LENGDE")

@@ -31,7 +31,7 @@ from vegskriv.store import batch, changesets
 
 IMPORT = "import"
 OBJECT_SK = "O"
-# Largest version JSON we store (README "Limits"); larger version lists are spilled to chunks.
+# Largest version JSON we store (README "Limits"): a bound on one object, not a storage need (lists spill).
 MAX_VERSION_BYTES = 200_000
 INLINE_BYTES = 300_000  # compressed bytes kept in the object item; the rest of 400 KB is names/keys
 CHUNK_BYTES = 350_000
