@@ -15,6 +15,7 @@ at most one byte past that bound, so a zip bomb costs that much memory and answe
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import io
 import json
@@ -111,6 +112,9 @@ def unpack(event: dict[str, Any]) -> None:
     name = next((k for k in headers if k.lower() == "content-encoding"), None)
     encoding = (headers.get(name) or "").strip().lower() if name else ""
     if encoding in ("", "identity"):
+        if event.get("isBase64Encoded"):  # a binary media type (template.yaml): text again if it is text
+            with contextlib.suppress(UnicodeDecodeError):
+                event["body"], event["isBase64Encoded"] = raw.decode("utf-8"), False
         return
     if encoding not in ("gzip", "x-gzip"):
         raise UnsupportedMediaType(f"Content-Encoding {headers[name]} støttes ikke; send gzip eller ukomprimert")
