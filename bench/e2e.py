@@ -3,6 +3,7 @@ and what AWS would bill for it, per changeset and per object."""
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import time
@@ -86,9 +87,9 @@ def print_billing(f: dict[str, Any], n: int) -> None:
 
 
 def run_e2e(bench: Bench, stack: Any, n: int, before_register: Callable[[], None] | None = None,
-            document: dict[str, Any] | None = None) -> tuple[dict[str, Any], Rows]:
+            document: dict[str, Any] | None = None, gzipped: bool = False) -> tuple[dict[str, Any], Rows]:
     """Register, start and follow one changeset of n objects (``document``, else n registrer
-    objects); the figures and the table rows."""
+    objects); the figures and the table rows. ``gzipped``: sent with Content-Encoding: gzip."""
     client = Client(stack.url, "benchuser", ["0_bruker_fagdata"])
     if document is None:
         document = changeset(build_objects(n))
@@ -100,7 +101,15 @@ def run_e2e(bench: Bench, stack: Any, n: int, before_register: Callable[[], None
 
     usage_before = bench.counter.snapshot()
     t_register = time.time()
-    changeset_id = client.register_text(body)
+    if gzipped:
+        sent = gzip.compress(body.encode(), 6)
+        r = client.request("POST", "/rest/v3/endringssett", data=sent,
+                           headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        if r.status_code != 201:
+            raise RuntimeError(f"register answered {r.status_code}: {r.text[:500]}")
+        changeset_id = str(r.headers["Location"].rsplit("/", 1)[1])
+    else:
+        changeset_id = client.register_text(body)
     t_registered = time.time()
     client.start_ok(changeset_id)
     t_started = time.time()
@@ -133,6 +142,7 @@ def run_e2e(bench: Bench, stack: Any, n: int, before_register: Callable[[], None
     total = t_done - t_register
     figures: dict[str, Any] = {
         "objects": n, "types": counts, "body_bytes": len(body.encode()),
+        "sent_bytes": len(sent) if gzipped else len(body.encode()),
         "changeset_id": changeset_id, "final_state": state, "nvdb_ids": len(nvdb_ids),
         "end_to_end_s": round(total, 3), "objects_per_s": round(n / total, 1),
         "poll_interval_s": bench.args.poll_interval, "fremdrift_polls": polls,
@@ -182,7 +192,8 @@ def run_e2e(bench: Bench, stack: Any, n: int, before_register: Callable[[], None
 
     rows: Rows = [
         ("objects (79 / 83)", f"{n} ({figures['types'].get('79', 0)} / {figures['types'].get('83', 0)})", ""),
-        ("request body", round(len(body.encode()) / 1e6, 2), "MB"),
+        ("request body", round(len(body.encode()) / 1e6, 2),
+         f"MB ({figures['sent_bytes'] / 1e6:.2f} MB sent gzipped)" if gzipped else "MB"),
         ("end to end (register → UTFØRT_OG_ETTERBEHANDLET)", round(total, 3), "s"),
         ("throughput", round(n / total, 1), "objects/s"),
         ("nvdbIds in status", len(nvdb_ids), ""),

@@ -15,8 +15,9 @@ import time
 from typing import Any
 
 from bench.e2e import print_billing, run_e2e
+from bench.e2e10k import _maxrss_mb, _reset_peak_rss
 from bench.objects import CATALOG_VERSION, NETWORK, build_objects
-from bench.output import print_table
+from bench.output import print_table, proc_status_mb
 from bench.stack import Bench, Client
 from tests.support.fixtures import excerpt, history
 
@@ -86,7 +87,12 @@ def section_e2e_mixed(bench: Bench) -> dict[str, Any]:
     imported_s = time.perf_counter() - began
     ops = {op: len(document[op]["vegobjekter"]) for op in ("registrer", "lukk", "delvisOppdater")}
     overskriv = sum(1 for o in document["delvisOppdater"]["vegobjekter"] if o.get("overskriv") == "JA")
-    figures, rows = run_e2e(bench, stack, n, document=document)
+    ru_before = _maxrss_mb()
+    figures, rows = run_e2e(bench, stack, n, document=document, gzipped=True,
+                            before_register=_reset_peak_rss)
+    # The stack runs in this process: its peak is the bench process's (VmHWM reset at register).
+    figures.update(vmhwm_during_run_mb=proc_status_mb("VmHWM"), ru_maxrss_before_mb=ru_before,
+                   ru_maxrss_after_mb=_maxrss_mb())
     figures.update(operations=ops, existing_versions=len(existing),
                    existing_objects=len({v["id"] for v in existing}), import_s=round(imported_s, 3))
     rows[1:1] = [
@@ -95,6 +101,8 @@ def section_e2e_mixed(bench: Bench) -> dict[str, Any]:
         ("existing objects / versions imported before", f"{figures['existing_objects']} / {len(existing)}",
          f"on {len(SEQUENCES)} veglenkesekvenser; import {imported_s:.1f} s, not in the figures below"),
     ]
+    rows.append(("peak RSS during the run (VmHWM reset at register; whole process)",
+                 figures["vmhwm_during_run_mb"], f"MB (ru_maxrss {ru_before} → {figures['ru_maxrss_after_mb']} MB)"))
     print_table(f"End to end on the local stack: one mixed changeset, {n:,} objects", rows)
     print_billing(figures["billed"], n)
     return figures

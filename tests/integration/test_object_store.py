@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 from moto import mock_aws
 
 from tests.support.fixtures import history
@@ -119,6 +120,35 @@ def test_versions_too_large_for_one_item_are_spilled_and_read_back():
     objects.write_overlays("d", [Write(11, 5, 83, new_version(11, "d", versjon=5))])
     assert objects.versions(11) == versions
     assert objects.versions(11, committed=lambda cs: True) == [*versions, new_version(11, "d", versjon=5)]
+
+
+def chunk_keys() -> set[str]:
+    return {i["sk"] for i in aws.table(OBJECTS).scan()["Items"] if i["sk"].startswith("C#")}
+
+
+def named_chunks() -> set[str]:
+    [item] = aws.table(OBJECTS).query(KeyConditionExpression=Key("pk").eq("O#11") & Key("sk").eq("O"))["Items"]
+    return {k["sk"] for name in ("vRef", "prevRef") if name in item for k in objects._chunk_keys("O#11", item[name])}
+
+
+def test_chunks_no_item_names_any_more_are_deleted_when_the_item_is_rewritten():
+    rng = random.Random(2)
+    versions = [{**history(11, 83, 4)[i], "merknad": "".join(rng.choices(string.ascii_letters, k=150_000))}
+                for i in range(4)]
+    objects.import_versions(versions[:3])
+    objects.import_versions(versions[3:])  # the list of three is rewritten as a list of four
+    assert chunk_keys() == named_chunks() and len(chunk_keys()) == 2
+    for name, versjon in (("f", 5), ("g", 6)):
+        state(name, "BEHANDLES")
+        objects.write_overlays(name, [Write(11, versjon, 83, {**versions[3], "versjon": versjon, "merknad": name})])
+        objects.write_overlays(name, [Write(11, versjon, 83, {**versions[3], "versjon": versjon, "merknad": name})])
+        state(name, "UTFØRT", committed=True)
+        assert chunk_keys() == named_chunks()  # prev (what readers saw) kept its chunks across the rewrite
+        assert [v["versjon"] for v in objects.versions(11)] == [*range(1, versjon + 1)]
+    state("h", "BEHANDLES")
+    objects.write_overlays("h", [Write(11, 7, 83, {**versions[0], "versjon": 7})])
+    objects.drop_overlays("h", [objects.Write(11, 7, 83, None).key()])
+    assert chunk_keys() == named_chunks() and [v["versjon"] for v in objects.versions(11)] == [*range(1, 7)]
 
 
 def test_list_by_type_pages_by_nvdb_id_and_leaves_out_what_is_not_visible():

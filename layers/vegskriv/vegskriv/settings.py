@@ -45,7 +45,9 @@ class Settings(BaseModel):
     jwt_max_lifetime_seconds: int = Field(24 * 3600, alias="JWT_MAX_LIFETIME_SECONDS")
     # The catalog version in force; a changeset naming another gets IKKE_GJELDENDE_DATAKATALOGVERSJON.
     datakatalog_version: str = Field("2.38", alias="DATAKATALOG_VERSION")
+    # A request body as sent (compressed if Content-Encoding: gzip), and what a gzip body unpacks to.
     max_body_bytes: int = Field(6_000_000, alias="MAX_BODY_BYTES")
+    max_body_unpacked_bytes: int = Field(40_000_000, alias="MAX_BODY_UNPACKED_BYTES")
     # Backoff while waiting on locks: first pause, growth factor, longest pause (seconds).
     wait_first_seconds: int = Field(5, alias="WAIT_FIRST_SECONDS")
     wait_factor: float = Field(2.0, alias="WAIT_FACTOR")
@@ -58,8 +60,8 @@ class Settings(BaseModel):
     max_system_failures: int = Field(10, alias="MAX_SYSTEM_FAILURES")
     # endretEtter: a reader's next watermark is its read time minus this (store/changes.py).
     change_overlap_seconds: float = Field(120, alias="ENDRET_OVERLAPP_SEKUNDER")
-    # Limits that keep every accepted changeset storable (README "Limits"): an objects-table item
-    # holds a version and its pending overlay, so two objects must fit in DynamoDB's 400 KB.
+    # Limits on one changeset and one object (README "Limits"): bounds on cost, not storage needs
+    # (version lists too large for a DynamoDB item are spilled to chunks).
     max_objects_per_changeset: int = Field(10_000, alias="MAX_VEGOBJEKTER")
     max_object_bytes: int = Field(190_000, alias="MAX_VEGOBJEKT_BYTES")
     max_wkt_length: int = Field(150_000, alias="MAX_WKT_LENGDE")

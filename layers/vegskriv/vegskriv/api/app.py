@@ -31,7 +31,7 @@ from vegskriv.api import rights as rettigheter
 from vegskriv.api import services as tjenester
 from vegskriv.api import transactions as oppdrag
 from vegskriv.api import ui as paneler
-from vegskriv.api.body import json_body
+from vegskriv.api.body import json_body, unpack
 from vegskriv.api.context import BASE_PATH_USED, base_url, error_paths, header, json_response, resolve_caller
 from vegskriv.api.docs import ERRORS, SECURITY_SCHEMES, roles_of
 from vegskriv.changesets.models import gc_paused
@@ -225,10 +225,12 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if name.lower() == "content-type" and value.lower().startswith(NVDB_JSON):
             headers[name] = "application/json" + value[len(NVDB_JSON):]
     try:
+        unpack(event)  # size bounds and gzip, before anything reads the body
         sent_xml = xml.read_xml_request(event)
-    except VegskrivError as exc:  # not well-formed XML: answered in XML, as the client wrote it
+    except VegskrivError as exc:  # too large, not gzip, not well-formed XML: answered as the client wrote it
+        wrote_xml = any(k.lower() == "content-type" and "xml" in (v or "") for k, v in headers.items())
         return xml.negotiate(event, {"statusCode": exc.status, "headers": {"Content-Type": "application/json"},
-                                     "body": json.dumps({"message": exc.message}, ensure_ascii=False)}, True)
+                                     "body": json.dumps({"message": exc.message}, ensure_ascii=False)}, wrote_xml)
     # Validating a 10,000-object body allocates millions of objects that are not garbage (gc_paused).
     with gc_paused() if event.get("body") else nullcontext():
         response = xml.negotiate(event, app.resolve(event, context), sent_xml)

@@ -6,18 +6,27 @@ is parsed into models, so hostile JSON answers 400 (or 413), never 500 and is ne
 Python's json recurses per nesting level (RecursionError past ~1,000) and refuses integers over
 4,300 digits with a bare ValueError; a 10**400 that gets through is stored as is. Hence a depth
 pre-scan and number hooks that refuse what no field of this API needs.
+
+:func:`unpack` runs first, on the raw event: ``MAX_BODY_BYTES`` bounds what was sent (compressed,
+if ``Content-Encoding: gzip``), ``MAX_BODY_UNPACKED_BYTES`` what a gzip body unpacks to; it reads
+at most one byte past that bound, so a zip bomb costs that much memory and answers 413.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import gzip
+import io
 import json
 import math
 import operator
 import re
+import zlib
 from itertools import accumulate, count
 from typing import Any
 
-from vegskriv.errors import BadRequest, PayloadTooLarge
+from vegskriv.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from vegskriv.settings import get_settings
 
 MAX_DEPTH = 64  # a changeset needs about 7 levels, the NVDB API Les catalog about 10
@@ -77,9 +86,46 @@ def loads(text: str | bytes) -> Any:
         raise BadRequest(f"Ugyldig JSON: {exc}") from exc
 
 
+def _gunzip(raw: bytes, limit: int) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
+            text = unpacked.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise BadRequest(f"Ugyldig gzip i forespørselen: {exc}") from exc
+    if len(text) > limit:
+        raise PayloadTooLarge(f"Forespørselen pakker ut til mer enn grensen på {limit} byte "
+                              "(MAX_BODY_UNPACKED_BYTES); del den opp")
+    return text
+
+
+def unpack(event: dict[str, Any]) -> None:
+    """Bound the body as sent, and replace a gzip body by the text it holds (413 past the limits)."""
+    body = event.get("body")
+    if not body:
+        return
+    settings = get_settings()
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+    if len(raw) > settings.max_body_bytes:
+        raise PayloadTooLarge(f"Forespørselen er større enn grensen på {settings.max_body_bytes} byte "
+                              "(MAX_BODY_BYTES); send den gzip-komprimert eller del den opp")
+    headers = event.get("headers") or {}
+    name = next((k for k in headers if k.lower() == "content-encoding"), None)
+    encoding = (headers.get(name) or "").strip().lower() if name else ""
+    if encoding in ("", "identity"):
+        if event.get("isBase64Encoded"):  # a binary media type (template.yaml): text again if it is text
+            with contextlib.suppress(UnicodeDecodeError):
+                event["body"], event["isBase64Encoded"] = raw.decode("utf-8"), False
+        return
+    if encoding not in ("gzip", "x-gzip"):
+        raise UnsupportedMediaType(f"Content-Encoding {headers[name]} støttes ikke; send gzip eller ukomprimert")
+    event["body"] = _gunzip(raw, settings.max_body_unpacked_bytes).decode("utf-8", errors="replace")
+    event["isBase64Encoded"] = False
+    # Unpacked once: nothing after this (XML reader, Powertools) sees the encoding again.
+    del headers[name]
+    for other in [k for k in event.get("multiValueHeaders") or {} if k.lower() == "content-encoding"]:
+        del event["multiValueHeaders"][other]
+
+
 def json_body(body: str | bytes) -> Any:
-    """The request body parsed by :func:`loads`; 413 over ``MAX_BODY_BYTES``."""
-    limit = get_settings().max_body_bytes
-    if len(body.encode() if isinstance(body, str) else body) > limit:
-        raise PayloadTooLarge(f"Forespørselen er større enn grensen på {limit} byte; del den opp")
+    """The request body parsed by :func:`loads` (its size was bounded by :func:`unpack`)."""
     return loads(body)

@@ -1,8 +1,8 @@
 """Size limits checked at registration, so that nothing a changeset may contain is unstorable.
 
-An objects-table item holds a visible version and the pending overlay of the changeset that
-changes it, both as JSON text, and DynamoDB items end at 400 KB: one object's JSON must stay
-under half of that (README "Limits"). The limits are settings; a breach answers 413 naming the path.
+Storage no longer needs them (version lists too large for an item are spilled to chunks, see
+``store/objects.py``); they bound what one changeset and one object may cost (README "Limits").
+The limits are settings; a breach answers 413 naming the path.
 """
 
 from __future__ import annotations

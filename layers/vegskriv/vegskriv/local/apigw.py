@@ -47,6 +47,7 @@ class _Route:
     segments: list[str]
     stage: str
     authorizer: AuthorizerSpec | None
+    binary_media_types: tuple[str, ...] = ()
 
     def match(self, parts: list[str]) -> tuple[tuple[int, ...], dict[str, str]] | None:
         """(rank, path parameters) when this resource matches the path segments."""
@@ -93,8 +94,11 @@ class LocalApiGateway:
                                      f"{spec.authorizer} is not a Lambda authorizer of the API")
                 authorizer = authorizers[spec.authorizer]
             segments = [s for s in spec.path.split("/")[1:]] if spec.path != "/" else []
+            # As in the template: "application~1json" is application/json (SAM escapes the slash).
+            binary = tuple(str(t).replace("~1", "/").lower()
+                           for t in template.api_properties(spec.api_logical_id).get("BinaryMediaTypes") or ())
             self.routes.append(_Route(spec, segments, template.stage_name(spec.api_logical_id),
-                                      authorizer))
+                                      authorizer, binary))
         self._auth_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._auth_lock = threading.Lock()
         self._server: _Server | None = None
@@ -190,8 +194,13 @@ class LocalApiGateway:
             multi_query.setdefault(name, []).append(value)
         body_text: str | None
         is_base64 = False
+        media = (_header(headers, "Content-Type") or "").split(";", 1)[0].strip().lower()
         if not body:
             body_text = None
+        elif any(fnmatch.fnmatchcase(media, pattern) for pattern in route.binary_media_types):
+            # API Gateway hands a binary media type's body (a gzip one, say) to Lambda as base64.
+            body_text = base64.b64encode(body).decode("ascii")
+            is_base64 = True
         else:
             try:
                 body_text = body.decode("utf-8")

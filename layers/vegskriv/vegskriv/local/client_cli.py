@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import jwt
 
 from vegskriv.changesets.models import Fremdrift, Status
-from vegskriv.client import DEFAULT_URL, ApiError, ClientError, Progress, Timeout, VegskrivClient
+from vegskriv.client import DEFAULT_URL, GZIP_FROM_BYTES, ApiError, ClientError, Progress, Timeout, VegskrivClient
 
 EXIT_OK, EXIT_AVVIST, EXIT_USAGE, EXIT_KANSELLERT, EXIT_TIMEOUT, EXIT_HTTP, EXIT_NO_ANSWER = 0, 1, 2, 3, 4, 5, 6
 OUTCOME = {Fremdrift.AVVIST: EXIT_AVVIST, Fremdrift.KANSELLERT: EXIT_KANSELLERT}
@@ -131,8 +131,9 @@ def read_document(path: str) -> bytes:
 def client_for(args: argparse.Namespace) -> VegskrivClient:
     if args.user:
         password = args.password or os.environ.get("VEGSKRIV_PASSWORD") or getpass.getpass(f"passord for {args.user}: ")
-        return VegskrivClient.login(args.url, args.user, password, realm=args.realm, timeout=args.http_timeout)
-    return VegskrivClient(args.url, args.token, timeout=args.http_timeout)
+        return VegskrivClient.login(args.url, args.user, password, realm=args.realm, timeout=args.http_timeout,
+                                    gzip_from_bytes=args.gzip_from)
+    return VegskrivClient(args.url, args.token, timeout=args.http_timeout, gzip_from_bytes=args.gzip_from)
 
 
 def cmd_send(args: argparse.Namespace, client: VegskrivClient) -> int:
@@ -229,6 +230,8 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument("--realm", default="EMPLOYEE", help="EMPLOYEE, SERVICE_ACCOUNT eller EXTERNAL")
     common.add_argument("--json", action="store_true", help="skriv svaret som JSON")
     common.add_argument("--http-timeout", type=float, default=30.0, help="sekunder per HTTP-kall")
+    common.add_argument("--gzip", dest="gzip_from", action="store_const", const=0, default=GZIP_FROM_BYTES,
+                        help=f"send endringssettet gzip-komprimert (gjøres uansett fra {GZIP_FROM_BYTES:,} byte)")
     return common
 
 

@@ -1,9 +1,11 @@
 """Lock storage: one META item per lock and one *cell* item per (object type, veglenkesekvens).
 
-A cell lists the locks holding it (kind, ranges, lease expiry) and carries a version number, so
-a claim is a conditional write on exactly the cells that matter. A set of cells is taken in a
-fixed order and rolled back on the first conflict: a holder never waits while holding part of
-what it needs (all or none, and no deadlocks). Leases that passed their expiry count as gone.
+A cell lists the locks holding it (kind, ranges, lease expiry) and carries a version number that
+every write of the cell bumps, so a claim is a conditional write on exactly the cells that matter.
+The cells of a claim are read in one BatchGetItem and written in one transaction (up to 100 cells
+each; larger sets go in a fixed order and are rolled back on the first conflict): a holder never
+waits while holding part of what it needs (all or none, and no deadlocks). Leases that passed
+their expiry count as gone. Renewing and releasing are one transaction per 100 cells as well.
 """
 
 from __future__ import annotations
@@ -15,14 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from vegskriv import aws
 from vegskriv.changesets.locks import Cell, Claim, conflicts
 from vegskriv.settings import get_settings
+from vegskriv.store.batch import get_many
 from vegskriv.store.changesets import now_iso
 
 MAX_CELL_RETRIES = 10
+TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+serialize = TypeSerializer().serialize
 
 
 def _table() -> Any:
@@ -81,44 +87,85 @@ def live(meta: dict[str, Any] | None, now: float | None = None) -> bool:
     return meta is not None and int(meta["utloper"]) > (now or time.time())
 
 
+def _transact(updates: list[dict[str, Any]]) -> list[int] | None:
+    """One TransactWriteItems of these Update requests (plain values): [] when all were written;
+    else nothing was, and the indexes of those whose condition failed (None: none did, a
+    concurrent transaction on the same cells cancelled it)."""
+    table = get_settings().locks_table
+    wire = [{"Update": {**u, "TableName": table, "Key": {k: serialize(v) for k, v in u["Key"].items()},
+                        **({"ExpressionAttributeValues": {k: serialize(v) for k, v in
+                                                          u["ExpressionAttributeValues"].items()}}
+                           if "ExpressionAttributeValues" in u else {})}} for u in updates]
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=wire)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons") or []
+        return [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"] or None
+    return []
+
+
+def _bump(update: str, lock_id: str, condition: str, values: dict[str, Any], cell: Cell) -> dict[str, Any]:
+    return {"Key": _cell_key(cell), "UpdateExpression": f"{update} ADD ver :one",
+            "ConditionExpression": condition, "ExpressionAttributeNames": {"#id": lock_id},
+            "ExpressionAttributeValues": {":one": 1, **values}}
+
+
+def _on_held_cells(lock_id: str, cells: list[Cell], update: str, values: dict[str, Any]) -> None:
+    """Apply ``update`` to this lock's entry in each cell that still has it (others are skipped)."""
+    for chunk in [cells[i:i + TRANSACTION_ITEMS] for i in range(0, len(cells), TRANSACTION_ITEMS)]:
+        for _ in range(MAX_CELL_RETRIES):
+            failed = _transact([_bump(update, lock_id, "attribute_exists(h.#id)", values, c) for c in chunk])
+            if failed == []:
+                break
+            if failed is not None:  # those cells no longer hold the lock: the rest again, if any
+                chunk = [c for i, c in enumerate(chunk) if i not in failed]
+                if not chunk:
+                    break
+        else:
+            raise RuntimeError(f"låsen {lock_id}: cellene endret seg {MAX_CELL_RETRIES} ganger under skriving")
+
+
+def _take(lock_id: str, cells: list[Cell], claims: dict[Cell, Claim], expiry: int, now: float) -> Outcome | None:
+    """Take these (≤100) cells in one transaction: an Outcome, or None if a cell changed meanwhile."""
+    found = {(int(i["pk"].split("#")[1]), int(i["pk"].split("#")[2])): i
+             for i in get_many(get_settings().locks_table, [_cell_key(c) for c in cells])}
+    updates = []
+    blocking: dict[str, Any] = {}
+    for cell in cells:
+        item = found.get(cell) or {}
+        holders: dict[str, Any] = dict(item.get("h") or {})
+        blocking |= {other: h for other, h in holders.items()
+                     if other != lock_id and int(h["utloper"]) > now
+                     and conflicts(claims[cell], Claim(kind=h["kind"], ranges=[tuple(r) for r in json.loads(h["r"])]))}
+        holders[lock_id] = {"kind": claims[cell].kind, "r": json.dumps(claims[cell].ranges), "utloper": expiry}
+        # The whole holder map is written under the version read: any write since then cancels it.
+        version = item.get("ver")
+        updates.append({"Key": _cell_key(cell), "UpdateExpression": "SET h = :h ADD ver :one",
+                        "ConditionExpression": "attribute_not_exists(ver)" if version is None else "ver = :ver",
+                        "ExpressionAttributeValues": {":h": holders, ":one": 1,
+                                                      **({} if version is None else {":ver": int(version)})}})
+    if blocking:
+        return Outcome(False, sorted(blocking), min(int(h["utloper"]) for h in blocking.values()))
+    return Outcome(True) if _transact(updates) == [] else None
+
+
 def acquire(lock_id: str, claims: dict[Cell, Claim], lease_seconds: int) -> Outcome:
     """Take every cell or none. Idempotent for the same lock id."""
-    table = _table()
     now = time.time()
     expiry = int(now) + lease_seconds
+    ordered = sorted(claims)
     taken: list[Cell] = []
-    for cell in sorted(claims):
-        claim = claims[cell]
+    for chunk in [ordered[i:i + TRANSACTION_ITEMS] for i in range(0, len(ordered), TRANSACTION_ITEMS)]:
         for _ in range(MAX_CELL_RETRIES):
-            item = table.get_item(Key=_cell_key(cell), ConsistentRead=True).get("Item") or {}
-            holders: dict[str, Any] = item.get("h") or {}
-            blocking = {other: h for other, h in holders.items()
-                        if other != lock_id and int(h["utloper"]) > now
-                        and conflicts(claim, Claim(kind=h["kind"], ranges=[tuple(r) for r in json.loads(h["r"])]))}
-            if blocking:
-                release_cells(lock_id, taken)
-                return Outcome(False, sorted(blocking), min(int(h["utloper"]) for h in blocking.values()))
-            version = int(item.get("ver", 0))
-            try:
-                table.update_item(
-                    Key=_cell_key(cell),
-                    UpdateExpression="SET h = if_not_exists(h, :empty), ver = :next",
-                    ConditionExpression="attribute_not_exists(ver) OR ver = :ver",
-                    ExpressionAttributeValues={":empty": {}, ":next": version + 1, ":ver": version})
-                table.update_item(
-                    Key=_cell_key(cell), UpdateExpression="SET h.#id = :claim",
-                    ConditionExpression="ver = :next", ExpressionAttributeNames={"#id": lock_id},
-                    ExpressionAttributeValues={":next": version + 1, ":claim": {
-                        "kind": claim.kind, "r": json.dumps(claim.ranges), "utloper": expiry}})
-            except ClientError as exc:
-                if not _failed_condition(exc):
-                    raise
-                continue  # someone changed the cell between our read and write: read again
-            taken.append(cell)
-            break
-        else:
+            outcome = _take(lock_id, chunk, claims, expiry, now)
+            if outcome is not None:
+                break  # else someone changed a cell between our read and write: read again
+        if outcome is None or not outcome.acquired:
             release_cells(lock_id, taken)
-            return Outcome(False, [])
+            return outcome or Outcome(False, [])
+        taken += chunk
     return Outcome(True)
 
 
@@ -128,15 +175,11 @@ def renew(lock_id: str, lease_seconds: int) -> None:
     if meta is None:
         return
     expiry = int(time.time()) + lease_seconds
-    table = _table()
     with _ignore_missing():
-        table.update_item(Key=_meta_key(lock_id), UpdateExpression="SET utloper = :e",
-                          ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":e": expiry})
-    for t, v, _, _ in json.loads(meta["celler"]):
-        with _ignore_missing():
-            table.update_item(Key=_cell_key((t, v)), UpdateExpression="SET h.#id.utloper = :e",
-                              ConditionExpression="attribute_exists(h.#id)", ExpressionAttributeNames={"#id": lock_id},
-                              ExpressionAttributeValues={":e": expiry})
+        _table().update_item(Key=_meta_key(lock_id), UpdateExpression="SET utloper = :e",
+                             ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":e": expiry})
+    _on_held_cells(lock_id, [(t, v) for t, v, _, _ in json.loads(meta["celler"])], "SET h.#id.utloper = :e",
+                   {":e": expiry})
 
 
 class _ignore_missing:
@@ -148,11 +191,7 @@ class _ignore_missing:
 
 
 def release_cells(lock_id: str, cells: list[Cell]) -> None:
-    table = _table()
-    for cell in cells:
-        with _ignore_missing():
-            table.update_item(Key=_cell_key(cell), UpdateExpression="REMOVE h.#id",
-                              ConditionExpression="attribute_exists(h.#id)", ExpressionAttributeNames={"#id": lock_id})
+    _on_held_cells(lock_id, cells, "REMOVE h.#id", {})
 
 
 def release(lock_id: str) -> list[str]:

@@ -10,7 +10,8 @@ objects at once, and nothing needs folding afterwards.
 Only a changeset holding the locks on an object writes its item (import aside), so the writes
 need no conditions and go in BatchWriteItem; rewriting an item is idempotent. A version list
 is gzip-compressed JSON; one too large for the item (DynamoDB ends items at 400 KB) is spilled
-to chunk items keyed by the digest of its bytes.
+to chunk items keyed by the digest of its bytes. Packing is deterministic, so a list kept across a
+rewrite keeps its chunks; chunks the rewritten item no longer names are deleted after it is written.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from vegskriv.store import batch, changesets
 
 IMPORT = "import"
 OBJECT_SK = "O"
-# Largest version JSON we store (README "Limits"); larger version lists are spilled to chunks.
+# Largest version JSON we store (README "Limits"): a bound on one object, not a storage need (lists spill).
 MAX_VERSION_BYTES = 200_000
 INLINE_BYTES = 300_000  # compressed bytes kept in the object item; the rest of 400 KB is names/keys
 CHUNK_BYTES = 350_000
@@ -86,7 +87,8 @@ class OverlayConflict(Exception):
 
 
 def _pack(versions: list[dict[str, Any]]) -> bytes:
-    return gzip.compress(json.dumps(versions, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+    # mtime=0: the same list packs to the same bytes, hence the same chunk keys.
+    return gzip.compress(json.dumps(versions, ensure_ascii=False, separators=(",", ":")).encode(), 6, mtime=0)
 
 
 def _unpack(raw: bytes) -> list[dict[str, Any]]:
@@ -228,11 +230,21 @@ def _merged(base: list[dict[str, Any]], changes: dict[int, dict[str, Any] | None
     return [by_version[k] for k in sorted(by_version)]
 
 
-def _send(requests: list[dict[str, Any]]) -> None:
-    """Chunks before the items naming them: chunk batches finish before item batches start."""
+def _stale_chunks(old_items: list[dict[str, Any]], requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deletes of the chunks the rewritten items named and no longer name."""
+    kept = {(r["PutRequest"]["Item"]["pk"], r["PutRequest"]["Item"]["sk"]) for r in requests if "PutRequest" in r}
+    stale = {(key["pk"], key["sk"]) for item in old_items for name in ("vRef", "prevRef") if name in item
+             for key in _chunk_keys(item["pk"], item[name])} - kept
+    return [{"DeleteRequest": {"Key": {"pk": pk, "sk": sk}}} for pk, sk in sorted(stale)]
+
+
+def _send(requests: list[dict[str, Any]], old_items: list[dict[str, Any]] | None = None) -> None:
+    """Chunks before the items naming them: chunk batches finish before item batches start; the
+    chunks ``old_items`` named and the new items do not go last (a crash before leaves garbage,
+    never a dangling reference)."""
     chunks = [r for r in requests if r.get("PutRequest", {}).get("Item", {}).get("sk", "").startswith("C#")]
     rest = [r for r in requests if r not in chunks] if chunks else requests
-    for part in (chunks, rest):
+    for part in (chunks, rest, _stale_chunks(old_items or [], requests)):
         if part:
             batch.write_many(_table().name, part)
 
@@ -268,7 +280,7 @@ def write_overlays(changeset_id: str, writes: list[Write]) -> None:
         new = _merged(base or [], changes)
         requests += _object_item(nvdb_id, types[nvdb_id], changeset_id, new, base_cs, base)
         requests += _location_index(types[nvdb_id], nvdb_id, new, base or [])
-    _send(requests)
+    _send(requests, items)
 
 
 def _active(changeset_id: str) -> bool:
@@ -295,7 +307,7 @@ def drop_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
             requests += _object_item(int(item["nvdbId"]), int(item["typeId"]), item["prevCs"], prev, None, None)
         else:
             requests.append({"DeleteRequest": {"Key": {"pk": item["pk"], "sk": item["sk"]}}})
-    _send(requests)
+    _send(requests, ours)
 
 
 def import_versions(versions: list[dict[str, Any]]) -> int:
@@ -306,14 +318,15 @@ def import_versions(versions: list[dict[str, Any]]) -> int:
     for v in versions:
         by_object.setdefault(v["id"], {})[v["versjon"]] = v
         types[v["id"]] = v["typeId"]
-    visible = _resolve(_read(by_object), changesets.is_committed)
+    stored = _read(by_object)
+    visible = _resolve(stored, changesets.is_committed)
     requests: list[dict[str, Any]] = []
     for nvdb_id, changes in by_object.items():
         old = visible.get(nvdb_id, [])
         new = _merged(old, changes)
         requests += _object_item(nvdb_id, types[nvdb_id], IMPORT, new, None, None)
         requests += _location_index(types[nvdb_id], nvdb_id, new, old)
-    _send(requests)
+    _send(requests, stored)
     return len(versions)
 
 
