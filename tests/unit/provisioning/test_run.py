@@ -246,3 +246,20 @@ def test_delta_deletes_over_the_threshold_wait_for_approval():
         provider.change(i, None)
     held = run_all(provider, target, store, konsument, modus="DELTA", run_id="r2")
     assert held.status == "KARANTENE" and held.ventendeSlettinger == 10 and len(target.copy) == 100
+
+
+def test_a_delta_after_a_run_with_failures_sends_the_failed_items_again():
+    provider, target, store = FakeProvider(objects(10)), FakeTarget(), FakeStore()
+    konsument = consumer()
+    run_all(provider, target, store, konsument)
+    konsument.vannmerke = store.watermark
+    provider.change(3, {**provider.objects[3], "versjon": 2})
+    provider.change(7, {**provider.objects[7], "versjon": 2})
+    target.refuse = {3}
+    partial = run_all(provider, target, store, konsument, modus="DELTA", run_id="r2")
+    assert (partial.oppdatert, partial.feilet) == (1, 1)
+    assert store.watermark == konsument.vannmerke  # not moved past the refused change
+    target.refuse = set()
+    again = run_all(provider, target, store, konsument, modus="DELTA", run_id="r3")
+    assert again.feilet == 0 and target.copy[3] == content_hash(provider.objects[3])
+    assert store.watermark == again.vannmerke

@@ -8,7 +8,7 @@ saved chunk, and what it had already sent compares as unchanged, so nothing is s
 
 Deletes are not sent during the walk but parked; at the end the run either applies them (under
 the threshold) or stops in KARANTENE until ``approve``. The consumer's watermark moves only when a
-run that writes completes.
+run that writes completes with nothing refused, so a DELTA after a partial failure reads those changes again.
 
 A DELTA run (after a completed run) instead walks the provider's change feed (``endretEtter`` the
 consumer's watermark) type by type, one page a chunk: current objects are upserted, tombstones
@@ -230,6 +230,10 @@ def _finish(run: Kjøring, store: RunStore) -> None:
     run.status, run.fase, run.ferdig = "FULLFØRT", "FERDIG", now_iso()
     if run.tørrkjøring:
         run.merknader.append("Tørrkjøring: ingenting ble skrevet hos konsumenten")
+    elif run.feilet:
+        # The watermark stays where it was, so the next DELTA reads the refused changes again
+        # (with what succeeded: an upsert of the same content is harmless at the consumer).
+        run.merknader.append(f"{run.feilet} objekter feilet: vannmerket flyttes ikke, neste kjøring sender dem igjen")
     elif run.vannmerke:
         store.set_watermark(run.konsumentId, run.vannmerke)
 
