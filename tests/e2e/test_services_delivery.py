@@ -260,8 +260,9 @@ def test_push_that_never_succeeds_leaves_a_dead_letter_with_the_last_error(stack
     consumer = Consumer(failures=1000)
     header = _published(owner, "P2", oversendingsmetode={"type": "PUSH", "url": consumer.url})
     changeset_id, _ = olanor.run(changeset(registrer=[kum("kum#d")]), **{"X-NVDB-Tjeneste": header})
-    element = _until(lambda: (e := owner.ok("GET", f"/nedlastingskø/{changeset_id}"))["levering"]["status"]
-                     == "DØD" and e)
+    # The item appears when post-processing delivers it (404 until then), and dies after three tries.
+    element = _until(lambda: (r := owner.call("GET", f"/nedlastingskø/{changeset_id}")).status_code == 200
+                     and r.json()["levering"]["status"] == "DØD" and r.json(), timeout=60)
     assert element, owner.ok("GET", f"/nedlastingskø/{changeset_id}")
     assert element["levering"]["forsøk"] == 3 and "500" in element["levering"]["sisteFeil"]
     time.sleep(1.5)
