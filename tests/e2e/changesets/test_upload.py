@@ -122,3 +122,10 @@ def test_the_client_uploads_on_its_own_above_its_threshold(olanor: Client, stack
     monkeypatch.setenv("VEGSKRIV_TOKEN", token)
     assert main(["send", str(path), "--opplasting"]) == 0, capsys.readouterr()
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == before + 3  # billett, dokument, registrert
+
+
+def test_openapi_offers_both_steps_with_their_answers(olanor: Client) -> None:
+    paths = olanor.request("GET", "/openapi.json").json()["paths"]
+    assert "201" in paths[UPLOADS]["post"]["responses"]
+    assert {"201", "404", "409", "413"} <= set(paths[UPLOADS + "/{opplasting_id}/registrer"]["post"]["responses"])
+    assert "Content-Encoding: gzip" in paths["/rest/v3/endringssett"]["post"]["description"]
