@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,9 @@ SETTLED = TERMINAL | {Fremdrift.UTFØRT}
 # Documents from this size are sent gzipped (Content-Encoding: gzip): the API bounds what is sent
 # (MAX_BODY_BYTES, 6 MB), and a changeset's JSON shrinks about tenfold.
 GZIP_FROM_BYTES = 1_000_000
+# Documents this large as sent (gzipped) go through the two-step upload (S3) instead: on AWS a body
+# passes base64-encoded through Lambda's 6 MB, so about 4.4 MB is the most one request carries.
+UPLOAD_FROM_BYTES = 4_000_000
 
 
 class ClientError(Exception):
@@ -103,12 +107,21 @@ def _reason(header: str | None) -> str | None:
     return header.split("error_description=", 1)[1].strip().strip('"') or None
 
 
+def _as_bytes(document: dict[str, Any] | str | bytes) -> bytes:
+    if isinstance(document, bytes):
+        return document
+    return document.encode("utf-8") if isinstance(document, str) else json.dumps(document, ensure_ascii=False).encode()
+
+
 class VegskrivClient:
     def __init__(self, url: str = DEFAULT_URL, token: str | None = None, *, client_name: str = "vegskriv-cli",
-                 timeout: float = 30.0, gzip_from_bytes: int | None = GZIP_FROM_BYTES):
-        """``gzip_from_bytes``: documents of at least this many bytes are sent gzipped (0: all, None: none)."""
+                 timeout: float = 30.0, gzip_from_bytes: int | None = GZIP_FROM_BYTES,
+                 upload_from_bytes: int | None = UPLOAD_FROM_BYTES):
+        """``gzip_from_bytes``: documents of at least this many bytes are sent gzipped (0: all, None: none);
+        ``upload_from_bytes``: changesets this large as sent are registered by the two-step upload."""
         self.url = url.rstrip("/")
         self.gzip_from_bytes = gzip_from_bytes
+        self.upload_from_bytes = upload_from_bytes
         self.token = token
         self.client_name = client_name
         self.timeout = timeout
@@ -167,16 +180,46 @@ class VegskrivClient:
     # ------------------------------------------------------------------ the changeset API
 
     def register(self, document: dict[str, Any] | str | bytes, *, dryrun: bool = False, delay: int | None = None,
-                 tjeneste: str | None = None) -> str:
-        """Register a changeset; its id. ``tjeneste`` = ``EIER/KODE/UTGAVE`` sends it through that edition."""
+                 tjeneste: str | None = None, upload: bool = False) -> str:
+        """Register a changeset; its id. ``tjeneste`` = ``EIER/KODE/UTGAVE`` sends it through that edition;
+        ``upload`` (or a document of ``upload_from_bytes`` as sent) goes through the two-step upload."""
         headers = {"X-NVDB-DryRun": "true"} if dryrun else {}
         if delay is not None:
             headers["X-NVDB-Delay"] = str(delay)
         if tjeneste:
             headers["X-NVDB-Tjeneste"] = tjeneste
-        links = self._call("POST", ENDRINGSSETT, document, headers, document=True)
+        raw = _as_bytes(document)
+        packed = raw
+        if self.gzip_from_bytes is not None and len(raw) >= self.gzip_from_bytes:
+            packed = gzip.compress(raw, 6)
+            headers["Content-Encoding"] = "gzip"
+        if upload or (self.upload_from_bytes is not None and len(packed) >= self.upload_from_bytes):
+            form = self._call("POST", f"{ENDRINGSSETT}/opplasting")
+            self._post_form(form["url"], form["felter"], packed)
+            headers.pop("Content-Encoding", None)  # the server knows gzip by its magic bytes
+            links = self._call("POST", f"{ENDRINGSSETT}/opplasting/{form['id']}/registrer", None, headers)
+        else:
+            links = self._call("POST", ENDRINGSSETT, packed, headers)
         self_link = next(link["src"] for link in links if link["rel"] == "self")
         return str(self_link).rsplit("/", 1)[1]
+
+    def _post_form(self, url: str, fields: dict[str, str], content: bytes) -> None:
+        """The presigned S3 POST: its fields, then the file (multipart/form-data, no token)."""
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                 for name, value in fields.items()]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="endringssett"\r\n'
+                     "Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as err:
+            raise ApiError("POST", url, err.code, err.read().decode("utf-8", "replace") or str(err.reason)) from err
+        except (urllib.error.URLError, OSError) as err:
+            raise ClientError(f"POST {url}: {getattr(err, 'reason', err)}") from err
 
     def start(self, changeset_id: str) -> None:
         self._call("POST", f"{ENDRINGSSETT}/{changeset_id}/start")

@@ -48,6 +48,14 @@ class Settings(BaseModel):
     # A request body as sent (compressed if Content-Encoding: gzip), and what a gzip body unpacks to.
     max_body_bytes: int = Field(6_000_000, alias="MAX_BODY_BYTES")
     max_body_unpacked_bytes: int = Field(40_000_000, alias="MAX_BODY_UNPACKED_BYTES")
+    # Two-step upload (README "Large changesets"): the bucket, the largest document as stored (gzip or
+    # not), how long the presigned POST is good for, how long an upload may be registered (the bucket's
+    # lifecycle rule deletes after a day) and the S3 endpoint the URL names (locally the moto server).
+    upload_bucket: str = Field("vegskriv-opplasting", alias="UPLOAD_BUCKET")
+    upload_max_bytes: int = Field(40_000_000, alias="MAX_OPPLASTING_BYTES")
+    upload_url_seconds: int = Field(900, alias="OPPLASTING_URL_SEKUNDER")
+    upload_keep_seconds: int = Field(23 * 3600, alias="OPPLASTING_GYLDIG_SEKUNDER")
+    upload_endpoint_url: str = Field("", alias="OPPLASTING_S3_URL")
     # Backoff while waiting on locks: first pause, growth factor, longest pause (seconds).
     wait_first_seconds: int = Field(5, alias="WAIT_FIRST_SECONDS")
     wait_factor: float = Field(2.0, alias="WAIT_FACTOR")

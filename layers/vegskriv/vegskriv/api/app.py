@@ -24,7 +24,7 @@ from vegskriv import __version__
 from vegskriv.api import binary as binaer
 from vegskriv.api import changesets as endringssett
 from vegskriv.api import locks as laas
-from vegskriv.api import oidc, system_status, xml
+from vegskriv.api import oidc, system_status, upload, xml
 from vegskriv.api import provisioning as konsumenter
 from vegskriv.api import reading as lesing
 from vegskriv.api import rights as rettigheter
@@ -101,6 +101,7 @@ class Resolver(APIGatewayRestResolver):
 
 app = Resolver()
 app.include_router(endringssett.router)
+app.include_router(upload.router)
 app.include_router(lesing.router)
 app.include_router(rettigheter.router)
 app.include_router(laas.router)

@@ -86,7 +86,7 @@ def loads(text: str | bytes) -> Any:
         raise BadRequest(f"Ugyldig JSON: {exc}") from exc
 
 
-def _gunzip(raw: bytes, limit: int) -> bytes:
+def gunzip(raw: bytes, limit: int) -> bytes:
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
             text = unpacked.read(limit + 1)
@@ -118,7 +118,7 @@ def unpack(event: dict[str, Any]) -> None:
         return
     if encoding not in ("gzip", "x-gzip"):
         raise UnsupportedMediaType(f"Content-Encoding {headers[name]} støttes ikke; send gzip eller ukomprimert")
-    event["body"] = _gunzip(raw, settings.max_body_unpacked_bytes).decode("utf-8", errors="replace")
+    event["body"] = gunzip(raw, settings.max_body_unpacked_bytes).decode("utf-8", errors="replace")
     event["isBase64Encoded"] = False
     # Unpacked once: nothing after this (XML reader, Powertools) sees the encoding again.
     del headers[name]

@@ -47,38 +47,49 @@ class Søk(BaseModel):
 
 
 LINKS = ("Lenker til endringssettet (self, start, kanseller, restart, status, fremdrift)")
+LOCATION = {"Location": {"description": "Endringssettets adresse", "schema": {"type": "string"}}}
 RETRY_AFTER = {"Retry-After": {"description": "Sekunder til neste spørring lønner seg", "schema": {"type": "integer"}}}
 
 
+DryRun = Annotated[str | None, Header(alias="X-NVDB-DryRun", description="true: valider bare, skriv ingenting")]
+Delay = Annotated[int | None, Header(alias="X-NVDB-Delay", ge=0, le=3600,
+                                     description="Sekunder pause mellom validering og effektuering")]
+Tjeneste = Annotated[str | None, Header(alias="X-NVDB-Tjeneste", description="Send inn gjennom en utgave: "
+                                                                             "{eier}/{tjenestekode}/{utgavekode}")]
+NoLocking = Annotated[str | None, Header(alias="X-NVDB-DryRun-NoLocking",
+                                         description="true: som X-NVDB-DryRun, men uten å ta låser")]
+
+
 @router.post("/rest/v3/endringssett", summary="Registrer et endringssett", security=TOKEN,
-             responses=responses(201, LINKS, list[Lenke], 401, *BODY_ERRORS, headers={
-                 "Location": {"description": "Endringssettets adresse", "schema": {"type": "string"}}}))
-def register(doc: Document,
-             dryrun: Annotated[str | None, Header(alias="X-NVDB-DryRun", description="true: valider bare, skriv "
-                                                                                      "ingenting")] = None,
-             delay: Annotated[int | None, Header(alias="X-NVDB-Delay", ge=0, le=3600,
-                                                 description="Sekunder pause mellom validering og "
-                                                             "effektuering")] = None,
-             tjeneste: Annotated[str | None, Header(alias="X-NVDB-Tjeneste", description="Send inn gjennom en "
-                                                    "utgave: {eier}/{tjenestekode}/{utgavekode}")] = None,
-             nolocking: Annotated[str | None, Header(alias="X-NVDB-DryRun-NoLocking",
-                                                     description="true: som X-NVDB-DryRun, men uten å ta "
-                                                                 "låser")] = None):
-    # The document as sent (the event caches it), less what a fetched changeset carries.
-    raw = {k: v for k, v in router.current_event.json_body.items() if k not in ("id", "status")}
-    if router.current_event.raw_event.get(SENT_AS_XML):  # XML's text values, typed by the model
+             description="Kroppen kan sendes gzip-komprimert (`Content-Encoding: gzip`); er den for stor selv da, "
+                         "bruk to-trinns opplasting (`POST /rest/v3/endringssett/opplasting`).",
+             responses=responses(201, LINKS, list[Lenke], 401, *BODY_ERRORS, headers=LOCATION))
+def register(doc: Document, dryrun: DryRun = None, delay: Delay = None, tjeneste: Tjeneste = None,
+             nolocking: NoLocking = None):
+    sent_xml = bool(router.current_event.raw_event.get(SENT_AS_XML))
+    return registered(router, doc, router.current_event.json_body, sent_xml, dryrun=dryrun, delay=delay,
+                      tjeneste=tjeneste, nolocking=nolocking)
+
+
+def registered(via: Router, doc: Dokument, body: dict[str, Any], sent_xml: bool, *, dryrun: str | None,
+               delay: int | None, tjeneste: str | None, nolocking: str | None):
+    """Register ``doc`` read from ``body`` (a request's or an upload's) and answer 201 with its links."""
+    # The document as sent, less what a fetched changeset carries; XML's text values typed by the model.
+    raw = {k: v for k, v in body.items() if k not in ("id", "status")}
+    if sent_xml:
         raw = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
     unlocked = ja_nei(nolocking or "") in ("JA", "1")
     dry = unlocked or ja_nei(dryrun or "") in ("JA", "1")
-    meta = use_cases.register(doc, raw, caller(router), dryrun=dry, delay_seconds=delay, tjeneste=tjeneste,
+    meta = use_cases.register(doc, raw, caller(via), dryrun=dry, delay_seconds=delay, tjeneste=tjeneste,
                               nolocking=unlocked)
-    links = changeset_links(router, meta["id"])
+    links = changeset_links(via, meta["id"])
     return json_response(201, links, headers={"Location": links[0]["src"]})
 
 
 @router.post("/rest/v3/endringssett/validator", summary="Valider et endringssett synkront (datakatalog)",
-             security=TOKEN, responses=responses(200, "Status med resultatet av valideringen", Status, 401,
-                                                 *BODY_ERRORS))
+             security=TOKEN, description="Kroppen kan sendes gzip-komprimert (`Content-Encoding: gzip`).",
+             responses=responses(200, "Status med resultatet av valideringen", Status, 401,
+                                 *BODY_ERRORS))
 def validator(doc: Document,
               skipLocation: Annotated[JaNei, Query(description="JA: stedfestingen valideres ikke")] = "NEI",
               skipAssociations: Annotated[JaNei, Query(description="JA: assosiasjonene valideres ikke")] = "NEI",

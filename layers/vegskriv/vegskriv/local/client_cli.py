@@ -26,7 +26,16 @@ from typing import Any, TextIO
 import jwt
 
 from vegskriv.changesets.models import Fremdrift, Status
-from vegskriv.client import DEFAULT_URL, GZIP_FROM_BYTES, ApiError, ClientError, Progress, Timeout, VegskrivClient
+from vegskriv.client import (
+    DEFAULT_URL,
+    GZIP_FROM_BYTES,
+    UPLOAD_FROM_BYTES,
+    ApiError,
+    ClientError,
+    Progress,
+    Timeout,
+    VegskrivClient,
+)
 
 EXIT_OK, EXIT_AVVIST, EXIT_USAGE, EXIT_KANSELLERT, EXIT_TIMEOUT, EXIT_HTTP, EXIT_NO_ANSWER = 0, 1, 2, 3, 4, 5, 6
 OUTCOME = {Fremdrift.AVVIST: EXIT_AVVIST, Fremdrift.KANSELLERT: EXIT_KANSELLERT}
@@ -138,7 +147,7 @@ def client_for(args: argparse.Namespace) -> VegskrivClient:
 
 def cmd_send(args: argparse.Namespace, client: VegskrivClient) -> int:
     document = read_document(args.file)
-    changeset_id = client.register(document, dryrun=args.dry_run, tjeneste=args.tjeneste)
+    changeset_id = client.register(document, dryrun=args.dry_run, tjeneste=args.tjeneste, upload=args.opplasting)
     print(f"registrert: endringssett {changeset_id}", file=sys.stderr)
     client.start(changeset_id)
     if not args.wait:
@@ -248,6 +257,8 @@ def add_client_parsers(subparsers: Any) -> None:
     send = add("send", cmd_send, "registrer og start et endringssett (--wait: følg det til det er ferdig)")
     send.add_argument("file", metavar="FILE", help="endringssettet (JSON)")
     send.add_argument("--wait", action="store_true", help="følg fremdriften og skriv resultatet")
+    send.add_argument("--opplasting", action="store_true",
+                      help=f"last opp via S3 i to trinn (gjøres uansett fra {UPLOAD_FROM_BYTES:,} byte sendt)")
     send.add_argument("--dry-run", action="store_true", help="X-NVDB-DryRun: valider, skriv ingenting")
     send.add_argument("--tjeneste", metavar="EIER/KODE/UTGAVE", help="send gjennom en innsendingstjeneste")
     send.add_argument("--timeout", type=float, default=600.0, help="sekunder --wait venter (standard %(default)s)")

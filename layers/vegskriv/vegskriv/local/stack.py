@@ -169,7 +169,7 @@ class LocalStack:
                                           "lambda": {"use_docker": False}})
             self._mock.start()
             self._set_env(local_environment())  # mock_aws swaps in its own fake credentials
-            if self.moto_port is not None:
+            if self.moto_port is not None or self.serve_api:  # serve_api: presigned upload URLs name it
                 self._start_moto_server()
             self._add_layers_to_sys_path()
             self._create_resources()
@@ -383,6 +383,8 @@ class LocalStack:
         self._moto_server = ThreadedMotoServer(ip_address=self.host, port=int(self.moto_port or 0),
                                                verbose=False)
         self._moto_server.start()
+        host, port = self._moto_server.get_host_and_port()
+        self._set_env({"OPPLASTING_S3_URL": f"http://{host}:{port}"})  # store/uploads.py presigns for it
 
     # ------------------------------------------------------------------ resources
 
