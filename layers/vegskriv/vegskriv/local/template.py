@@ -167,6 +167,10 @@ class Template:
                         authorizer=authorizer))
         return routes
 
+    def api_properties(self, api_logical_id: str) -> dict[str, Any]:
+        """The RestApi's properties as SAM translated them (``BinaryMediaTypes`` with ``~1`` for ``/``)."""
+        return dict(self.translated["Resources"][api_logical_id]["Properties"])
+
     def authorizers(self, api_logical_id: str) -> dict[str, AuthorizerSpec]:
         body = self.translated["Resources"][api_logical_id]["Properties"].get("Body") or {}
         specs = {}
