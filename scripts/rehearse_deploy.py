@@ -206,10 +206,11 @@ def env_file_overrides(template: Any, path: Path = ENV_FILE) -> dict[str, str]:
     overrides: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))["Parameters"]
     declared: set[str] = set()
     from_resources: set[str] = set()
-    for lid in template.logical_ids("AWS::Serverless::Function"):
-        raw = (template.function_properties(lid).get("Environment") or {}).get("Variables") or {}
+    resources = template.translated["Resources"]  # SAM's translation: Globals merged, intrinsics left
+    for lid in template.logical_ids("AWS::Lambda::Function"):
+        raw = (resources[lid]["Properties"].get("Environment") or {}).get("Variables") or {}
         declared |= set(raw)
-        from_resources |= {name for name, value in raw.items() if _names_resource(value, template.resources)}
+        from_resources |= {name for name, value in raw.items() if _names_resource(value, resources)}
     problems = [f"{name}: not declared in template.yaml, so sam local ignores it" for name in overrides
                 if name not in declared]
     problems += [f"{name}: missing (template.yaml fills it from a resource)" for name in sorted(from_resources)

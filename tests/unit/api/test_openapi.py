@@ -105,6 +105,24 @@ def test_the_documented_roles_are_checked_before_the_body() -> None:
     assert message(call("GET", "/rest/v3/datakatalog/versjon")) == (403, "Mangler autentisert bruker")
 
 
+def test_a_powertools_without_the_validation_attribute_fails_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The role check wraps Powertools' private request validation; should an upgrade rename it, the
+    # resolver must refuse to start rather than validate bodies of callers who lack the role.
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    from vegskriv.api.app import Resolver
+
+    original = APIGatewayRestResolver.__init__
+
+    def renamed(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self._validation_before_middlewares = self.__dict__.pop("_request_validation_middleware")
+
+    monkeypatch.setattr(APIGatewayRestResolver, "__init__", renamed)
+    with pytest.raises(RuntimeError, match="_request_validation_middleware"):
+        Resolver()
+
+
 def test_one_formatter_names_the_path_of_every_validation_error() -> None:
     status, text = message(call("PUT", "/rest/v3/vegnett/veglenkesekvenser", authorizer=ADMIN,
                                 body={"veglenkesekvenser": [{"veglenkesekvensId": "x"}]}))

@@ -68,7 +68,14 @@ class _CallerFirst(BaseMiddlewareHandler):
 class Resolver(APIGatewayRestResolver):
     def __init__(self) -> None:
         super().__init__(enable_validation=True, json_body_deserializer=json_body)
-        self._request_validation_middleware = cast(Any, _CallerFirst(self._request_validation_middleware))
+        # Powertools always runs its request validation before any middleware given to `use` and has
+        # no public hook to go first (powertools-lambda-python#7050), so ours wraps that private
+        # attribute. The versions pinned in pyproject.toml are tested; fail here, not open, if it moves.
+        validation = getattr(self, "_request_validation_middleware", None)
+        if not isinstance(validation, BaseMiddlewareHandler):
+            raise RuntimeError("Powertools har ikke lenger _request_validation_middleware: rollene kan ikke "
+                               "sjekkes før kroppen valideres (se aws-lambda-powertools i pyproject.toml)")
+        self._request_validation_middleware = cast(Any, _CallerFirst(validation))
         self.configure_openapi(title=TITLE, version=__version__, description=DESCRIPTION,
                                security_schemes=SECURITY_SCHEMES)
 

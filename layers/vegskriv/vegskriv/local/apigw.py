@@ -1,6 +1,6 @@
 """A local API Gateway (REST, v1 proxy integration) in front of the in-process handlers.
 
-Routes come from the ``Api`` events of the template's functions. Each HTTP request becomes the
+Routes come from the OpenAPI body SAM made of the template's ``Api`` events. Each HTTP request becomes the
 proxy event API Gateway would send; routes protected by the API's (default) Lambda TOKEN
 authorizer run that authorizer first. The API is served at the root
 (``http://127.0.0.1:3000/rest/v3/...``); the stage only appears in ``requestContext``.
@@ -85,12 +85,12 @@ class LocalApiGateway:
         self.host = host
         self.requested_port = port
         self.routes: list[_Route] = []
-        for spec in template.api_routes(runtime.functions):
+        for spec in template.api_routes():
             authorizers = template.authorizers(spec.api_logical_id)
             authorizer = None
             if spec.authorizer is not None:
                 if spec.authorizer not in authorizers:
-                    raise ValueError(f"{spec.function.logical_id}.{spec.event_name}: authorizer "
+                    raise ValueError(f"{spec.function.logical_id} {spec.method} {spec.path}: authorizer "
                                      f"{spec.authorizer} is not a Lambda authorizer of the API")
                 authorizer = authorizers[spec.authorizer]
             segments = [s for s in spec.path.split("/")[1:]] if spec.path != "/" else []

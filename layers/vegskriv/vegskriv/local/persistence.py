@@ -155,7 +155,7 @@ class TableSnapshots:
 # ---------------------------------------------------------------------------- after loading
 
 
-def resume_interrupted(runtime: FunctionRuntime, account: str, region: str) -> int:
+def resume_interrupted(runtime: FunctionRuntime, events: Any, account: str, region: str) -> int:
     """The saved tables outlive the Step Functions executions: a changeset that was started and
     not finished gets what AWS gives an aborted execution — the function subscribed to ABORTED
     executions (the janitor) releases its locks and starts a fresh execution. Returns how many."""
@@ -163,7 +163,7 @@ def resume_interrupted(runtime: FunctionRuntime, account: str, region: str) -> i
     from vegskriv.store import changesets
 
     listeners = [(spec, machine) for spec in runtime.functions.values()
-                 for machine in _aborted_execution_subscriptions(spec)]
+                 for machine in _aborted_execution_subscriptions(spec, events)]
     resumed = 0
     for meta in changesets.scan_by_time(from_ms=None, to_ms=None, ascending=True):
         state = Fremdrift(meta["fremdrift"])
@@ -187,11 +187,14 @@ def resume_interrupted(runtime: FunctionRuntime, account: str, region: str) -> i
     return resumed
 
 
-def _aborted_execution_subscriptions(spec: FunctionSpec) -> list[str]:
-    """State machines whose ABORTED executions the function is subscribed to (EventBridge rule)."""
+def _aborted_execution_subscriptions(spec: FunctionSpec, events: Any) -> list[str]:
+    """State machines whose ABORTED executions the function is subscribed to (an EventBridge rule
+    of moto's, ``events`` its boto3 client)."""
     machines: list[str] = []
-    for event in spec.events.values():
-        detail = ((event.get("Properties") or {}).get("Pattern") or {}).get("detail") or {}
-        if event.get("Type") == "EventBridgeRule" and "ABORTED" in (detail.get("status") or []):
-            machines.extend(str(arn) for arn in detail.get("stateMachineArn") or [])
+    for page in events.get_paginator("list_rule_names_by_target").paginate(TargetArn=spec.arn):
+        for name in page["RuleNames"]:
+            pattern = json.loads(events.describe_rule(Name=name).get("EventPattern") or "{}")
+            detail = pattern.get("detail") or {}
+            if "ABORTED" in (detail.get("status") or []):
+                machines.extend(str(arn) for arn in detail.get("stateMachineArn") or [])
     return machines

@@ -128,17 +128,19 @@ class Schedule:
     input: str
 
 
-def schedules_of(template: Any, arn_of: Callable[[str], str]) -> list[Schedule]:
-    """The ``ScheduleV2`` events of the template's state machines and functions (parameters resolved);
-    ``arn_of`` gives the ARN of what a logical id created."""
+def schedules_of(scheduler: Any) -> list[Schedule]:
+    """The enabled schedules moto's Scheduler holds (``scheduler``: its boto3 client); SAM made one of
+    each ``ScheduleV2`` event, moto's CloudFormation resolved its expression and target."""
     found = []
-    for lid in template.logical_ids("AWS::Serverless::StateMachine", "AWS::Serverless::Function"):
-        for event, spec in (template.properties(lid).get("Events") or {}).items():
-            props = spec.get("Properties") or {}
-            if spec.get("Type") != "ScheduleV2" or props.get("State") == "DISABLED":
+    for page in scheduler.get_paginator("list_schedules").paginate():
+        for summary in page["Schedules"]:
+            schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])
+            if schedule.get("State") == "DISABLED":
                 continue
-            found.append(Schedule(f"{lid}{event}", str(props["ScheduleExpression"]),
-                                  props.get("ScheduleExpressionTimezone"), arn_of(lid), props.get("Input") or "{}"))
+            target = schedule["Target"]
+            found.append(Schedule(schedule["Name"], schedule["ScheduleExpression"],
+                                  schedule.get("ScheduleExpressionTimezone"), target["Arn"],
+                                  target.get("Input") or "{}"))
     return found
 
 

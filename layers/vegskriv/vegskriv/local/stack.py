@@ -22,11 +22,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from vegskriv.local import translate
 from vegskriv.local.apigw import LocalApiGateway
 from vegskriv.local.persistence import TableSnapshots, resume_interrupted
 from vegskriv.local.runtime import FunctionError, FunctionRuntime
 from vegskriv.local.sqs_poller import SqsPoller
-from vegskriv.local.template import LOCAL_REGION, LOCAL_STACK_NAME, Template
+from vegskriv.local.template import LOCAL_REGION, LOCAL_STACK_NAME, FunctionSpec, Template
 
 log = logging.getLogger("vegskriv_local")
 
@@ -124,7 +125,7 @@ class LocalStack:
         self.schedule_every = schedule_every
         self.scheduler: Any = None
         self.snapshots: TableSnapshots | None = None
-        self.functions = self.template.functions()
+        self.functions: dict[str, FunctionSpec] = {}  # known once moto has created them (start)
         self.runtime = FunctionRuntime(self.functions)
         self.api: LocalApiGateway | None = None
         self.pollers: list[SqsPoller] = []
@@ -187,7 +188,7 @@ class LocalStack:
                 self.api = LocalApiGateway(self.template, self.runtime, host=self.host, port=self.port)
                 self.api.start()
             if loaded:
-                resume_interrupted(self.runtime, self.template.account, self.region)
+                resume_interrupted(self.runtime, self.client("events"), self.template.account, self.region)
             if self.snapshots is not None:
                 self.snapshots.start()
             self._started = True
@@ -285,10 +286,10 @@ class LocalStack:
             get_settings.cache_clear()
 
     def _add_layers_to_sys_path(self) -> None:
-        for lid in self.template.logical_ids("AWS::Serverless::LayerVersion"):
-            content = self.template.properties(lid).get("ContentUri")
-            if isinstance(content, str):
-                path = str((self.template.root / content).resolve())
+        for lid in self.template.logical_ids("AWS::Lambda::LayerVersion"):
+            content = self.template.translated["Resources"][lid]["Properties"].get("Content") or {}
+            if content.get("S3Bucket") == translate.CODE_BUCKET:
+                path = str((self.template.root / str(content["S3Key"])).resolve())
                 if Path(path).is_dir() and path not in sys.path:
                     sys.path.append(path)
                     self._added_sys_path.append(path)
@@ -389,11 +390,8 @@ class LocalStack:
     # ------------------------------------------------------------------ resources
 
     def _create_resources(self) -> None:
-        """Translate the template with SAM and let moto's CloudFormation create the stack."""
-        from vegskriv.local import translate
-
-        cfn = translate.translate(self.template.doc, self.template.root, self.template.parameters,
-                                  self.region, self.template.account)
+        """Let moto's CloudFormation create the translated template, then read back what it made."""
+        cfn = translate.creatable(self.template.translated)
         for resource in cfn["Resources"].values():
             if resource["Type"] == "AWS::SQS::Queue" and self.sqs_visibility_timeout is not None:
                 resource["Properties"]["VisibilityTimeout"] = self.sqs_visibility_timeout
@@ -421,6 +419,9 @@ class LocalStack:
             if resource["ResourceType"] in by_type:
                 by_type[resource["ResourceType"]][lid] = resource["PhysicalResourceId"]
         self._complete_tables(cfn)
+        self.template.created(self.resources, self.client)
+        self.functions = self.template.functions
+        self.runtime = FunctionRuntime(self.functions)
 
     def _complete_tables(self, cfn: dict[str, Any]) -> None:
         """Table settings moto's CloudFormation ignores: time to live and point-in-time recovery."""
@@ -475,11 +476,8 @@ class LocalStack:
 
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
-        for source in self.template.sqs_event_sources(self.functions):
-            url = self.queue_urls.get(source.queue_logical_id)
-            if url is None:
-                raise ValueError(f"{source.function.logical_id}.{source.event_name}: queue "
-                                 f"{source.queue_logical_id} is not a queue of the template")
+        for source in self.template.sqs_event_sources(self.client):
+            url = self.queue_urls[source.queue_logical_id]
             poller = SqsPoller(source, url, self.runtime, sqs, self.region)
             poller.start()
             self.pollers.append(poller)
@@ -487,10 +485,7 @@ class LocalStack:
     def _start_schedules(self) -> None:
         from vegskriv.local.schedules import Scheduler, schedules_of, start_target
 
-        def arn_of(lid: str) -> str:
-            return self.state_machine_arns.get(lid) or str(self.template.ref(lid))
-
-        self.scheduler = Scheduler(schedules_of(self.template, arn_of), start_target(self.client),
+        self.scheduler = Scheduler(schedules_of(self.client("scheduler")), start_target(self.client),
                                    every=self.schedule_every)
         self.scheduler.start()
 

@@ -10,8 +10,8 @@ After translating, three things moto cannot take as they are:
   methods and fails. Dropped, with every resource and output that refers to it (the Lambda
   permissions API Gateway would use); :mod:`vegskriv.local.apigw` serves the routes instead.
 * resource types moto's CloudFormation has no model for (its own registry decides, nothing is
-  listed here); dropped the same way and logged. With moto 5.2.5 that is
-  ``AWS::CloudWatch::Alarm`` (dashboards, rules, topics, log groups, roles are created).
+  listed here); dropped the same way and logged. With moto 5.2.5 and :mod:`vegskriv.local.moto_models`
+  (which adds alarms and Scheduler schedules) there are none in ``template.yaml``.
 * ``DefinitionSubstitutions`` of a state machine, which moto ignores: folded into its
   ``DefinitionString`` (an ``Fn::Join`` of the text around each ``${key}`` and the key's value).
 
@@ -76,18 +76,24 @@ def _literal_substitutions(text: str, props: dict[str, Any]) -> str:
 
 def translate(doc: dict[str, Any], root: Path, parameters: dict[str, str], region: str,
               account: str) -> dict[str, Any]:
-    """Translate with samtranslator and make the result something moto's CloudFormation creates."""
+    """The CloudFormation template SAM's translator makes of ``doc`` (Globals applied, events as resources)."""
+    import boto3
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
-    values = {**{k: v.get("Default") for k, v in (doc.get("Parameters") or {}).items() if "Default" in v},
-              **parameters, "AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws"}
+    values = {**parameters, "AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws"}
     # No managed policy names to look up: the template uses SAM policy templates and statements.
-    import boto3
-
     translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
     cfn: dict[str, Any] = translator.translate(prepare(doc, root), parameter_values=values,
                                                get_managed_policy_map=dict)
+    return cfn
+
+
+def creatable(translated: dict[str, Any]) -> dict[str, Any]:
+    """The translated template made something moto's CloudFormation creates."""
+    from vegskriv.local import moto_models  # noqa: F401  (registers the types moto lacks)
+
+    cfn = copy.deepcopy(translated)
     _drop_what_moto_cannot_create(cfn)
     resources = cfn["Resources"]
     for logical_id, resource in resources.items():
