@@ -14,8 +14,8 @@ from vegskriv.changesets.models import Varsel
 from vegskriv.network import Veglenke, Veglenkesekvens, gyldig
 
 DEFAULT_TOPOLOGINIVÅER = ("VEGTRASE",)
-"""behandlingsresultat.md: "De fleste vegobjekttype skal stedfestes på vegtrasénivå." Neither the
-catalog extract nor NVDB API Les names a type's levels, so a type may use others only when its
+"""behandlingsresultat.md: "De fleste vegobjekttype skal stedfestes på vegtrasénivå." The catalog
+extract names no type's levels (no published rule was found either), so a type may use others only when its
 catalog entry lists them in ``styringsparametere.topologinivåer`` (vegskriv's own parameter)."""
 
 
