@@ -616,3 +616,17 @@ def test_links_loaded_through_the_api_reach_the_validator(admin, olanor):
                   "STEDFESTET_PÅ_KONNEKTERINGSVEGLENKE", T)
     assert_not_raised(validate(olanor, reg(tunnel(stedfesting=punkt(0.3, vls=990_001)))),
                       "STEDFESTET_PÅ_KONNEKTERINGSVEGLENKE")
+    # A turn from 990001 through its end node 990102 onto 990002, in NVDB's nested shape.
+    onward = {**sequence, "veglenkesekvensId": 990_002, "porter": [{"id": 1, "nodeid": 990_102}], "veglenker": [
+        {"veglenkenummer": 1, "startposisjon": 0, "sluttposisjon": 1, "startport": 1, "startdato": "2000-01-01"}]}
+    r = admin.request("PUT", "/rest/v3/vegnett/veglenkesekvenser", data=json.dumps({"veglenkesekvenser": [onward]}))
+    assert r.status_code == 200, r.text
+
+    def sving(node: int) -> dict[str, Any]:
+        return reg({"typeId": 573, "tempId": "sving#1", "gyldighetsperiode": {"startdato": "2020-01-01"},
+                    "egenskaper": [], "stedfesting": {"sving": [{
+                        "nodeNvdbId": node, "fra": {"veglenkesekvensNvdbId": 990_001, "posisjon": 0.99},
+                        "til": {"veglenkesekvensNvdbId": 990_002, "posisjon": 0.01}}]}})
+
+    assert_raised(validate(olanor, sving(4656776)), "UKJENT_NODE", "sving#1")
+    assert_not_raised(validate(olanor, sving(990_102)), "UKJENT_NODE")
