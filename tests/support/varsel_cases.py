@@ -207,7 +207,8 @@ STRUKTUR_ANBEFALT = 990006
 def extended_catalog() -> dict[str, Any]:
     """The default catalog plus what the codes need and the extract lacks; nothing else changes
     except that 616 Feltstrekning becomes direction relevant (no other case uses 616), 297 Kommentar
-    allows one version and 45 Bomstasjon is not time-relevant (their other cases only register)."""
+    allows one version and 45 Bomstasjon is not time-relevant (their other cases only register);
+    573 Svingerestriksjon is added."""
     data = default_catalog().to_json()
     types = {t["id"]: t for t in data["vegobjekttyper"]}
     types[297]["egenskapstyper"] += [
@@ -231,6 +232,8 @@ def extended_catalog() -> dict[str, Any]:
                                      "navn": "Liste av assosiert Rekkverksende", "relasjonstype": "KOMPOSISJON",
                                      "innenfor_mor": "JA",
                                      "vegobjekttype": {"id": 14, "navn": "Rekkverksende"}}]}})
+    # The extract has no turn type; Svingerestriksjon (573) carries the node codes' cases.
+    data["vegobjekttyper"].append({"id": 573, "navn": "Svingerestriksjon", "stedfesting": {"type": "SVING"}})
     return data
 
 

@@ -598,3 +598,35 @@ def test_registration_refuses_in_place_changes_without_lest_fra_nvdb(olanor, op,
     assert accepted.status_code == 201, accepted.text
     changeset_id = accepted.headers["Location"].rsplit("/", 1)[1]
     assert olanor.request("POST", f"/rest/v3/endringssett/{changeset_id}/kanseller").status_code == 202
+
+
+def test_links_loaded_through_the_api_reach_the_validator(admin, olanor):
+    # A sequence with a connection link in its middle; Tunnel (581) may not lie on one.
+    sequence = {"veglenkesekvensId": 990_001, "lengde": 300, "kommune": 301, "fylke": 3, "vegkategori": "K",
+                "startdato": "2000-01-01", "porter": [{"id": 1, "nodeid": 990_101}, {"id": 2, "nodeid": 990_102}],
+                "veglenker": [{"veglenkenummer": 1, "startposisjon": 0, "sluttposisjon": 0.4, "startport": 1,
+                               "startdato": "2000-01-01"},
+                              {"veglenkenummer": 2, "startposisjon": 0.4, "sluttposisjon": 1, "sluttport": 2,
+                               "type": "KONNEKTERING", "startdato": "2000-01-01"}]}
+    r = admin.request("PUT", "/rest/v3/vegnett/veglenkesekvenser", data=json.dumps({"veglenkesekvenser": [sequence]}))
+    assert r.status_code == 200, r.text
+    stored = olanor.request("GET", "/rest/v3/vegnett/veglenkesekvenser/990001").json()
+    assert [v["type"] for v in stored["veglenker"]] == ["HOVED", "KONNEKTERING"]
+    assert_raised(validate(olanor, reg(tunnel(stedfesting=punkt(0.5, vls=990_001)))),
+                  "STEDFESTET_PÅ_KONNEKTERINGSVEGLENKE", T)
+    assert_not_raised(validate(olanor, reg(tunnel(stedfesting=punkt(0.3, vls=990_001)))),
+                      "STEDFESTET_PÅ_KONNEKTERINGSVEGLENKE")
+    # A turn from 990001 through its end node 990102 onto 990002, in NVDB's nested shape.
+    onward = {**sequence, "veglenkesekvensId": 990_002, "porter": [{"id": 1, "nodeid": 990_102}], "veglenker": [
+        {"veglenkenummer": 1, "startposisjon": 0, "sluttposisjon": 1, "startport": 1, "startdato": "2000-01-01"}]}
+    r = admin.request("PUT", "/rest/v3/vegnett/veglenkesekvenser", data=json.dumps({"veglenkesekvenser": [onward]}))
+    assert r.status_code == 200, r.text
+
+    def sving(node: int) -> dict[str, Any]:
+        return reg({"typeId": 573, "tempId": "sving#1", "gyldighetsperiode": {"startdato": "2020-01-01"},
+                    "egenskaper": [], "stedfesting": {"sving": [{
+                        "nodeNvdbId": node, "fra": {"veglenkesekvensNvdbId": 990_001, "posisjon": 0.99},
+                        "til": {"veglenkesekvensNvdbId": 990_002, "posisjon": 0.01}}]}})
+
+    assert_raised(validate(olanor, sving(4656776)), "UKJENT_NODE", "sving#1")
+    assert_not_raised(validate(olanor, sving(990_102)), "UKJENT_NODE")

@@ -19,6 +19,7 @@ from vegskriv.changesets.models import Endringssett, Resultat, Stedfesting, Vars
 from vegskriv.changesets.operations import composed_daughters, normalize_association_type
 from vegskriv.changesets.validation_binary import Lookup, check_binaries
 from vegskriv.changesets.validation_location import location_warnings, too_short
+from vegskriv.changesets.validation_network import network_rules
 from vegskriv.changesets.validation_partial import check_elements
 from vegskriv.changesets.validation_relations import check_relations, mother_cells
 from vegskriv.network import Veglenkesekvens
@@ -211,7 +212,7 @@ def _check_location(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: Vegobjek
     start, slutt = _period(o, ctx)
     feil, advarsler = check_location(vt, o.stedfesting, referanse=ref, network=ctx.network, start=start,
                                      slutt=slutt, delvis=partial)
-    entry.feil.extend(feil + too_short(o, vt, ctx.network, ref))
+    entry.feil.extend(feil + too_short(o, vt, ctx.network, ref) + network_rules(o, vt, ctx.network, start, slutt, ref))
     entry.advarsler.extend(advarsler + location_warnings(o, vt, ctx.network, ref))
 
 
