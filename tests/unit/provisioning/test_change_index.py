@@ -4,6 +4,7 @@ and never missed by a reader whose watermark came from a read just before the co
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -118,3 +119,24 @@ def test_a_cancelled_changeset_moves_its_objects_without_changing_what_readers_s
     watermark = changes.watermark()
     objects.drop_overlays("cs-drop", [Write(21, 2, 83, None).key()])
     assert {i: v and v["versjon"] for i, v in read(watermark).items()} == {21: 1}
+
+
+def test_restamping_many_objects_takes_a_request_per_hundred_and_skips_what_another_changeset_wrote():
+    ids = list(range(100, 350))
+    state("cs-many", "BEHANDLES")
+    objects.write_overlays("cs-many", [Write(n, 1, 83, version(n, "cs-many")) for n in ids])
+    state("cs-many", "UTFØRT", committed=True)
+    tick()
+    # Object 150 was written by the next changeset after cs-many let go of its locks.
+    state("cs-next", "BEHANDLES")
+    objects.write_overlays("cs-next", [Write(150, 2, 83, version(150, "cs-next", 2))])
+    tick()
+    watermark = changes.watermark()
+    seen: Counter[str] = Counter()
+    aws.client("dynamodb").meta.events.register("after-call.dynamodb", lambda model, **_: seen.update([model.name]))
+    changes.restamp("cs-many", ids)
+    writes = seen["TransactWriteItems"] + seen["UpdateItem"] + seen["BatchWriteItem"]
+    assert writes <= 4, seen  # 250 objects: three transactions, one of them sent again without 150
+    moved = read(watermark)
+    assert sorted(moved) == [n for n in ids if n != 150]  # 150 waits for cs-next's own restamp
+    assert all(v and v["versjon"] == 1 for v in moved.values())

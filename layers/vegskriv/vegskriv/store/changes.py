@@ -117,27 +117,61 @@ def feed(type_id: int, *, after_key: str, limit: int, kommuner: set[int] | None 
     return [Change(c["id"], c["endret"], keep.get(c["id"])) for c in found], last, more
 
 
+TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions in one TransactWriteItems
+TRANSACTION_BYTES = 2_000_000  # the items of one transaction stay well under its 4 MB aggregate
+MAX_RESTAMP_TRIES = 5
+
+
+def _groups(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The items in transactions of at most 100, and of a size well under the 4 MB limit."""
+    groups: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for item in items:
+        weight = 1_000 + sum(len(bytes(item[name])) for name in ("v", "prev") if name in item)
+        if groups[-1] and (len(groups[-1]) == TRANSACTION_ITEMS or size + weight > TRANSACTION_BYTES):
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += weight
+    return [g for g in groups if g]
+
+
 def restamp(changeset_id: str, nvdb_ids: list[int]) -> None:
     """After the commit: move the changeset's objects in the index to now (the module rule).
-    An item another changeset has written since is left to that changeset's own restamp."""
+    An item another changeset has written since is left to that changeset's own restamp.
+
+    The updates are conditional (the locks are let go before post-processing), so they go as
+    transactions of up to 100: one request per 100 objects instead of one each. A transaction is
+    all or nothing, so when a condition fails the others of it go again without that item."""
     table = objects._table()
     items = batch.get_many(table.name, [{"pk": objects.object_pk(n), "sk": objects.OBJECT_SK}
                                         for n in set(nvdb_ids)])
     mine = [i for i in items if i["cs"] == changeset_id]
     lists = objects._lists(mine, lambda _: "v")
-    at = objects.now_iso()
 
-    def move(part: list[dict[str, Any]]) -> None:
-        for item in part:
-            attributes = objects.stamp(int(item["nvdbId"]), lists.get(item["pk"], []), at)
+    def update(item: dict[str, Any], at: str) -> dict[str, Any]:
+        attributes = objects.stamp(int(item["nvdbId"]), lists.get(item["pk"], []), at)
+        return {"Update": {
+            "TableName": table.name, "Key": {"pk": {"S": item["pk"]}, "sk": {"S": item["sk"]}},
+            "UpdateExpression": "SET endret = :e, endretNokkel = :k", "ConditionExpression": "cs = :cs",
+            "ExpressionAttributeValues": {":e": {"S": attributes["endret"]},
+                                          ":k": {"S": attributes["endretNokkel"]}, ":cs": {"S": changeset_id}}}}
+
+    def move(group: list[dict[str, Any]]) -> None:
+        for _ in range(MAX_RESTAMP_TRIES):
+            if not group:
+                return
+            at = objects.now_iso()  # taken just before the write lands (the module rule)
             try:  # the low-level client: it is safe to share between the pool's threads
-                aws.client("dynamodb").update_item(
-                    TableName=table.name, Key={"pk": {"S": item["pk"]}, "sk": {"S": item["sk"]}},
-                    UpdateExpression="SET endret = :e, endretNokkel = :k", ConditionExpression="cs = :cs",
-                    ExpressionAttributeValues={":e": {"S": attributes["endret"]},
-                                               ":k": {"S": attributes["endretNokkel"]}, ":cs": {"S": changeset_id}})
+                aws.client("dynamodb").transact_write_items(TransactItems=[update(i, at) for i in group])
+                return
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
+                reasons = exc.response.get("CancellationReasons") or []
+                # Written by a changeset since: its own restamp moves it. A conflict: all again.
+                group = [i for i, r in zip(group, reasons or [{}] * len(group), strict=True)
+                         if r.get("Code") != "ConditionalCheckFailed"]
+        raise RuntimeError(f"endringssett {changeset_id}: indeksen kunne ikke flyttes etter {MAX_RESTAMP_TRIES} forsøk")
 
-    batch._parallel(move, batch._chunks(mine, 100))  # one conditional update each: no batch API for that
+    batch._parallel(move, _groups(mine))
