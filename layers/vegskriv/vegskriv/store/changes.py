@@ -7,9 +7,10 @@ The rule that keeps a reader from seeing a change early or missing it:
 
 - A changeset's overlay write moves the entry, but readers resolve it as the rest of the read
   side does: until the commit write they see the version list from before (never early).
-- After the commit, post-processing (``restamp``) moves the entry again, to a time after the
-  commit. A reader that read before that moment used a watermark earlier than it, so it finds the
-  object next time (never missed). A cancelled changeset's drop moves it too (same content again).
+- After the commit, while the changeset still holds its locks, the fold (``objects.fold_overlays``)
+  rewrites its items in batches and so moves the entry again, to a time after the commit. A reader
+  that read before that moment used a watermark earlier than it, so it finds the object next time
+  (never missed). A cancelled changeset's drop moves it too (same content again).
 - Clocks of writers and readers differ, a stamp is taken just before its write lands and the GSI
   lags the table: a reader's next watermark (``tidspunkt``) is its read time minus an overlap
   (``ENDRET_OVERLAPP_SEKUNDER``, 120 s); what it reads again is unchanged and costs a compare.
@@ -25,9 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
-from vegskriv import aws
 from vegskriv.provisioning.diff import is_current
 from vegskriv.settings import get_settings
 from vegskriv.store import batch, changesets, objects, reference
@@ -115,63 +114,3 @@ def feed(type_id: int, *, after_key: str, limit: int, kommuner: set[int] | None 
     where = kommuner_of(newest) if kommuner else {}
     keep = {int(v["id"]): v for v in newest if not kommuner or kommuner & set(where[int(v["id"])])}
     return [Change(c["id"], c["endret"], keep.get(c["id"])) for c in found], last, more
-
-
-TRANSACTION_ITEMS = 100  # DynamoDB's limit of actions in one TransactWriteItems
-TRANSACTION_BYTES = 2_000_000  # the items of one transaction stay well under its 4 MB aggregate
-MAX_RESTAMP_TRIES = 5
-
-
-def _groups(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """The items in transactions of at most 100, and of a size well under the 4 MB limit."""
-    groups: list[list[dict[str, Any]]] = [[]]
-    size = 0
-    for item in items:
-        weight = 1_000 + sum(len(bytes(item[name])) for name in ("v", "prev") if name in item)
-        if groups[-1] and (len(groups[-1]) == TRANSACTION_ITEMS or size + weight > TRANSACTION_BYTES):
-            groups.append([])
-            size = 0
-        groups[-1].append(item)
-        size += weight
-    return [g for g in groups if g]
-
-
-def restamp(changeset_id: str, nvdb_ids: list[int]) -> None:
-    """After the commit: move the changeset's objects in the index to now (the module rule).
-    An item another changeset has written since is left to that changeset's own restamp.
-
-    The updates are conditional (the locks are let go before post-processing), so they go as
-    transactions of up to 100: one request per 100 objects instead of one each. A transaction is
-    all or nothing, so when a condition fails the others of it go again without that item."""
-    table = objects._table()
-    items = batch.get_many(table.name, [{"pk": objects.object_pk(n), "sk": objects.OBJECT_SK}
-                                        for n in set(nvdb_ids)])
-    mine = [i for i in items if i["cs"] == changeset_id]
-    lists = objects._lists(mine, lambda _: "v")
-
-    def update(item: dict[str, Any], at: str) -> dict[str, Any]:
-        attributes = objects.stamp(int(item["nvdbId"]), lists.get(item["pk"], []), at)
-        return {"Update": {
-            "TableName": table.name, "Key": {"pk": {"S": item["pk"]}, "sk": {"S": item["sk"]}},
-            "UpdateExpression": "SET endret = :e, endretNokkel = :k", "ConditionExpression": "cs = :cs",
-            "ExpressionAttributeValues": {":e": {"S": attributes["endret"]},
-                                          ":k": {"S": attributes["endretNokkel"]}, ":cs": {"S": changeset_id}}}}
-
-    def move(group: list[dict[str, Any]]) -> None:
-        for _ in range(MAX_RESTAMP_TRIES):
-            if not group:
-                return
-            at = objects.now_iso()  # taken just before the write lands (the module rule)
-            try:  # the low-level client: it is safe to share between the pool's threads
-                aws.client("dynamodb").transact_write_items(TransactItems=[update(i, at) for i in group])
-                return
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                reasons = exc.response.get("CancellationReasons") or []
-                # Written by a changeset since: its own restamp moves it. A conflict: all again.
-                group = [i for i, r in zip(group, reasons or [{}] * len(group), strict=True)
-                         if r.get("Code") != "ConditionalCheckFailed"]
-        raise RuntimeError(f"endringssett {changeset_id}: indeksen kunne ikke flyttes etter {MAX_RESTAMP_TRIES} forsøk")
-
-    batch._parallel(move, _groups(mine))
