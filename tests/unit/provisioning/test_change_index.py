@@ -4,6 +4,7 @@ and never missed by a reader whose watermark came from a read just before the co
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -71,10 +72,10 @@ def tick() -> None:
 
 
 def commit(changeset_id: str, ids: list[int]) -> None:
-    """The commit write, then post-processing as the workflow does it."""
+    """The commit write, then the fold as the workflow does it (before it lets go of the locks)."""
     state(changeset_id, "UTFØRT", committed=True)
     tick()
-    changes.restamp(changeset_id, ids)
+    objects.fold_overlays(changeset_id, [objects.Write(n, 1, 83, None).key() for n in ids])
 
 
 def test_a_change_is_hidden_until_commit_and_found_by_a_reader_that_read_just_before_it():
@@ -118,3 +119,23 @@ def test_a_cancelled_changeset_moves_its_objects_without_changing_what_readers_s
     watermark = changes.watermark()
     objects.drop_overlays("cs-drop", [Write(21, 2, 83, None).key()])
     assert {i: v and v["versjon"] for i, v in read(watermark).items()} == {21: 1}
+
+
+def test_the_fold_moves_many_objects_past_the_commit_in_batches_and_drops_what_readers_saw_before():
+    ids = list(range(100, 350))
+    objects.import_versions([version(n, "import") for n in ids[:100]])
+    state("cs-many", "BEHANDLES")
+    objects.write_overlays("cs-many", [Write(n, 2 if n < 200 else 1, 83, version(n, "cs-many", 2 if n < 200 else 1))
+                                       for n in ids])
+    state("cs-many", "UTFØRT", committed=True)
+    tick()
+    watermark = changes.watermark()  # a reader that read just after the commit, before the fold
+    seen: Counter[str] = Counter()
+    aws.client("dynamodb").meta.events.register("after-call.dynamodb", lambda model, **_: seen.update([model.name]))
+    commit("cs-many", ids)
+    assert seen["UpdateItem"] == 0 and seen["BatchWriteItem"] <= 10, seen  # 250 items, 25 a request
+    moved = read(watermark)
+    assert sorted(moved) == ids
+    assert {n: len(objects.versions(n)) for n in (100, 250)} == {100: 2, 250: 1}
+    items = aws.table(OBJECTS).scan()["Items"]
+    assert not [i for i in items if "prev" in i or "prevCs" in i]  # folded: nothing left to show before

@@ -424,7 +424,7 @@ def validate_egenskaper(vt: Vegobjekttype, egenskaper: Sequence[Egenskap], *, re
     for another type gives UGYLDIG_EGENSKAPSTYPE instead of UKJENT_EGENSKAPSTYPE.
     """
     sink = _Sink(referanse)
-    _validate_container(vt._container, egenskaper, sink, complete=complete, katalog=katalog)
+    _validate_container(vt.container, egenskaper, sink, complete=complete, katalog=katalog)
     return sink.feil, sink.advarsler
 
 

@@ -63,7 +63,7 @@ from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger
 from vegskriv.services import submission
 from vegskriv.settings import get_settings
-from vegskriv.store import binaries, changes, changesets, locks, objects, reference
+from vegskriv.store import binaries, changesets, locks, objects, reference
 from vegskriv.store import rights as rights_store
 from vegskriv.store.objects import Write
 
@@ -433,18 +433,19 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
 
 
 def release_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
-    """Let go the moment the work is done, and wake whoever waited on us."""
-    _release(changeset_id)
+    """Let go the moment the work is done, and wake whoever waited on us. A committed changeset
+    folds its items first: holding the locks, it may rewrite them in batches without conditions."""
     meta = changesets.get(changeset_id)
+    if meta and meta.get("committed"):
+        plan = changesets.plan(changeset_id) or {"writes": []}
+        objects.fold_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
+                                             for w in plan["writes"]])  # endretEtter finds them from now on
+    _release(changeset_id)
     return _answer("postProcess") if meta and meta.get("committed") else STOP
 
 
 def post_process(changeset_id: str, **_: Any) -> dict[str, Any]:
-    """Fold the committed overlays into the items, then declare the change available on the read side."""
-    plan = changesets.plan(changeset_id) or {"writes": []}
-    keys = [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key() for w in plan["writes"]]
-    objects.fold_overlays(changeset_id, keys)
-    changes.restamp(changeset_id, [w["nvdbId"] for w in plan["writes"]])  # endretEtter finds them from now on
+    """Declare the change available on the read side (its items were folded before the locks went)."""
     try:
         changesets.transition(changeset_id, (F.UTFØRT,), F.UTFØRT_OG_ETTERBEHANDLET, tilgjengeligILes=True)
     except TransitionRefused:

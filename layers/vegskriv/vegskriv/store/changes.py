@@ -7,9 +7,10 @@ The rule that keeps a reader from seeing a change early or missing it:
 
 - A changeset's overlay write moves the entry, but readers resolve it as the rest of the read
   side does: until the commit write they see the version list from before (never early).
-- After the commit, post-processing (``restamp``) moves the entry again, to a time after the
-  commit. A reader that read before that moment used a watermark earlier than it, so it finds the
-  object next time (never missed). A cancelled changeset's drop moves it too (same content again).
+- After the commit, while the changeset still holds its locks, the fold (``objects.fold_overlays``)
+  rewrites its items in batches and so moves the entry again, to a time after the commit. A reader
+  that read before that moment used a watermark earlier than it, so it finds the object next time
+  (never missed). A cancelled changeset's drop moves it too (same content again).
 - Clocks of writers and readers differ, a stamp is taken just before its write lands and the GSI
   lags the table: a reader's next watermark (``tidspunkt``) is its read time minus an overlap
   (``ENDRET_OVERLAPP_SEKUNDER``, 120 s); what it reads again is unchanged and costs a compare.
@@ -25,9 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
-from vegskriv import aws
 from vegskriv.provisioning.diff import is_current
 from vegskriv.settings import get_settings
 from vegskriv.store import batch, changesets, objects, reference
@@ -115,29 +114,3 @@ def feed(type_id: int, *, after_key: str, limit: int, kommuner: set[int] | None 
     where = kommuner_of(newest) if kommuner else {}
     keep = {int(v["id"]): v for v in newest if not kommuner or kommuner & set(where[int(v["id"])])}
     return [Change(c["id"], c["endret"], keep.get(c["id"])) for c in found], last, more
-
-
-def restamp(changeset_id: str, nvdb_ids: list[int]) -> None:
-    """After the commit: move the changeset's objects in the index to now (the module rule).
-    An item another changeset has written since is left to that changeset's own restamp."""
-    table = objects._table()
-    items = batch.get_many(table.name, [{"pk": objects.object_pk(n), "sk": objects.OBJECT_SK}
-                                        for n in set(nvdb_ids)])
-    mine = [i for i in items if i["cs"] == changeset_id]
-    lists = objects._lists(mine, lambda _: "v")
-    at = objects.now_iso()
-
-    def move(part: list[dict[str, Any]]) -> None:
-        for item in part:
-            attributes = objects.stamp(int(item["nvdbId"]), lists.get(item["pk"], []), at)
-            try:  # the low-level client: it is safe to share between the pool's threads
-                aws.client("dynamodb").update_item(
-                    TableName=table.name, Key={"pk": {"S": item["pk"]}, "sk": {"S": item["sk"]}},
-                    UpdateExpression="SET endret = :e, endretNokkel = :k", ConditionExpression="cs = :cs",
-                    ExpressionAttributeValues={":e": {"S": attributes["endret"]},
-                                               ":k": {"S": attributes["endretNokkel"]}, ":cs": {"S": changeset_id}})
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-
-    batch._parallel(move, batch._chunks(mine, 100))  # one conditional update each: no batch API for that
