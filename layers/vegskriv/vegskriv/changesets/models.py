@@ -1,4 +1,4 @@
-"""The changeset document (endringssett), its status and varsler, as pydantic models.
+"""The changeset document (endringssett) as pydantic models (its status side: ``changesets.status``).
 
 Field names, codes and shapes follow NVDB API Skriv v3 exactly (JSON flavour as seen in real
 traffic: values are lists, location elements are lists, association targets are lists of
@@ -11,12 +11,30 @@ import gc
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
-from enum import StrEnum
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+# The status side; re-exported so callers import the document and its status from one place.
+from vegskriv.changesets.status import (  # noqa: F401
+    OSLO,
+    TERMINAL,
+    TRANSITIONS,
+    Avvistårsak,
+    Behandlingsparametere,
+    BlokkerendeLås,
+    Etterbehandling,
+    Fremdrift,
+    Lenke,
+    Resultat,
+    Status,
+    Transaksjon,
+    Varsel,
+    VegobjektResultat,
+    Venteårsak,
+    local_time,
+)
 
 
 def ja_nei(value: Any) -> Any:
@@ -371,141 +389,3 @@ def parse_endringssett(raw: str | bytes | dict[str, Any]) -> Endringssett:
         if isinstance(raw, str | bytes):
             return Endringssett.model_validate_json(raw)
         return Endringssett.model_validate(raw)
-
-
-# --- status ---------------------------------------------------------------------------------
-
-
-class Fremdrift(StrEnum):
-    IKKE_STARTET = "IKKE_STARTET"
-    BEHANDLES = "BEHANDLES"
-    VENTER = "VENTER"
-    AVVIST = "AVVIST"
-    UTFØRT = "UTFØRT"
-    UTFØRT_OG_ETTERBEHANDLET = "UTFØRT_OG_ETTERBEHANDLET"
-    KANSELLERT = "KANSELLERT"
-
-
-TERMINAL = frozenset({Fremdrift.AVVIST, Fremdrift.UTFØRT_OG_ETTERBEHANDLET, Fremdrift.KANSELLERT})
-
-# The diagram in the contract; every move is one conditional write that checks the state it leaves.
-TRANSITIONS: dict[Fremdrift, frozenset[Fremdrift]] = {
-    Fremdrift.IKKE_STARTET: frozenset({Fremdrift.VENTER, Fremdrift.BEHANDLES, Fremdrift.KANSELLERT}),
-    Fremdrift.VENTER: frozenset({Fremdrift.BEHANDLES, Fremdrift.KANSELLERT}),
-    Fremdrift.BEHANDLES: frozenset(
-        {Fremdrift.VENTER, Fremdrift.UTFØRT, Fremdrift.AVVIST, Fremdrift.KANSELLERT}
-    ),
-    Fremdrift.UTFØRT: frozenset({Fremdrift.UTFØRT_OG_ETTERBEHANDLET}),
-    Fremdrift.AVVIST: frozenset(),
-    Fremdrift.UTFØRT_OG_ETTERBEHANDLET: frozenset(),
-    Fremdrift.KANSELLERT: frozenset(),
-}
-
-
-class Venteårsak(StrEnum):
-    VENTER_PÅ_LÅS = "VENTER_PÅ_LÅS"
-    SYSTEMFEIL = "SYSTEMFEIL"
-
-
-class Avvistårsak(StrEnum):
-    VALIDERINGSFEIL = "VALIDERINGSFEIL"
-    IKKE_AUTORISERT = "IKKE_AUTORISERT"
-    # Not in NVDB: an error retrying cannot cure, or too many system failures (README "Limits").
-    SYSTEMFEIL = "SYSTEMFEIL"
-
-
-class Varsel(BaseModel):
-    """One validation message. Context fields appear only where they apply."""
-
-    kode: str
-    melding: str
-    referanse: str | None = None
-    egenskapTypeId: int | None = None
-
-
-class VegobjektResultat(BaseModel):
-    tempId: str | None = None
-    nvdbId: int | None = None
-    versjon: int | None = None
-    typeId: int | None = None
-    operasjon: str | None = None
-    feil: list[Varsel] = Field(default_factory=list)
-    advarsler: list[Varsel] = Field(default_factory=list)
-    notabener: list[Varsel] = Field(default_factory=list)
-
-
-class Resultat(BaseModel):
-    feil: list[Varsel] = Field(default_factory=list)
-    advarsler: list[Varsel] = Field(default_factory=list)
-    notabener: list[Varsel] = Field(default_factory=list)
-    vegobjekter: list[VegobjektResultat] = Field(default_factory=list)
-
-    def har_feil(self) -> bool:
-        return bool(self.feil) or any(o.feil for o in self.vegobjekter)
-
-
-class Lenke(BaseModel):
-    rel: str
-    src: str
-
-
-class Behandlingsparametere(BaseModel):
-    dryrun: bool = False
-    forsinkelse: int | None = None
-
-
-class Etterbehandling(BaseModel):
-    tilgjengeligILes: bool = False
-
-
-OSLO = ZoneInfo("Europe/Oslo")
-
-
-def local_time(value: datetime | str, timespec: str = "milliseconds") -> str:
-    """A time as NVDB writes it: Norwegian local time without offset, e.g. 2020-05-29T09:54:45.886."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # vegskriv stores UTC
-    return value.astimezone(OSLO).replace(tzinfo=None).isoformat(timespec=timespec)
-
-
-class Transaksjon(BaseModel):
-    oppdragId: int | None = None
-    tidspunkt: datetime | None = None
-
-    @field_serializer("tidspunkt")
-    def _local(self, value: datetime | None) -> str | None:
-        return None if value is None else local_time(value, "seconds")
-
-
-class BlokkerendeLås(BaseModel):
-    """A lock a waiting changeset waits for, and who holds it (the Kontrollpanel's question)."""
-
-    id: str
-    eier: str | None = None
-    type: str | None = None  # ENDRINGSSETT or EKSTERN
-    endringssettId: str | None = None
-    utløper: str | None = None
-
-
-class Status(BaseModel):
-    mottatt: datetime
-    fremdrift: Fremdrift
-    fremdriftOppdatert: datetime
-    venteårsak: Venteårsak | None = None
-    blokkerendeLåser: list[BlokkerendeLås] | None = None  # while VENTER:VENTER_PÅ_LÅS
-    avvistårsak: Avvistårsak | None = None
-    kanselleringBestilt: bool = False
-    behandlingsparametere: Behandlingsparametere = Field(default_factory=Behandlingsparametere)
-    etterbehandling: Etterbehandling = Field(default_factory=Etterbehandling)
-    resultat: Resultat | None = None
-    eier: str
-    klient: str | None = None
-    apiversjon: str = "3"
-    transaksjon: Transaksjon | None = None
-    ressurser: list[Lenke] = Field(default_factory=list)
-
-    @field_serializer("mottatt", "fremdriftOppdatert")
-    def _local(self, value: datetime) -> str:
-        return local_time(value)

@@ -7,6 +7,8 @@ moto cannot do:
 
 * :mod:`.moto_models` — moto's CloudFormation has no model for alarms and Scheduler schedules
   (its APIs have them); two small models create them through those APIs;
+* :mod:`.moto_patches` — moto checks a ConditionExpression and writes in separate steps, and its
+  SQS long poll holds no lock: locks around both keep concurrent in-process workers honest;
 * :mod:`.runtime` — Lambda invokes run the Python handler named by CodeUri/Handler in this
   process (moto would need Docker), one event per function at a time;
 * :mod:`.apigw` — the REST API: moto cannot build SAM's OpenAPI-bodied API, so HTTP requests

@@ -25,40 +25,25 @@ class _Created:
         return True
 
 
-class LocalAlarm(CloudFormationModel):
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
+def _through_api(cfn_type: str, name_key: str, service: str, method: str) -> type[CloudFormationModel]:
+    """A model whose properties are the parameters of one call to moto's ``service.method``.
+    moto finds models as *direct* subclasses of CloudFormationModel, hence a class per type."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-            cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
-            **kwargs: Any) -> _Created:
-        props = {**cloudformation_json["Properties"], "AlarmName": resource_name}
-        boto3.client("cloudwatch", region_name=region_name).put_metric_alarm(**props)
+    def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
+               **kwargs: Any) -> _Created:
+        props = {**cloudformation_json["Properties"], name_key: resource_name}
+        getattr(boto3.client(service, region_name=region_name), method)(**props)  # type: ignore[call-overload]
         return _Created(resource_name)
 
+    return type(f"Local{cfn_type.rsplit('::', 1)[-1]}", (CloudFormationModel,), {
+        "cloudformation_type": staticmethod(lambda: cfn_type),
+        "cloudformation_name_type": staticmethod(lambda: name_key),
+        "create_from_cloudformation_json": classmethod(create),
+    })
 
-class LocalSchedule(CloudFormationModel):
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Scheduler::Schedule"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-            cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
-            **kwargs: Any) -> _Created:
-        props = {**cloudformation_json["Properties"], "Name": resource_name}
-        boto3.client("scheduler", region_name=region_name).create_schedule(**props)
-        return _Created(resource_name)
+LocalAlarm = _through_api("AWS::CloudWatch::Alarm", "AlarmName", "cloudwatch", "put_metric_alarm")
+LocalSchedule = _through_api("AWS::Scheduler::Schedule", "Name", "scheduler", "create_schedule")
 
 
 # moto caches the subclasses it knows on first use

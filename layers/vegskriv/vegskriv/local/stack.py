@@ -24,6 +24,15 @@ from typing import Any
 
 from vegskriv.local import translate
 from vegskriv.local.apigw import LocalApiGateway
+from vegskriv.local.moto_patches import (
+    DYNAMODB_LOCK,
+    EXPRESSION_LOCK,
+    SQS_LOCK,
+    Patches,
+    get_header,
+    locked,
+    locked_long_poll,
+)
 from vegskriv.local.persistence import TableSnapshots, resume_interrupted
 from vegskriv.local.runtime import FunctionError, FunctionRuntime
 from vegskriv.local.sqs_poller import SqsPoller
@@ -66,29 +75,6 @@ def local_environment() -> dict[str, str]:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
     }
-
-
-class _Patches:
-    """Monkey patches on moto classes, undone on stop."""
-
-    def __init__(self) -> None:
-        self._undo: list[tuple[Any, str, Any]] = []
-
-    def replace(self, owner: Any, name: str, replacement: Any) -> None:
-        self._undo.append((owner, name, owner.__dict__[name]))
-        setattr(owner, name, replacement)
-
-    def undo(self) -> None:
-        while self._undo:
-            owner, name, original = self._undo.pop()
-            setattr(owner, name, original)
-
-
-# One lock for every DynamoDB API call: moto evaluates ConditionExpressions and writes in
-# separate steps, so concurrent workers would otherwise both "win" a conditional write.
-DYNAMODB_LOCK = threading.RLock()
-SQS_LOCK = threading.RLock()
-_EXPRESSION_LOCK = threading.Lock()
 
 
 class LocalStack:
@@ -136,7 +122,7 @@ class LocalStack:
         self.startup_seconds: float | None = None
         self._mock: Any = None
         self._moto_server: Any = None
-        self._patches = _Patches()
+        self._patches = Patches()
         self._saved_env: dict[str, str | None] = {}
         self._added_sys_path: list[str] = []
         self._started = False
@@ -342,20 +328,20 @@ class LocalStack:
         # ("Query condition missed key schema element: pk"). Build them one at a time.
         from boto3.dynamodb.transform import TransformationInjector
 
-        self._patches.replace(TransformationInjector, "inject_condition_expressions", _locked(
-            TransformationInjector.__dict__["inject_condition_expressions"], _EXPRESSION_LOCK))
+        self._patches.replace(TransformationInjector, "inject_condition_expressions", locked(
+            TransformationInjector.__dict__["inject_condition_expressions"], EXPRESSION_LOCK))
 
         for name in ("send_message", "send_message_batch", "delete_message", "delete_message_batch",
                      "change_message_visibility", "change_message_visibility_batch", "purge_queue"):
-            self._patches.replace(SQSBackend, name, _locked(SQSBackend.__dict__[name], SQS_LOCK))
+            self._patches.replace(SQSBackend, name, locked(SQSBackend.__dict__[name], SQS_LOCK))
         self._patches.replace(SQSBackend, "receive_message",
-                              _locked_long_poll(SQSBackend.__dict__["receive_message"]))
+                              locked_long_poll(SQSBackend.__dict__["receive_message"]))
 
     def _lambda_invoke(self, spec: Any, body: Any, headers: Any, response_headers: dict[str, Any]) -> bytes:
         if isinstance(body, bytes):
             body = body.decode("utf-8")
         event = json.loads(body) if body else {}
-        invocation_type = _get_header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
+        invocation_type = get_header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
         if invocation_type == "DryRun":
             return b""
         if invocation_type == "Event":
@@ -492,45 +478,6 @@ class LocalStack:
 
 # DynamoDB actions that change nothing (everything else makes --data save a new snapshot).
 _DYNAMODB_READS = ("Get", "BatchGet", "Query", "Scan", "Describe", "List", "TransactGet")
-
-
-def _locked(method: Any, lock: Any) -> Any:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return method(*args, **kwargs)
-
-    return wrapper
-
-
-def _locked_long_poll(receive: Any) -> Any:
-    """receive_message under SQS_LOCK, with the long-poll wait done outside the lock."""
-
-    @functools.wraps(receive)
-    def wrapper(backend: Any, queue_name: str, count: int, wait_seconds_timeout: int,
-                visibility_timeout: int, message_attribute_names: Any = None) -> Any:
-        deadline = time.monotonic() + (wait_seconds_timeout or 0)
-        while True:
-            with SQS_LOCK:
-                result = receive(backend, queue_name, count, 0, visibility_timeout,
-                                 message_attribute_names)
-            if result or time.monotonic() >= deadline:
-                return result
-            time.sleep(0.05)
-
-    return wrapper
-
-
-def _get_header(headers: Any, name: str) -> str | None:
-    if headers is None:
-        return None
-    getter = getattr(headers, "get", None)
-    value = getter(name) if getter else None
-    if value is None and hasattr(headers, "items"):
-        for key, val in headers.items():
-            if key.lower() == name.lower():
-                return str(val)
-    return value
 
 
 @functools.cache
