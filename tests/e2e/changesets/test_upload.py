@@ -68,7 +68,9 @@ def test_a_changeset_too_large_even_gzipped_is_uploaded_registered_and_runs(olan
     olanor.start(changeset_id)
     status = VegskrivClient(olanor.base, issue_dev_token("olanor", ["0_bruker_fagdata"])).follow(changeset_id,
                                                                                                     timeout=60)
-    assert status.fremdrift.value == "UTFØRT" and len(status.resultat.vegobjekter) == 200
+    # follow() stops at UTFØRT; post-processing may finish before the status is read
+    assert status.fremdrift.value in {"UTFØRT", "UTFØRT_OG_ETTERBEHANDLET"}
+    assert len(status.resultat.vegobjekter) == 200
     assert olanor.request("GET", f"/rest/v3/endringssett/{changeset_id}").json()["registrer"] == doc["registrer"]
 
 
