@@ -1,5 +1,7 @@
 """Section ``imports``: cold import time of each Lambda function module (``functions/<name>/app.py``)
-in a fresh interpreter, an approximation of Lambda init."""
+in a fresh interpreter, an approximation of Lambda init; and for the api function, init plus its
+first two requests (a POST register and a GET fremdrift) against moto, since moving work from
+init to the first request is not a win by itself."""
 
 from __future__ import annotations
 
@@ -38,6 +40,62 @@ def _function_environment(name: str) -> dict[str, str]:
     return env
 
 
+FIRST_REQUESTS_PROBE = """
+import json, sys, time, types
+sys.path.insert(0, {function_dir!r})
+sys.path.insert(1, {layer!r})
+register = json.loads({register!r})
+context = types.SimpleNamespace(function_name="vegskriv-api", memory_limit_in_mb=1024, aws_request_id="r1",
+                                invoked_function_arn="arn:aws:lambda:eu-north-1:123456789012:function:vegskriv-api")
+began = time.perf_counter()
+import app
+imported = time.perf_counter()
+answer = app.lambda_handler(register, context)
+registered = time.perf_counter()
+assert answer["statusCode"] < 300, answer
+changeset_id = json.loads(answer["body"])[0]["src"].rsplit("/", 1)[-1]
+progress = dict(register, httpMethod="GET", path="/rest/v3/endringssett/" + changeset_id + "/fremdrift", body=None,
+                headers={{k: v for k, v in register["headers"].items() if k != "Content-Type"}})
+answered = app.lambda_handler(progress, context)
+done = time.perf_counter()
+print(json.dumps({{"init": imported - began, "register": registered - imported, "fremdrift": done - registered,
+                  "statuses": [answer["statusCode"], answered["statusCode"]], "modules": len(sys.modules)}}))
+"""
+
+
+def _first_requests(env: dict[str, str], runs: int) -> dict[str, Any]:
+    """Init, then a POST register and a GET fremdrift through the api handler, in a fresh interpreter
+    per run, against the tables of a local stack (moto served on 127.0.0.1)."""
+    import logging
+
+    from vegskriv.local.stack import LocalStack
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
+
+    register = (ROOT / "events" / "api_register.json").read_text(encoding="utf-8")
+    code = FIRST_REQUESTS_PROBE.format(function_dir=str(ROOT / "functions" / "api"), layer=str(LAYER),
+                                       register=register)
+    samples: list[dict[str, Any]] = []
+    with LocalStack(moto_port=0, serve_api=False, run_pollers=False) as stack:
+        host, port = stack._moto_server.get_host_and_port()
+        env = {**env, **stack.functions["ApiFunction"].environment, "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               # what Lambda sets per invocation when tracing is active (the SDK sends to 127.0.0.1:2000, UDP)
+               "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}
+        for _ in range(runs):
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                 cwd=str(ROOT / "functions" / "api"), check=False)
+            if out.returncode != 0:
+                raise RuntimeError(f"the api's first requests failed:\n{out.stderr[-2000:]}")
+            samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    figures: dict[str, Any] = {"statuses": samples[-1]["statuses"], "modules_loaded": samples[-1]["modules"]}
+    for key in ("init", "register", "fremdrift"):
+        figures[f"{key}_median_ms"] = round(statistics.median(s[key] for s in samples) * 1000, 1)
+    figures["total_median_ms"] = round(statistics.median(s["init"] + s["register"] + s["fremdrift"]
+                                                         for s in samples) * 1000, 1)
+    return figures
+
+
 def section_imports(bench: Any) -> dict[str, Any]:
     runs = bench.args.import_runs
     figures: dict[str, Any] = {"runs": runs}
@@ -69,6 +127,16 @@ def section_imports(bench: Any) -> dict[str, Any]:
                      f"ms (median of {runs}; min {figures[name]['min_ms']}, max {figures[name]['max_ms']}; "
                      f"CPU {figures[name]['cpu_median_ms']} ms; {modules} modules)"))
     print_table("Cold import of each function module (fresh interpreter, ≈ Lambda init)", rows)
+    if "error" not in figures["api"]:
+        first = figures["api_first_requests"] = _first_requests(_function_environment("api"), runs)
+        print_table("The api function cold: init, then its first two requests (fresh interpreter, moto)", [
+            ("init (import functions/api/app.py)", first["init_median_ms"], f"ms (median of {runs})"),
+            ("first request: POST /rest/v3/endringssett", first["register_median_ms"],
+             f"ms (answered {first['statuses'][0]})"),
+            ("second request: GET .../fremdrift", first["fremdrift_median_ms"],
+             f"ms (answered {first['statuses'][1]})"),
+            ("init + both requests", first["total_median_ms"], f"ms (median of {runs}; "
+                                                                f"{first['modules_loaded']} modules at the end)")])
     broken = [n for n in FUNCTIONS if "error" in figures[n]]
     if broken:
         raise RuntimeError(f"could not import: {', '.join(broken)} (figures for the others are above)")

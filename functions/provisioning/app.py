@@ -5,12 +5,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vegskriv.observability import logger, tracer
+from vegskriv.observability import logger, traced
 from vegskriv.provisioning import jobs
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event["step"] == "plan":
         return {"runs": jobs.plan_nightly()}

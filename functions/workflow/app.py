@@ -5,12 +5,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vegskriv.changesets.workflow import STEPS
-from vegskriv.observability import logger, tracer
+from vegskriv.observability import logger, traced
 from vegskriv.services.delivery import changeset_ended
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(event["endringssettId"])
     logger.append_keys(endringssettId=event["endringssettId"], step=event["step"])

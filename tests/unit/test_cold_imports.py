@@ -12,21 +12,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 # Heavy modules no cold request of the function needs, and what they cost when imported eagerly.
+# aws_xray_sdk (~0.15 s) comes only with the first traced invocation; Powertools' OpenAPI models
+# (~0.1 s) only with /openapi.json or /swagger.
 NOT_AT_INIT = {
     # jwt loads cryptography's backends; the workflow module pulls rights, locks and the stores.
-    "api": ("jwt", "shapely", "lxml", "vegskriv.changesets.workflow", "vegskriv.changesets.validation"),
-    "workflow": ("jwt", "shapely", "lxml"),
-    "dispatcher": ("jwt", "shapely", "lxml"),
+    "api": ("jwt", "shapely", "lxml", "vegskriv.changesets.workflow", "vegskriv.changesets.validation",
+            "aws_xray_sdk", "aws_lambda_powertools.event_handler.openapi.models"),
+    "workflow": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
+    "dispatcher": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
+    "authorizer": ("boto3", "aws_xray_sdk"),
 }
 
 
-def _loaded_by_importing(function: str) -> set[str]:
-    probe = ("import json, sys; import app; "
+def _loaded_by_importing(function: str, then: str = "", **env_vars: str) -> set[str]:
+    probe = ("import json, sys; import app; " + then +
              "print(json.dumps(sorted(sys.modules)))")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function),
                                                          str(ROOT / "layers" / "vegskriv")]),
            "AWS_DEFAULT_REGION": "eu-north-1", "AWS_LAMBDA_FUNCTION_NAME": f"vegskriv-{function}",
-           "POWERTOOLS_LOG_LEVEL": "ERROR"}
+           "POWERTOOLS_LOG_LEVEL": "ERROR", **env_vars}
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT / "functions" / function, env=env,
                          capture_output=True, text=True, check=True)
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -37,3 +41,20 @@ def test_cold_import_leaves_heavy_modules_for_the_requests_that_need_them(functi
     loaded = _loaded_by_importing(function)
     assert "vegskriv" in loaded  # the probe imported the handler
     assert sorted(m for m in NOT_AT_INIT[function] if m in loaded) == []
+
+
+def test_on_lambda_with_tracing_the_first_invocation_makes_the_tracer() -> None:
+    """On AWS (LAMBDA_TASK_ROOT set, tracing not disabled) the X-Ray SDK is not imported at init,
+    and the first invocation runs inside Powertools' capture_lambda_handler all the same."""
+    invoke = ("import types; at_init = 'aws_xray_sdk' in sys.modules; "
+              f"event = json.load(open({str(ROOT / 'events' / 'api_health.json')!r})); "
+              "context = types.SimpleNamespace(function_name='vegskriv-api', memory_limit_in_mb=1024, "
+              "invoked_function_arn='arn:aws:lambda:eu-north-1:123456789012:function:vegskriv-api', "
+              "aws_request_id='r1'); "
+              "assert app.lambda_handler(event, context)['statusCode'] == 200 and not at_init; ")
+    loaded = _loaded_by_importing("api", then=invoke, LAMBDA_TASK_ROOT=str(ROOT / "functions" / "api"),
+                                  POWERTOOLS_TRACE_DISABLED="false", AWS_XRAY_CONTEXT_MISSING="IGNORE_ERROR",
+                                  _X_AMZN_TRACE_ID="Root=1-5759e988-bd862e3fe1be46a994272793;"
+                                                   "Parent=53995c3f42cd8ad8;Sampled=1",
+                                  AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:9")  # nothing listens: the segment is lost
+    assert "aws_xray_sdk.core" in loaded

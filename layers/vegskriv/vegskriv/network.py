@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Topologinivå = Literal["VEGTRASE", "KJOREBANE", "KJOREFELT"]
 
@@ -28,12 +28,16 @@ def gyldig(startdato: date, sluttdato: date | None, fra: date, til: date | None)
     return sluttdato is None or (til is not None and til <= sluttdato)
 
 
-class Tilkobling(BaseModel):
+class _Deferred(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # schema built when first used, not at a cold start
+
+
+class Tilkobling(_Deferred):
     nodeid: int
     portnummer: int | None = None  # the port's number on the node
 
 
-class Port(BaseModel):
+class Port(_Deferred):
     """A port of the sequence (``id`` is its number on the sequence), connected to a node."""
 
     id: int
@@ -50,7 +54,7 @@ class Port(BaseModel):
         return data
 
 
-class Veglenke(BaseModel):
+class Veglenke(_Deferred):
     veglenkenummer: int
     startposisjon: float = Field(ge=0, le=1)
     sluttposisjon: float = Field(ge=0, le=1)
@@ -84,7 +88,7 @@ class Veglenke(BaseModel):
         return fra < self.sluttposisjon and til > self.startposisjon
 
 
-class Veglenkesekvens(BaseModel):
+class Veglenkesekvens(_Deferred):
     veglenkesekvensId: int = Field(gt=0)
     lengde: float = Field(gt=0, description="meter")
     kommune: int
@@ -104,5 +108,5 @@ class Veglenkesekvens(BaseModel):
         return {p.tilkobling.nodeid: p.id for p in self.porter or []}
 
 
-class Vegnett(BaseModel):
+class Vegnett(_Deferred):
     veglenkesekvenser: list[Veglenkesekvens]

@@ -8,6 +8,7 @@ models) before the route runs, so the same models describe the API in ``/openapi
 from __future__ import annotations
 
 import json
+import threading
 from contextlib import nullcontext
 from html import escape
 from typing import Any, cast
@@ -33,13 +34,14 @@ from vegskriv.api import transactions as oppdrag
 from vegskriv.api import ui as paneler
 from vegskriv.api.body import json_body, unpack
 from vegskriv.api.context import BASE_PATH_USED, base_url, error_paths, header, json_response, resolve_caller
-from vegskriv.api.docs import ERRORS, SECURITY_SCHEMES, roles_of
+from vegskriv.api.docs import ERRORS, roles_of, security_schemes
 from vegskriv.changesets.models import gc_paused
 from vegskriv.errors import Forbidden, UnsupportedMediaType, VegskrivError
 from vegskriv.observability import logger
 from vegskriv.settings import get_settings
 
 TITLE = "vegskriv"
+SWAGGER = "/swagger"
 DESCRIPTION = ("Skriv-API for vegobjekter med stiene, feltene og kodene til NVDB API Skriv v3. "
                "Feil svarer `{\"message\": ...}` med stien til feilen.")
 
@@ -76,11 +78,23 @@ class Resolver(APIGatewayRestResolver):
             raise RuntimeError("Powertools har ikke lenger _request_validation_middleware: rollene kan ikke "
                                "sjekkes før kroppen valideres (se aws-lambda-powertools i pyproject.toml)")
         self._request_validation_middleware = cast(Any, _CallerFirst(validation))
-        self.configure_openapi(title=TITLE, version=__version__, description=DESCRIPTION,
-                               security_schemes=SECURITY_SCHEMES)
+        self.configure_openapi(title=TITLE, version=__version__, description=DESCRIPTION)
+        self._swagger_lock = threading.Lock()
+        self._swagger_on = False
+
+    def enable_swagger_once(self) -> None:
+        """Serve Swagger UI at /swagger, added when first asked for: ``enable_swagger`` imports
+        Powertools' OpenAPI models (~0.1 s), which no other request needs. The page carries Swagger
+        UI's script and style inline (Powertools ships them): nothing is fetched."""
+        with self._swagger_lock:  # the local stack runs handlers in threads
+            if not self._swagger_on:
+                self.enable_swagger(path=SWAGGER, title=TITLE, version=__version__, description=DESCRIPTION,
+                                    security_schemes=security_schemes())
+                self._swagger_on = True
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         """Powertools lists 422 for every validated route (this API answers 400); 401/403 follow from security."""
+        kwargs["security_schemes"] = kwargs.get("security_schemes") or security_schemes()
         schema = super().get_openapi_schema(**kwargs)
         names = (schema.components.schemas or {}) if schema.components else {}
         feil = next((name for name in names if name.split("__")[-1] == "Feil"), None)
@@ -119,9 +133,6 @@ app.include_router(paneler.router)
 app.include_router(binaer.router)
 app.include_router(oppdrag.router)
 app.include_router(system_status.router)
-# The page carries Swagger UI's script and style inline (Powertools ships them): nothing is fetched.
-app.enable_swagger(path="/swagger", title=TITLE, version=__version__, description=DESCRIPTION,
-                   security_schemes=SECURITY_SCHEMES)
 
 
 @app.get("/health", summary="Helse")
@@ -223,6 +234,8 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if event["path"].startswith(BASE_PATH + "/"):
             event["path"] = event["path"][len(BASE_PATH):]
             event[BASE_PATH_USED] = BASE_PATH  # links keep the base path the client used
+    if event.get("path") == SWAGGER:
+        app.enable_swagger_once()
     origin = any(k.lower() == "origin" for k in (event.get("headers") or {}))
     if origin and event.get("httpMethod") == "OPTIONS":  # a browser's preflight: no token, no route
         preflight: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": ""}

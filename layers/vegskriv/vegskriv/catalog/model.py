@@ -17,7 +17,8 @@ from vegskriv.changesets.models import Egenskap, Varsel
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # Schemas are built when first used: the api's cold start needs none of these.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class TillattVerdi(_Model):

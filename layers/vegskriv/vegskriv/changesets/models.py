@@ -52,7 +52,8 @@ Retning = Literal["MED", "MOT"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Schemas are built when first used: a cold api request needs only its own models.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # --- the changeset document ----------------------------------------------------------------
@@ -72,7 +73,7 @@ class Validering(Strict):
 class Kvalitet(BaseModel):
     """Codes and centimetres (oppbygging.md); typed so that XML's text reads as the same numbers."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     målemetode: int | None = None
     målemetodeHøyde: int | None = None
     nøyaktighet: int | None = None
@@ -84,7 +85,7 @@ class Kvalitet(BaseModel):
 class Geometri(BaseModel):
     """A geometry value: srid and wkt are required; quality and capture fields are kept as given."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     srid: int
     wkt: str
     lengde: float | None = None

@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+
+class _Deferred(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # schema built when first used, not at a cold start
 
 
 class Fremdrift(StrEnum):
@@ -49,7 +53,7 @@ class Avvistårsak(StrEnum):
     SYSTEMFEIL = "SYSTEMFEIL"
 
 
-class Varsel(BaseModel):
+class Varsel(_Deferred):
     """One validation message. Context fields appear only where they apply."""
 
     kode: str
@@ -58,7 +62,7 @@ class Varsel(BaseModel):
     egenskapTypeId: int | None = None
 
 
-class VegobjektResultat(BaseModel):
+class VegobjektResultat(_Deferred):
     tempId: str | None = None
     nvdbId: int | None = None
     versjon: int | None = None
@@ -69,7 +73,7 @@ class VegobjektResultat(BaseModel):
     notabener: list[Varsel] = Field(default_factory=list)
 
 
-class Resultat(BaseModel):
+class Resultat(_Deferred):
     feil: list[Varsel] = Field(default_factory=list)
     advarsler: list[Varsel] = Field(default_factory=list)
     notabener: list[Varsel] = Field(default_factory=list)
@@ -79,17 +83,17 @@ class Resultat(BaseModel):
         return bool(self.feil) or any(o.feil for o in self.vegobjekter)
 
 
-class Lenke(BaseModel):
+class Lenke(_Deferred):
     rel: str
     src: str
 
 
-class Behandlingsparametere(BaseModel):
+class Behandlingsparametere(_Deferred):
     dryrun: bool = False
     forsinkelse: int | None = None
 
 
-class Etterbehandling(BaseModel):
+class Etterbehandling(_Deferred):
     tilgjengeligILes: bool = False
 
 
@@ -105,7 +109,7 @@ def local_time(value: datetime | str, timespec: str = "milliseconds") -> str:
     return value.astimezone(OSLO).replace(tzinfo=None).isoformat(timespec=timespec)
 
 
-class Transaksjon(BaseModel):
+class Transaksjon(_Deferred):
     oppdragId: int | None = None
     tidspunkt: datetime | None = None
 
@@ -114,7 +118,7 @@ class Transaksjon(BaseModel):
         return None if value is None else local_time(value, "seconds")
 
 
-class BlokkerendeLås(BaseModel):
+class BlokkerendeLås(_Deferred):
     """A lock a waiting changeset waits for, and who holds it (the Kontrollpanel's question)."""
 
     id: str
@@ -124,7 +128,7 @@ class BlokkerendeLås(BaseModel):
     utløper: str | None = None
 
 
-class Status(BaseModel):
+class Status(_Deferred):
     mottatt: datetime
     fremdrift: Fremdrift
     fremdriftOppdatert: datetime

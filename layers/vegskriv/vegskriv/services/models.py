@@ -23,7 +23,8 @@ Navn = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Schemas are built when first used: a cold api request needs only its own models.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Tjenestetype(StrEnum):
