@@ -8,14 +8,14 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vegskriv.api.context import base_url, header, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
 from vegskriv.auth import ROLE_SYSTEM_ADMIN
 from vegskriv.changesets.models import Gyldighetsperiode
 from vegskriv.errors import BadRequest, NotFound
-from vegskriv.network import Veglenkesekvens, Vegnett
+from vegskriv.network import NyttVegnett, Veglenkesekvens
 from vegskriv.provisioning.diff import content_hash
 from vegskriv.store import changes, objects, reference
 
@@ -249,18 +249,6 @@ def get_sequence(vls_id: Annotated[int, Path(description="Veglenkesekvensens id"
     if found is None:
         raise NotFound(f"Veglenkesekvens {vls_id} finnes ikke")
     return json_response(200, found.model_dump(mode="json"))
-
-
-class NyttVegnett(Vegnett):
-    """``{"veglenkesekvenser": [...]}``, or just the list."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_list(cls, data: Any) -> Any:
-        return {"veglenkesekvenser": data} if isinstance(data, list) else data
-
-    def __repr__(self) -> str:  # Powertools puts route arguments in a debug f-string (see api/changesets.py)
-        return f"Vegnett({len(self.veglenkesekvenser)} veglenkesekvenser)"
 
 
 @router.put("/rest/v3/vegnett/veglenkesekvenser", summary="Last inn veglenkesekvenser (legger til/erstatter)",
