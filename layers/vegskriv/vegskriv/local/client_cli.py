@@ -239,9 +239,13 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument("--realm", default="EMPLOYEE", help="EMPLOYEE, SERVICE_ACCOUNT eller EXTERNAL")
     common.add_argument("--json", action="store_true", help="skriv svaret som JSON")
     common.add_argument("--http-timeout", type=float, default=30.0, help="sekunder per HTTP-kall")
-    common.add_argument("--gzip", dest="gzip_from", action="store_const", const=0, default=GZIP_FROM_BYTES,
-                        help=f"send endringssettet gzip-komprimert (gjøres uansett fra {GZIP_FROM_BYTES:,} byte)")
+    common.set_defaults(gzip_from=GZIP_FROM_BYTES)  # --gzip only where a changeset is sent (add_gzip)
     return common
+
+
+def add_gzip(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gzip", dest="gzip_from", action="store_const", const=0, default=GZIP_FROM_BYTES,
+                        help=f"send endringssettet gzip-komprimert (gjøres uansett fra {GZIP_FROM_BYTES:,} byte)")
 
 
 def add_client_parsers(subparsers: Any) -> None:
@@ -256,6 +260,7 @@ def add_client_parsers(subparsers: Any) -> None:
 
     send = add("send", cmd_send, "registrer og start et endringssett (--wait: følg det til det er ferdig)")
     send.add_argument("file", metavar="FILE", help="endringssettet (JSON)")
+    add_gzip(send)
     send.add_argument("--wait", action="store_true", help="følg fremdriften og skriv resultatet")
     send.add_argument("--opplasting", action="store_true",
                       help=f"last opp via S3 i to trinn (gjøres uansett fra {UPLOAD_FROM_BYTES:,} byte sendt)")
@@ -266,6 +271,7 @@ def add_client_parsers(subparsers: Any) -> None:
     status.add_argument("id", metavar="ID")
     valider = add("valider", cmd_valider, "valider et endringssett synkront (lagrer ingenting)")
     valider.add_argument("file", metavar="FILE")
+    add_gzip(valider)
     search = add("endringssett", cmd_endringssett, "søk i endringssett")
     search.add_argument("--status", choices=[f.value for f in Fremdrift])
     search.add_argument("--aarsak", "--årsak", dest="aarsak", help="venteårsak eller avvistårsak")
