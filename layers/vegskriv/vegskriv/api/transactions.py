@@ -1,9 +1,10 @@
 """/rest/v1/oppdrag and /rest/v1/transaksjon (``oppdrag_og_transaksjoner/api-referanse.md``).
 
 Each committed changeset is one oppdrag with one transaksjon (as in NVDB API Skriv): the oppdragId
-and time its commit wrote, the versions its stored plan wrote. Both are read from the changesets
-table, newest first over its time index, and filtered here; the caller sees the oppdrag of the
-changesets it may read.
+and time its commit wrote, the versions its stored plan wrote. One oppdrag, or the transaksjon of
+one oppdragId or endringssettId, is read by its key (the ByOppdrag index, the changeset's META);
+searches read the changesets newest first over the time index and filter here. The caller sees
+the oppdrag of the changesets it may read.
 """
 
 from __future__ import annotations
@@ -35,14 +36,19 @@ def oppdrag_links(router: BaseRouter, meta: dict[str, Any]) -> list[dict[str, st
     return [{"rel": "oppdrag", "src": f"{base_url(router)}/rest/v1/oppdrag/{meta['oppdragId']}"}]
 
 
-def _committed(fra_dato: date | None, ascending: bool, sort_by: str) -> list[dict[str, Any]]:
-    """Committed changesets the caller may read, from ``fra_dato`` (Norwegian date) on."""
+def _committed(fra_dato: date | None, ascending: bool, sort_by: str,
+               among: list[dict[str, Any] | None] | None = None) -> list[dict[str, Any]]:
+    """Committed changesets the caller may read, from ``fra_dato`` (Norwegian date) on: ``among``
+    the ones read by key, or else all of them."""
     from_ms = None
     if fra_dato is not None:
         from_ms = int(datetime.combine(fra_dato, time(), OSLO).timestamp() * 1000)
+    if among is None:
+        candidates = changesets.scan_by_time(from_ms=from_ms, to_ms=None, ascending=ascending)
+    else:
+        candidates = (m for m in among if m and (from_ms is None or m["mottattMs"] >= from_ms))
     who = caller(router)
-    found = [m for m in changesets.scan_by_time(from_ms=from_ms, to_ms=None, ascending=ascending)
-             if m.get("committed") and m.get("oppdragId") and who.may_read(m["eier"])]
+    found = [m for m in candidates if m.get("committed") and m.get("oppdragId") and who.may_read(m["eier"])]
     if sort_by == "BRUKERNAVN":
         found.sort(key=lambda m: m["eier"], reverse=not ascending)  # stable: time order within a user
     return found
@@ -86,7 +92,7 @@ def _transaksjon(meta: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
 @router.get("/rest/v1/oppdrag/<oppdrag_id>", summary="Et oppdrag (et effektuert endringssett)", security=TOKEN,
             responses=responses(200, "Oppdraget", dict[str, Any], 401, 404))
 def get_oppdrag(oppdrag_id: Annotated[int, Path(description="oppdragId")]):
-    meta = next((m for m in _committed(None, False, "TID") if int(m["oppdragId"]) == oppdrag_id), None)
+    meta = next(iter(_committed(None, False, "TID", among=[changesets.by_oppdrag(oppdrag_id)])), None)
     if meta is None:
         raise NotFound(f"Oppdrag {oppdrag_id} finnes ikke")
     return json_response(200, _oppdrag(meta))
@@ -123,8 +129,13 @@ def search_transaksjon(antall: Antall = 100, start: Start = 1, sorterPå: Sorter
         raise BadRequest("endringssettId og oppdragId kan ikke brukes samtidig")
     if vegobjektId is not None and nettelementId is not None:
         raise BadRequest("vegobjektId og nettelementId kan ikke brukes samtidig")
+    among = None  # by key when one is given
+    if endringssettId is not None:
+        among = [changesets.get(endringssettId)]
+    elif oppdragId is not None:
+        among = [changesets.by_oppdrag(oppdragId)]
     found = []
-    for meta in _committed(fraDato, sorterStigende == "JA", sorterPå):
+    for meta in _committed(fraDato, sorterStigende == "JA", sorterPå, among):
         if (endringssettId not in (None, meta["id"]) or oppdragId not in (None, int(meta["oppdragId"]))
                 or eier not in (None, meta["eier"])):
             continue

@@ -261,6 +261,15 @@ def scan_by_time(*, from_ms: int | None, to_ms: int | None, ascending: bool) -> 
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def by_oppdrag(oppdrag_id: int) -> dict[str, Any] | None:
+    """The changeset whose commit wrote this oppdragId, read from ByOppdrag: only a commit writes
+    oppdragId, so the index holds committed changesets and nothing else. (A GSI is eventually
+    consistent: for a moment after the commit the oppdrag may not be found.)"""
+    items = _table().query(IndexName="ByOppdrag", KeyConditionExpression=Key("oppdragId").eq(oppdrag_id),
+                           Limit=1)["Items"]
+    return _plain(items[0]) if items else None
+
+
 _committed: set[str] = set()
 
 
