@@ -47,9 +47,9 @@ sys.path.insert(1, {layer!r})
 register = json.loads({register!r})
 context = types.SimpleNamespace(function_name="vegskriv-api", memory_limit_in_mb=1024, aws_request_id="r1",
                                 invoked_function_arn="arn:aws:lambda:eu-north-1:123456789012:function:vegskriv-api")
-began = time.perf_counter()
+began, began_cpu = time.perf_counter(), time.process_time()
 import app
-imported = time.perf_counter()
+imported, imported_cpu = time.perf_counter(), time.process_time()
 answer = app.lambda_handler(register, context)
 registered = time.perf_counter()
 assert answer["statusCode"] < 300, answer
@@ -57,8 +57,9 @@ changeset_id = json.loads(answer["body"])[0]["src"].rsplit("/", 1)[-1]
 progress = dict(register, httpMethod="GET", path="/rest/v3/endringssett/" + changeset_id + "/fremdrift", body=None,
                 headers={{k: v for k, v in register["headers"].items() if k != "Content-Type"}})
 answered = app.lambda_handler(progress, context)
-done = time.perf_counter()
+done, done_cpu = time.perf_counter(), time.process_time()
 print(json.dumps({{"init": imported - began, "register": registered - imported, "fremdrift": done - registered,
+                  "init_cpu": imported_cpu - began_cpu, "requests_cpu": done_cpu - imported_cpu,
                   "statuses": [answer["statusCode"], answered["statusCode"]], "modules": len(sys.modules)}}))
 """
 
@@ -80,7 +81,9 @@ def _first_requests(env: dict[str, str], runs: int) -> dict[str, Any]:
         host, port = stack._moto_server.get_host_and_port()
         env = {**env, **stack.functions["ApiFunction"].environment, "AWS_ENDPOINT_URL": f"http://{host}:{port}",
                "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-               # what Lambda sets per invocation when tracing is active (the SDK sends to 127.0.0.1:2000, UDP)
+               # Lambda with Tracing: Active: LAMBDA_TASK_ROOT turns Powertools' tracing on, and the trace
+               # header is set per invocation (the SDK sends its segments to 127.0.0.1:2000, UDP)
+               "LAMBDA_TASK_ROOT": str(ROOT / "functions" / "api"),
                "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}
         for _ in range(runs):
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
@@ -89,7 +92,7 @@ def _first_requests(env: dict[str, str], runs: int) -> dict[str, Any]:
                 raise RuntimeError(f"the api's first requests failed:\n{out.stderr[-2000:]}")
             samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
     figures: dict[str, Any] = {"statuses": samples[-1]["statuses"], "modules_loaded": samples[-1]["modules"]}
-    for key in ("init", "register", "fremdrift"):
+    for key in ("init", "register", "fremdrift", "init_cpu", "requests_cpu"):
         figures[f"{key}_median_ms"] = round(statistics.median(s[key] for s in samples) * 1000, 1)
     figures["total_median_ms"] = round(statistics.median(s["init"] + s["register"] + s["fremdrift"]
                                                          for s in samples) * 1000, 1)
@@ -129,12 +132,14 @@ def section_imports(bench: Any) -> dict[str, Any]:
     print_table("Cold import of each function module (fresh interpreter, ≈ Lambda init)", rows)
     if "error" not in figures["api"]:
         first = figures["api_first_requests"] = _first_requests(_function_environment("api"), runs)
-        print_table("The api function cold: init, then its first two requests (fresh interpreter, moto)", [
-            ("init (import functions/api/app.py)", first["init_median_ms"], f"ms (median of {runs})"),
+        print_table("The api function cold, tracing on as on AWS: init, then its first two requests "
+                    "(fresh interpreter, moto)", [
+            ("init (import functions/api/app.py)", first["init_median_ms"],
+             f"ms (median of {runs}; CPU {first['init_cpu_median_ms']} ms)"),
             ("first request: POST /rest/v3/endringssett", first["register_median_ms"],
              f"ms (answered {first['statuses'][0]})"),
             ("second request: GET .../fremdrift", first["fremdrift_median_ms"],
-             f"ms (answered {first['statuses'][1]})"),
+             f"ms (answered {first['statuses'][1]}; CPU of both requests {first['requests_cpu_median_ms']} ms)"),
             ("init + both requests", first["total_median_ms"], f"ms (median of {runs}; "
                                                                 f"{first['modules_loaded']} modules at the end)")])
     broken = [n for n in FUNCTIONS if "error" in figures[n]]
