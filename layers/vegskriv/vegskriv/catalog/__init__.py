@@ -15,7 +15,7 @@ runs for every object of every changeset (target: well above 5 000 objects per s
 
 from vegskriv.catalog.loading import default_catalog, from_nvdb_les, load_catalog
 from vegskriv.catalog.model import Datakatalog, Egenskapstype, Relasjonstype, Stedfestingsregler, Vegobjekttype
-from vegskriv.catalog.rules import check_relasjon_antall, validate_egenskaper
+from vegskriv.catalog.rules import Forberedt, check_relasjon_antall, validate_egenskaper
 from vegskriv.catalog.values import (
     SUPPORTED_SRIDS,
     GeometriFeil,
@@ -28,12 +28,14 @@ from vegskriv.catalog.values import (
     parse_heltall,
     parse_klokkeslett,
     parse_kortdato,
+    tolk_wkt,
 )
 
 __all__ = [
     "SUPPORTED_SRIDS",
     "Datakatalog",
     "Egenskapstype",
+    "Forberedt",
     "GeometriFeil",
     "Relasjonstype",
     "Stedfestingsregler",
@@ -51,5 +53,6 @@ __all__ = [
     "parse_heltall",
     "parse_klokkeslett",
     "parse_kortdato",
+    "tolk_wkt",
     "validate_egenskaper",
 ]

@@ -31,7 +31,16 @@ def _points(geom: Any) -> list[tuple[float, ...]]:
     return [tuple(c) for c in shapely.get_coordinates(geom).tolist()]
 
 
-def check_position(srid: int, geom: Any) -> list[tuple[str, str]]:
+def check_position(srid: int, geom: Any, bounds: tuple[float, float, float, float] | None = None
+                   ) -> list[tuple[str, str]]:
+    """``bounds`` (minx, miny, maxx, maxy), when known, settles the common case without reading
+    each point: a zone 33 value whose box lies inside the outline."""
+    if srid != WGS84 and srid not in UTM33_SRIDS:
+        return []
+    if bounds is not None and srid in UTM33_SRIDS:
+        minx, miny, maxx, maxy = UTM33_OMRISS
+        if minx <= bounds[0] and bounds[2] <= maxx and miny <= bounds[1] and bounds[3] <= maxy:
+            return []
     points = _points(geom)
     if srid == WGS84:
         # Either axis order is read; a pair that is no longitude/latitude either way cannot be transformed.

@@ -17,6 +17,7 @@ from vegskriv.catalog.values import (
     PÅKREVD_ABSOLUTT,
     PÅKREVD_IKKE_ABSOLUTT,
     GeometriFeil,
+    Tolket,
     antall_desimaler,
     feltbredde,
     parse_boolsk,
@@ -140,11 +141,26 @@ class _Container:
         return cls(navn, by_id, tuple((v, ets) for v, ets in required if ets), koder)
 
 
+# A judged value's varsler without the object they belong to: (is an error, kode, melding, egenskapTypeId).
+_Dom = tuple[tuple[bool, str, str, int | None], ...]
+
+
+@dataclass(slots=True)
+class Forberedt:
+    """What the objects of one changeset share while they are validated: their geometries parsed
+    at once (:func:`tolk_wkt`), and the varsler of each (property type, value) already judged.
+    Real changesets repeat a few texts ("Betong", "Nei") in thousands of objects."""
+
+    geometrier: dict[str, Tolket] = field(default_factory=dict)
+    verdier: dict[tuple[int, type, Any], _Dom] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class _Sink:
     referanse: str
     feil: list[Varsel] = field(default_factory=list)
     advarsler: list[Varsel] = field(default_factory=list)
+    forberedt: Forberedt | None = None
 
     def error(self, kode: str, melding: str, et_id: int | None = None) -> None:
         self.feil.append(Varsel(kode=kode, melding=melding, referanse=self.referanse, egenskapTypeId=et_id))
@@ -162,6 +178,8 @@ def _navn(et: Egenskapstype | _Regel) -> str:
 
 def _values_of(eg: Egenskap) -> tuple[str | None, list[Any], int]:
     """(form, values, number of non-empty forms): which of verdi/enum/geometri/medlem/binærobjekt is used."""
+    if eg.verdi and not (eg.enum or eg.geometri or eg.medlem or eg.binaerobjekt):
+        return "verdi", eg.verdi, 1  # the common case, without the loop below
     form: str | None = None
     values: list[Any] = []
     forms = 0
@@ -258,6 +276,22 @@ def _check_limits(regel: _Regel, value: Any, text: str | None, sink: _Sink) -> N
 
 
 def _check_verdi(regel: _Regel, value: Any, sink: _Sink) -> None:
+    if sink.forberedt is None:
+        _judge_verdi(regel, value, sink)
+        return
+    key = (id(regel), type(value), value)  # the type too: True == 1 == 1.0, and "1" is another value
+    dom = sink.forberedt.verdier.get(key)
+    if dom is None:
+        probe = _Sink(sink.referanse)
+        _judge_verdi(regel, value, probe)
+        dom = tuple((True, v.kode, v.melding, v.egenskapTypeId) for v in probe.feil) + \
+            tuple((False, v.kode, v.melding, v.egenskapTypeId) for v in probe.advarsler)
+        sink.forberedt.verdier[key] = dom
+    for is_error, kode, melding, et_id in dom:
+        (sink.error if is_error else sink.warning)(kode, melding, et_id)
+
+
+def _judge_verdi(regel: _Regel, value: Any, sink: _Sink) -> None:
     datatype = regel.datatype
     try:
         parsed, text = _parse_scalar(datatype, value)
@@ -290,12 +324,14 @@ def _check_enum(regel: _Regel, enum_id: Any, sink: _Sink) -> None:
 
 
 def _check_geometri(regel: _Regel, g: Geometri, sink: _Sink) -> None:
+    tolket = sink.forberedt.geometrier.get(g.wkt) if sink.forberedt is not None else None
     try:
-        geom = parse_geometri(g.srid, g.wkt, regel.et.geometritype)
+        geom = parse_geometri(g.srid, g.wkt, regel.et.geometritype, tolket)
     except GeometriFeil as exc:
         sink.error(exc.kode, f"{_navn(regel)}: {exc.melding}", regel.id)
         return
-    for kode, melding in check_position(g.srid, geom) + check_kvalitet(g.kvalitet):
+    bounds = tolket.bounds if tolket is not None else None
+    for kode, melding in check_position(g.srid, geom, bounds) + check_kvalitet(g.kvalitet):
         sink.error(kode, f"{_navn(regel)}: {melding}", regel.id)
 
 
@@ -414,8 +450,8 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
 
 
 def validate_egenskaper(vt: Vegobjekttype, egenskaper: Sequence[Egenskap], *, referanse: str,
-                        complete: bool = True, katalog: Datakatalog | None = None
-                        ) -> tuple[list[Varsel], list[Varsel]]:
+                        complete: bool = True, katalog: Datakatalog | None = None,
+                        forberedt: Forberedt | None = None) -> tuple[list[Varsel], list[Varsel]]:
     """Check an object's properties against its type; returns (feil, advarsler).
 
     ``complete`` is True when the whole object is given (registrer, oppdater, korriger), so missing
@@ -423,7 +459,7 @@ def validate_egenskaper(vt: Vegobjekttype, egenskaper: Sequence[Egenskap], *, re
     properties are checked (``operasjon: "slett"`` carries no value). With ``katalog`` an id known
     for another type gives UGYLDIG_EGENSKAPSTYPE instead of UKJENT_EGENSKAPSTYPE.
     """
-    sink = _Sink(referanse)
+    sink = _Sink(referanse, forberedt=forberedt)
     _validate_container(vt.container, egenskaper, sink, complete=complete, katalog=katalog)
     return sink.feil, sink.advarsler
 
