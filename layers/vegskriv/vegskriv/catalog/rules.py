@@ -102,6 +102,8 @@ class _Regel:
     limits: tuple[Any, Any, Any, Any]  # min, maks, min_anbefalt, maks_anbefalt (parsed)
     has_limits: bool
     members: _Container | None
+    skalar: bool  # given as 'verdi'
+    avledet: bool
 
     @classmethod
     def build(cls, et: Egenskapstype) -> _Regel:
@@ -118,7 +120,7 @@ class _Regel:
             limits=limits,
             has_limits=et.feltlengde is not None or et.desimaler is not None
             or any(x is not None for x in limits),
-            members=members,
+            members=members, skalar=et.datatype in _SCALAR_DATATYPES, avledet=et.avledet,
         )
 
 
@@ -178,8 +180,6 @@ def _navn(et: Egenskapstype | _Regel) -> str:
 
 def _values_of(eg: Egenskap) -> tuple[str | None, list[Any], int]:
     """(form, values, number of non-empty forms): which of verdi/enum/geometri/medlem/binærobjekt is used."""
-    if eg.verdi and not (eg.enum or eg.geometri or eg.medlem or eg.binaerobjekt):
-        return "verdi", eg.verdi, 1  # the common case, without the loop below
     form: str | None = None
     values: list[Any] = []
     forms = 0
@@ -410,6 +410,11 @@ def _missing(container: _Container, present: set[int], sink: _Sink) -> None:
             sink.warning(kode, melding)
 
 
+def _derived(regel: _Regel, sink: _Sink) -> None:
+    sink.warning("AVLEDET_EGENSKAPSTYPE", f"{_navn(regel)} får verdi automatisk av NVDB; oppgitt verdi "
+                 "blir overskrevet. Utelat egenskapen.", regel.id)
+
+
 def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], sink: _Sink, *,
                         complete: bool, katalog: Datakatalog | None = None) -> None:
     by_id = container.by_id
@@ -419,6 +424,17 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
         regel = by_id.get(eg.typeId)
         if regel is None:
             _unknown(container, eg.typeId, sink, katalog)
+            continue
+        verdi = eg.verdi
+        if verdi and regel.skalar and eg.operasjon is None and not (eg.enum or eg.geometri or eg.medlem
+                                                                     or eg.binaerobjekt):
+            # The common case (values as 'verdi' of a scalar type): the steps below, without their tests.
+            counts[regel.id] = counts.get(regel.id, 0) + len(verdi)
+            present.add(regel.id)
+            for value in verdi:
+                _check_verdi(regel, value, sink)
+            if regel.avledet:
+                _derived(regel, sink)
             continue
         if eg.operasjon == "slett":
             if not complete and regel.et.viktighet == PÅKREVD_ABSOLUTT:
@@ -438,9 +454,8 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
         counts[regel.id] = counts.get(regel.id, 0) + (1 if form == "medlem" else len(values))
         present.add(regel.id)
         _check_egenskap(regel, form, values, sink, complete, katalog)
-        if regel.et.avledet:
-            sink.warning("AVLEDET_EGENSKAPSTYPE", f"{_navn(regel)} får verdi automatisk av NVDB; oppgitt verdi "
-                         "blir overskrevet. Utelat egenskapen.", regel.id)
+        if regel.avledet:
+            _derived(regel, sink)
     for et_id, n in counts.items():
         regel = by_id[et_id]
         if n > 1 or regel.liste:

@@ -132,6 +132,13 @@ def check_relations(doc: Endringssett, catalog: cat.Datakatalog, existing: Versi
     new = {o.tempId: o for o in (doc.registrer.vegobjekter if doc.registrer else [])}
     in_changeset = {str(o.nvdbId) for _, objs in doc.operations() for o in objs if felt(o, "nvdbId")}
     held_by: dict[str, list[tuple[_Mother, int]]] = {}
+    dumps: dict[int, dict[str, Any] | None] = {}  # id(model) → its dump: a mother is judged once per daughter
+
+    def dump(stedfesting: Any) -> dict[str, Any] | None:
+        if id(stedfesting) not in dumps:
+            dumps[id(stedfesting)] = _dump(stedfesting)
+        return dumps[id(stedfesting)]
+
     for mother, a, relation in _new_mothers(doc, catalog):
         targets = [(str(t.verdi), True) for t in a.tempId if t.operasjon != "slett"]
         targets += [(str(t.verdi), False) for t in a.nvdbId if t.operasjon != "slett"]
@@ -140,7 +147,7 @@ def check_relations(doc: Endringssett, catalog: cat.Datakatalog, existing: Versi
                 daughter = new.get(target)
                 if daughter is None or daughter.typeId != relation.child_type_id:
                     continue  # DATTEROBJEKT_* already
-                d_sted = _dump(daughter.stedfesting)
+                d_sted = daughter.stedfesting  # dumped below, when needed
             else:
                 versions = existing.get(int(target)) if target.isdigit() else None
                 if not versions or versions[-1]["typeId"] != relation.child_type_id:
@@ -149,14 +156,14 @@ def check_relations(doc: Endringssett, catalog: cat.Datakatalog, existing: Versi
             if én_mor(relation):
                 held_by.setdefault(target, []).append((mother, a.typeId))
             if relation.innenfor_mor == "JA":
-                _check_inside(mother, a.typeId, target, is_temp, d_sted, existing, entries)
+                _check_inside(mother, a.typeId, target, is_temp, dump(d_sted) if is_temp else d_sted,
+                              dump(felt(mother.obj, "stedfesting")), existing, entries)
     for daughter, mothers in held_by.items():
         _check_one_mother(daughter, mothers, catalog, existing, on_sequence, in_changeset, new, entries)
 
 
 def _check_inside(mother: _Mother, type_id: int, target: str, is_temp: bool, d_sted: dict[str, Any] | None,
-                  existing: Versions, entries: dict[str, VegobjektResultat]) -> None:
-    m_sted = _dump(felt(mother.obj, "stedfesting"))
+                  m_sted: dict[str, Any] | None, existing: Versions, entries: dict[str, VegobjektResultat]) -> None:
     stored = existing.get(int(mother.key)) if mother.key.isdigit() else None
     if (m_sted is None or any(e.get("operasjon") for k in ("punkt", "linje") for e in m_sted.get(k) or [])) \
             and stored:
