@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from bench.objects import build_objects, changeset
+from tests.support.varsel_cases import fartsgrense
 from tests.unit.changesets.test_validation import ctx, doc, kum
 from vegskriv.catalog import default_catalog
 from vegskriv.changesets.models import Egenskap, Endringssett
@@ -85,3 +86,21 @@ def test_repeated_points_are_found_in_lines_parsed_together() -> None:
     result = validate(doc(registrer={"vegobjekter": objects}), ctx())
     assert "FORENKLET_GEOMETRI" not in [v.kode for v in result.vegobjekter[0].advarsler]
     assert "FORENKLET_GEOMETRI" in [v.kode for v in result.vegobjekter[1].advarsler]
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_the_changeset_is_walked_a_fixed_number_of_times_whatever_its_size(n: int,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A no-overlap type on lines: its overlap rule listed the changeset's objects again for each object.
+    objects = [fartsgrense(f"fart#{i}", (i / 100, (i + 0.5) / 100), vls=1125766) for i in range(n)]
+    parsed = doc(registrer={"vegobjekter": objects})
+    walks: list[int] = []
+    operations = Endringssett.operations
+
+    def counting(self: Endringssett) -> list[tuple[str, list[Any]]]:
+        walks.append(1)
+        return operations(self)
+
+    monkeypatch.setattr(Endringssett, "operations", counting)
+    assert not validate(parsed, ctx()).har_feil()
+    assert len(walks) <= 10

@@ -13,12 +13,14 @@ Everything a check needs is precomputed per type when the catalog is loaded, bec
 runs for every object of every changeset (target: well above 5 000 objects per second).
 """
 
+from vegskriv.catalog.geometri_regler import wkts
 from vegskriv.catalog.loading import default_catalog, from_nvdb_les, load_catalog
 from vegskriv.catalog.model import Datakatalog, Egenskapstype, Relasjonstype, Stedfestingsregler, Vegobjekttype
 from vegskriv.catalog.rules import Forberedt, check_relasjon_antall, validate_egenskaper
 from vegskriv.catalog.values import (
     SUPPORTED_SRIDS,
     GeometriFeil,
+    Tolket,
     antall_desimaler,
     feltbredde,
     parse_boolsk,
@@ -39,6 +41,7 @@ __all__ = [
     "GeometriFeil",
     "Relasjonstype",
     "Stedfestingsregler",
+    "Tolket",
     "Vegobjekttype",
     "antall_desimaler",
     "check_relasjon_antall",
@@ -55,4 +58,5 @@ __all__ = [
     "parse_kortdato",
     "tolk_wkt",
     "validate_egenskaper",
+    "wkts",
 ]

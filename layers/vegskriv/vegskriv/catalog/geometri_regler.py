@@ -7,9 +7,10 @@ checked only for whether any transformation is possible at all (docs/varselkoder
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from vegskriv.changesets.models import Kvalitet
+from vegskriv.changesets.models import Egenskap, Kvalitet
 
 # EUREF89 UTM33N (NVDB's own grid) without and with NN2000 heights.
 UTM33_SRIDS = frozenset({25833, 5973})
@@ -23,6 +24,15 @@ WGS84 = 4326
 # nøyaktighet and toleranse are centimetres.
 _KODER = {"målemetode": range(0, 100), "målemetodeHøyde": range(0, 100), "synbarhet": range(0, 4)}
 _CENTIMETER = ("nøyaktighet", "nøyaktighetHøyde", "toleranse")
+
+
+def wkts(egenskaper: Iterable[Egenskap]) -> Iterator[str]:
+    """Every geometry text of the properties (structure members too), for :func:`vegskriv.catalog.values.tolk_wkt`."""
+    for e in egenskaper:
+        for g in e.geometri or []:
+            yield g.wkt
+        if e.medlem or e.struktur is not None:
+            yield from wkts((e.medlem or []) + (e.struktur.medlem if e.struktur is not None else []))
 
 
 def _points(geom: Any) -> list[tuple[float, ...]]:

@@ -7,7 +7,7 @@ here touches AWS, so every rule is unit-testable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from vegskriv import catalog as cat
 from vegskriv.changesets.location import check_location, extents, overlaps
 from vegskriv.changesets.models import (
-    Egenskap,
     Endringssett,
     Resultat,
     Stedfesting,
@@ -126,7 +125,9 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
     mothers = _mothers_in_changeset(doc, ctx.catalog, new_types)
     seen_versions: set[tuple[int, int | None]] = set()
     removals = _removals(doc)
-    forberedt = cat.Forberedt(geometrier=cat.tolk_wkt(_wkts(doc)))
+    forberedt = cat.Forberedt(geometrier=cat.tolk_wkt(
+        wkt for _, objects in doc.operations() for o in objects for wkt in cat.wkts(felt(o, "egenskaper") or [])))
+    handled: set[int] | None = None
 
     for op, objects in doc.operations():
         for o in objects:
@@ -167,7 +168,9 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
             if not ctx.skip_location:
                 _check_location(o, vt, ctx, entry, ref, partial, forberedt.geometrier)
             if not vt.overlapp_tillatt and not ctx.skip_location:
-                _check_overlap(o, ctx, entry, ref, doc)
+                if handled is None:
+                    handled = changed_objects(doc)  # once: per object it made the rule quadratic
+                _check_overlap(o, ctx, entry, ref, doc, handled)
             if not ctx.skip_associations:
                 _check_associations(o, vt, ctx, entry, ref, new_types)
     entries: dict[str, VegobjektResultat] = {}
@@ -192,20 +195,6 @@ def _mothers_in_changeset(doc: Endringssett, catalog: cat.Datakatalog, new_types
                 found |= {str(t.verdi) for t in a.tempId if t.operasjon != "slett"
                           and new_types.get(str(t.verdi)) == relation.child_type_id}
     return found
-
-
-def _wkts(doc: Endringssett) -> Iterator[str]:
-    """Every geometry text of the changeset's properties (structure members too)."""
-    def walk(egenskaper: Iterable[Egenskap]) -> Iterator[str]:
-        for e in egenskaper:
-            for g in e.geometri or []:
-                yield g.wkt
-            if e.medlem or e.struktur is not None:
-                yield from walk((e.medlem or []) + (e.struktur.medlem if e.struktur is not None else []))
-
-    for _, objects in doc.operations():
-        for o in objects:
-            yield from walk(felt(o, "egenskaper") or [])
 
 
 def _removals(doc: Endringssett) -> dict[int, set[int] | None]:
@@ -241,13 +230,16 @@ def _check_location(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: Vegobjek
     entry.advarsler.extend(advarsler + location_warnings(o, vt, ctx.network, ref, geometrier))
 
 
-def overlapping_objects(o: Any, ctx: Context, doc: Endringssett) -> list[dict[str, Any]]:
+def overlapping_objects(o: Any, ctx: Context, doc: Endringssett, handled: set[int] | None = None
+                        ) -> list[dict[str, Any]]:
     """Current versions of other objects of the same type whose line location overlaps ``o``'s
-    during its validity. Objects the changeset itself changes are left to their own operation."""
+    during its validity. Objects the changeset itself changes (``handled``: their nvdbIds, computed
+    when not given) are left to their own operation."""
     mine = extents(o.stedfesting)
     if not mine:
         return []
-    handled = {x.nvdbId for _, objs in doc.operations() for x in objs if felt(x, "nvdbId")}
+    if handled is None:
+        handled = changed_objects(doc)
     start = o.gyldighetsperiode.startdato.isoformat() if o.gyldighetsperiode and o.gyldighetsperiode.startdato \
         else "0000-00-00"
     found: dict[int, dict[str, Any]] = {}
@@ -266,8 +258,14 @@ def overlapping_objects(o: Any, ctx: Context, doc: Endringssett) -> list[dict[st
     return list(found.values())
 
 
-def _check_overlap(o: Any, ctx: Context, entry: VegobjektResultat, ref: str, doc: Endringssett) -> None:
-    others = overlapping_objects(o, ctx, doc)
+def changed_objects(doc: Endringssett) -> set[int]:
+    """The nvdbIds of the existing objects the changeset changes."""
+    return {x.nvdbId for _, objs in doc.operations() for x in objs if felt(x, "nvdbId")}
+
+
+def _check_overlap(o: Any, ctx: Context, entry: VegobjektResultat, ref: str, doc: Endringssett,
+                   handled: set[int]) -> None:
+    others = overlapping_objects(o, ctx, doc, handled)
     automatic = o.validering is not None and o.validering.overlappsautomatikk == "JA"
     if others and not automatic:
         ids = ", ".join(str(v["id"]) for v in others)
