@@ -89,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--e2e10k-objects", type=int, default=10_000, help="objects in the e2e10k changeset")
     p.add_argument("--provisioning-n", type=int, default=100_000,
                    help="objects at the provider in the provisioning section (it also measures 10,000)")
-    p.add_argument("--target", type=int, default=5000, help="parse+validate objects/s target")
+    p.add_argument("--target", type=int, default=20000, help="parse+validate objects/s target (issue 9)")
     p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     return p.parse_args(argv)
 

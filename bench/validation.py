@@ -51,6 +51,20 @@ def validation_child(n: int, repeat: int) -> dict[str, Any]:
         result = validate(doc, Context(catalog=catalog, current_catalog_version=CATALOG_VERSION, network=network))
         validate_runs.append(time.perf_counter() - began)
     assert doc is not None and result is not None
+
+    # The floor under parse: the same JSON read into plain Python objects by pydantic's own JSON
+    # reader, no models (what one pass of model_validate_json cannot go below).
+    import pydantic_core
+
+    from vegskriv.changesets.models import gc_paused
+
+    decode_runs = []
+    for _ in range(repeat):
+        with gc_paused():
+            began = time.perf_counter()
+            plain = pydantic_core.from_json(text)
+            decode_runs.append(time.perf_counter() - began)
+        del plain
     errors = sum(len(o.feil) for o in result.vegobjekter) + len(result.feil)
     warnings = sum(len(o.advarsler) for o in result.vegobjekter) + len(result.advarsler)
     rss_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # read before the diagnostic passes
@@ -86,6 +100,7 @@ def validation_child(n: int, repeat: int) -> dict[str, Any]:
             "parse_s": round(parse_s, 4), "validate_s": round(validate_s, 4),
             "parse_runs_s": [round(x, 4) for x in parse_runs],
             "validate_runs_s": [round(x, 4) for x in validate_runs],
+            "json_decode_s": round(statistics.median(decode_runs), 4),
             "parse_objects_per_s": round(n / parse_s, 1), "validate_objects_per_s": round(n / validate_s, 1),
             "both_objects_per_s": round(n / (parse_s + validate_s), 1),
             "errors": errors, "warnings": warnings,
@@ -115,6 +130,8 @@ def section_validation(bench: Any) -> dict[str, Any]:
         ("objects", n, f"({f['json_bytes'] / 1e6:.1f} MB JSON; median of {repeat} runs)"),
         ("parse (parse_endringssett: JSON → models, GC paused)", f["parse_s"], "s"),
         ("  throughput", f["parse_objects_per_s"], "objects/s"),
+        ("  floor: the JSON alone, no models (pydantic_core.from_json)", f["json_decode_s"],
+         f"s ({n / f['json_decode_s']:,.0f} objects/s)"),
         ("validate (vegskriv.changesets.validation.validate)", f["validate_s"], "s"),
         ("  throughput", f["validate_objects_per_s"], "objects/s"),
         ("parse + validate", round(f["parse_s"] + f["validate_s"], 4), "s"),

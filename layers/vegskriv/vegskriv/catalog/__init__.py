@@ -13,12 +13,14 @@ Everything a check needs is precomputed per type when the catalog is loaded, bec
 runs for every object of every changeset (target: well above 5 000 objects per second).
 """
 
+from vegskriv.catalog.geometri_regler import wkts
 from vegskriv.catalog.loading import default_catalog, from_nvdb_les, load_catalog
 from vegskriv.catalog.model import Datakatalog, Egenskapstype, Relasjonstype, Stedfestingsregler, Vegobjekttype
-from vegskriv.catalog.rules import check_relasjon_antall, validate_egenskaper
+from vegskriv.catalog.rules import Forberedt, check_relasjon_antall, validate_egenskaper
 from vegskriv.catalog.values import (
     SUPPORTED_SRIDS,
     GeometriFeil,
+    Tolket,
     antall_desimaler,
     feltbredde,
     parse_boolsk,
@@ -28,15 +30,18 @@ from vegskriv.catalog.values import (
     parse_heltall,
     parse_klokkeslett,
     parse_kortdato,
+    tolk_wkt,
 )
 
 __all__ = [
     "SUPPORTED_SRIDS",
     "Datakatalog",
     "Egenskapstype",
+    "Forberedt",
     "GeometriFeil",
     "Relasjonstype",
     "Stedfestingsregler",
+    "Tolket",
     "Vegobjekttype",
     "antall_desimaler",
     "check_relasjon_antall",
@@ -51,5 +56,7 @@ __all__ = [
     "parse_heltall",
     "parse_klokkeslett",
     "parse_kortdato",
+    "tolk_wkt",
     "validate_egenskaper",
+    "wkts",
 ]

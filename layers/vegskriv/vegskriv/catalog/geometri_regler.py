@@ -7,9 +7,10 @@ checked only for whether any transformation is possible at all (docs/varselkoder
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from vegskriv.changesets.models import Kvalitet
+from vegskriv.changesets.models import Egenskap, Kvalitet
 
 # EUREF89 UTM33N (NVDB's own grid) without and with NN2000 heights.
 UTM33_SRIDS = frozenset({25833, 5973})
@@ -25,13 +26,31 @@ _KODER = {"målemetode": range(0, 100), "målemetodeHøyde": range(0, 100), "syn
 _CENTIMETER = ("nøyaktighet", "nøyaktighetHøyde", "toleranse")
 
 
+def wkts(egenskaper: Iterable[Egenskap]) -> Iterator[str]:
+    """Every geometry text of the properties (structure members too), for :func:`vegskriv.catalog.values.tolk_wkt`."""
+    for e in egenskaper:
+        for g in e.geometri or []:
+            yield g.wkt
+        if e.medlem or e.struktur is not None:
+            yield from wkts((e.medlem or []) + (e.struktur.medlem if e.struktur is not None else []))
+
+
 def _points(geom: Any) -> list[tuple[float, ...]]:
     import shapely
 
     return [tuple(c) for c in shapely.get_coordinates(geom).tolist()]
 
 
-def check_position(srid: int, geom: Any) -> list[tuple[str, str]]:
+def check_position(srid: int, geom: Any, bounds: tuple[float, float, float, float] | None = None
+                   ) -> list[tuple[str, str]]:
+    """``bounds`` (minx, miny, maxx, maxy), when known, settles the common case without reading
+    each point: a zone 33 value whose box lies inside the outline."""
+    if srid != WGS84 and srid not in UTM33_SRIDS:
+        return []
+    if bounds is not None and srid in UTM33_SRIDS:
+        minx, miny, maxx, maxy = UTM33_OMRISS
+        if minx <= bounds[0] and bounds[2] <= maxx and miny <= bounds[1] and bounds[3] <= maxy:
+            return []
     points = _points(geom)
     if srid == WGS84:
         # Either axis order is read; a pair that is no longitude/latitude either way cannot be transformed.

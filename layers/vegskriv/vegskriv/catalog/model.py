@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vegskriv.catalog.rules import OBJEKT_KODER, _Container, validate_egenskaper
+from vegskriv.catalog.rules import OBJEKT_KODER, Forberedt, _Container, validate_egenskaper
 from vegskriv.catalog.values import PÅKREVD_ABSOLUTT, PÅKREVD_IKKE_ABSOLUTT
 from vegskriv.changesets.models import Egenskap, Varsel
 
@@ -259,8 +259,10 @@ class Datakatalog(_Model):
         return type_id in self._egenskapstype_ids
 
     def validate_egenskaper(self, vt: Vegobjekttype, egenskaper: Sequence[Egenskap], *, referanse: str,
-                            complete: bool = True) -> tuple[list[Varsel], list[Varsel]]:
-        return validate_egenskaper(vt, egenskaper, referanse=referanse, complete=complete, katalog=self)
+                            complete: bool = True, forberedt: Forberedt | None = None
+                            ) -> tuple[list[Varsel], list[Varsel]]:
+        return validate_egenskaper(vt, egenskaper, referanse=referanse, complete=complete, katalog=self,
+                                   forberedt=forberedt)
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

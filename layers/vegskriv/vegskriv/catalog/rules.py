@@ -17,6 +17,7 @@ from vegskriv.catalog.values import (
     PÅKREVD_ABSOLUTT,
     PÅKREVD_IKKE_ABSOLUTT,
     GeometriFeil,
+    Tolket,
     antall_desimaler,
     feltbredde,
     parse_boolsk,
@@ -101,6 +102,8 @@ class _Regel:
     limits: tuple[Any, Any, Any, Any]  # min, maks, min_anbefalt, maks_anbefalt (parsed)
     has_limits: bool
     members: _Container | None
+    skalar: bool  # given as 'verdi'
+    avledet: bool
 
     @classmethod
     def build(cls, et: Egenskapstype) -> _Regel:
@@ -117,7 +120,7 @@ class _Regel:
             limits=limits,
             has_limits=et.feltlengde is not None or et.desimaler is not None
             or any(x is not None for x in limits),
-            members=members,
+            members=members, skalar=et.datatype in _SCALAR_DATATYPES, avledet=et.avledet,
         )
 
 
@@ -140,11 +143,26 @@ class _Container:
         return cls(navn, by_id, tuple((v, ets) for v, ets in required if ets), koder)
 
 
+# A judged value's varsler without the object they belong to: (is an error, kode, melding, egenskapTypeId).
+_Dom = tuple[tuple[bool, str, str, int | None], ...]
+
+
+@dataclass(slots=True)
+class Forberedt:
+    """What the objects of one changeset share while they are validated: their geometries parsed
+    at once (:func:`tolk_wkt`), and the varsler of each (property type, value) already judged.
+    Real changesets repeat a few texts ("Betong", "Nei") in thousands of objects."""
+
+    geometrier: dict[str, Tolket] = field(default_factory=dict)
+    verdier: dict[tuple[int, type, Any], _Dom] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class _Sink:
     referanse: str
     feil: list[Varsel] = field(default_factory=list)
     advarsler: list[Varsel] = field(default_factory=list)
+    forberedt: Forberedt | None = None
 
     def error(self, kode: str, melding: str, et_id: int | None = None) -> None:
         self.feil.append(Varsel(kode=kode, melding=melding, referanse=self.referanse, egenskapTypeId=et_id))
@@ -258,6 +276,22 @@ def _check_limits(regel: _Regel, value: Any, text: str | None, sink: _Sink) -> N
 
 
 def _check_verdi(regel: _Regel, value: Any, sink: _Sink) -> None:
+    if sink.forberedt is None:
+        _judge_verdi(regel, value, sink)
+        return
+    key = (id(regel), type(value), value)  # the type too: True == 1 == 1.0, and "1" is another value
+    dom = sink.forberedt.verdier.get(key)
+    if dom is None:
+        probe = _Sink(sink.referanse)
+        _judge_verdi(regel, value, probe)
+        dom = tuple((True, v.kode, v.melding, v.egenskapTypeId) for v in probe.feil) + \
+            tuple((False, v.kode, v.melding, v.egenskapTypeId) for v in probe.advarsler)
+        sink.forberedt.verdier[key] = dom
+    for is_error, kode, melding, et_id in dom:
+        (sink.error if is_error else sink.warning)(kode, melding, et_id)
+
+
+def _judge_verdi(regel: _Regel, value: Any, sink: _Sink) -> None:
     datatype = regel.datatype
     try:
         parsed, text = _parse_scalar(datatype, value)
@@ -290,12 +324,14 @@ def _check_enum(regel: _Regel, enum_id: Any, sink: _Sink) -> None:
 
 
 def _check_geometri(regel: _Regel, g: Geometri, sink: _Sink) -> None:
+    tolket = sink.forberedt.geometrier.get(g.wkt) if sink.forberedt is not None else None
     try:
-        geom = parse_geometri(g.srid, g.wkt, regel.et.geometritype)
+        geom = parse_geometri(g.srid, g.wkt, regel.et.geometritype, tolket)
     except GeometriFeil as exc:
         sink.error(exc.kode, f"{_navn(regel)}: {exc.melding}", regel.id)
         return
-    for kode, melding in check_position(g.srid, geom) + check_kvalitet(g.kvalitet):
+    bounds = tolket.bounds if tolket is not None else None
+    for kode, melding in check_position(g.srid, geom, bounds) + check_kvalitet(g.kvalitet):
         sink.error(kode, f"{_navn(regel)}: {melding}", regel.id)
 
 
@@ -374,6 +410,11 @@ def _missing(container: _Container, present: set[int], sink: _Sink) -> None:
             sink.warning(kode, melding)
 
 
+def _derived(regel: _Regel, sink: _Sink) -> None:
+    sink.warning("AVLEDET_EGENSKAPSTYPE", f"{_navn(regel)} får verdi automatisk av NVDB; oppgitt verdi "
+                 "blir overskrevet. Utelat egenskapen.", regel.id)
+
+
 def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], sink: _Sink, *,
                         complete: bool, katalog: Datakatalog | None = None) -> None:
     by_id = container.by_id
@@ -383,6 +424,17 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
         regel = by_id.get(eg.typeId)
         if regel is None:
             _unknown(container, eg.typeId, sink, katalog)
+            continue
+        verdi = eg.verdi
+        if verdi and regel.skalar and eg.operasjon is None and not (eg.enum or eg.geometri or eg.medlem
+                                                                     or eg.binaerobjekt):
+            # The common case (values as 'verdi' of a scalar type): the steps below, without their tests.
+            counts[regel.id] = counts.get(regel.id, 0) + len(verdi)
+            present.add(regel.id)
+            for value in verdi:
+                _check_verdi(regel, value, sink)
+            if regel.avledet:
+                _derived(regel, sink)
             continue
         if eg.operasjon == "slett":
             if not complete and regel.et.viktighet == PÅKREVD_ABSOLUTT:
@@ -402,9 +454,8 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
         counts[regel.id] = counts.get(regel.id, 0) + (1 if form == "medlem" else len(values))
         present.add(regel.id)
         _check_egenskap(regel, form, values, sink, complete, katalog)
-        if regel.et.avledet:
-            sink.warning("AVLEDET_EGENSKAPSTYPE", f"{_navn(regel)} får verdi automatisk av NVDB; oppgitt verdi "
-                         "blir overskrevet. Utelat egenskapen.", regel.id)
+        if regel.avledet:
+            _derived(regel, sink)
     for et_id, n in counts.items():
         regel = by_id[et_id]
         if n > 1 or regel.liste:
@@ -414,8 +465,8 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
 
 
 def validate_egenskaper(vt: Vegobjekttype, egenskaper: Sequence[Egenskap], *, referanse: str,
-                        complete: bool = True, katalog: Datakatalog | None = None
-                        ) -> tuple[list[Varsel], list[Varsel]]:
+                        complete: bool = True, katalog: Datakatalog | None = None,
+                        forberedt: Forberedt | None = None) -> tuple[list[Varsel], list[Varsel]]:
     """Check an object's properties against its type; returns (feil, advarsler).
 
     ``complete`` is True when the whole object is given (registrer, oppdater, korriger), so missing
@@ -423,7 +474,7 @@ def validate_egenskaper(vt: Vegobjekttype, egenskaper: Sequence[Egenskap], *, re
     properties are checked (``operasjon: "slett"`` carries no value). With ``katalog`` an id known
     for another type gives UGYLDIG_EGENSKAPSTYPE instead of UKJENT_EGENSKAPSTYPE.
     """
-    sink = _Sink(referanse)
+    sink = _Sink(referanse, forberedt=forberedt)
     _validate_container(vt.container, egenskaper, sink, complete=complete, katalog=katalog)
     return sink.feil, sink.advarsler
 

@@ -88,9 +88,16 @@ def _mangler(vt: Vegobjekttype, kind: str, referanse: str, et_id: int | None) ->
               f"{_KIND_NAMES[kind]}; angi stedfesting.{KINDS[kind]} med minst ett element.", referanse, et_id)
 
 
-def _check_element(vt: Vegobjekttype, e: Stedfestingselement, where: str, referanse: str,
+def _where(kind: str, i: int, e: Stedfestingselement) -> str:
+    return f"stedfesting.{kind}[{i}] (veglenkesekvens {e.veglenkesekvensNvdbId})"
+
+
+def _check_element(vt: Vegobjekttype, e: Stedfestingselement, kind: str, i: int, referanse: str,
                    feil: list[Varsel]) -> None:
     """retning, sideposisjon and kjørefelt of one punkt/linje element."""
+    if e.sideposisjon is None and not e.kjørefelt and (e.retning is not None or not vt.retning_påkrevd):
+        return  # nothing to report: the message text below is not built
+    where = _where(kind, i, e)
     if e.retning is None and vt.retning_påkrevd:
         feil.append(_v("MANGLER_RETNING",
                        f"{where} mangler retning. Vegobjekttypen {vt.navn} ({vt.id}) er retningsrelevant; "
@@ -168,21 +175,22 @@ def check_location(
     for i, p in enumerate(punkter):
         if p.operasjon == "slett":
             continue
-        where = f"stedfesting.punkt[{i}] (veglenkesekvens {p.veglenkesekvensNvdbId})"
         if not 0.0 <= p.posisjon <= 1.0:
-            feil.append(_v("UGYLDIG_POSISJON", f"{where}: posisjon {p.posisjon} må være mellom 0 og 1.", referanse))
-        _check_element(vt, p, where, referanse, feil)
+            feil.append(_v("UGYLDIG_POSISJON", f"{_where('punkt', i, p)}: posisjon {p.posisjon} må være mellom 0 "
+                                               "og 1.", referanse))
+        _check_element(vt, p, "punkt", i, referanse, feil)
     for i, li in enumerate(linjer):
         if li.operasjon == "slett":
             continue
-        where = f"stedfesting.linje[{i}] (veglenkesekvens {li.veglenkesekvensNvdbId})"
         if not (0.0 <= li.fra <= 1.0 and 0.0 <= li.til <= 1.0):
             feil.append(_v("UGYLDIG_POSISJON",
-                           f"{where}: fra ({li.fra}) og til ({li.til}) må være mellom 0 og 1.", referanse))
+                           f"{_where('linje', i, li)}: fra ({li.fra}) og til ({li.til}) må være mellom 0 og 1.",
+                           referanse))
         elif not li.fra < li.til:
             feil.append(_v("UGYLDIG_POSISJON",
-                           f"{where}: fra ({li.fra}) må være mindre enn til ({li.til}).", referanse))
-        _check_element(vt, li, where, referanse, feil)
+                           f"{_where('linje', i, li)}: fra ({li.fra}) må være mindre enn til ({li.til}).",
+                           referanse))
+        _check_element(vt, li, "linje", i, referanse, feil)
     for i, s in enumerate(svinger):
         if s.operasjon == "slett":
             continue

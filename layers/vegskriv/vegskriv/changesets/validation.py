@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 
 from vegskriv import catalog as cat
 from vegskriv.changesets.location import check_location, extents, overlaps
-from vegskriv.changesets.models import Endringssett, Resultat, Stedfesting, Varsel, VegobjektResultat, gc_paused
+from vegskriv.changesets.models import (
+    Endringssett,
+    Resultat,
+    Stedfesting,
+    Varsel,
+    VegobjektResultat,
+    felt,
+    gc_paused,
+)
 from vegskriv.changesets.operations import composed_daughters, normalize_association_type
 from vegskriv.changesets.validation_binary import Lookup, check_binaries
 from vegskriv.changesets.validation_location import location_warnings, too_short
@@ -50,7 +58,7 @@ def overlap_cells(doc: Endringssett, catalog: cat.Datakatalog,
     for _, objects in doc.operations():
         for o in objects:
             vt = catalog.vegobjekttype(o.typeId)
-            stedfesting = getattr(o, "stedfesting", None)
+            stedfesting = felt(o, "stedfesting")
             if vt is not None and not vt.overlapp_tillatt and stedfesting is not None:
                 cells |= {(o.typeId, vls) for vls, _, _ in extents(stedfesting)}
     return cells
@@ -60,7 +68,7 @@ def referenced_sequences(doc: Endringssett) -> set[int]:
     ids: set[int] = set()
     for _, objects in doc.operations():
         for o in objects:
-            stedfesting = getattr(o, "stedfesting", None)
+            stedfesting = felt(o, "stedfesting")
             if stedfesting is not None:
                 ids |= stedfesting.veglenkesekvenser()
     return ids
@@ -70,9 +78,9 @@ def referenced_objects(doc: Endringssett) -> set[int]:
     ids: set[int] = set()
     for _, objects in doc.operations():
         for o in objects:
-            if getattr(o, "nvdbId", None):
+            if felt(o, "nvdbId"):
                 ids.add(o.nvdbId)
-            for a in getattr(o, "assosiasjoner", None) or []:
+            for a in felt(o, "assosiasjoner") or []:
                 ids |= {int(t.verdi) for t in a.nvdbId if str(t.verdi).isdigit()}
     return ids
 
@@ -117,11 +125,14 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
     mothers = _mothers_in_changeset(doc, ctx.catalog, new_types)
     seen_versions: set[tuple[int, int | None]] = set()
     removals = _removals(doc)
+    forberedt = cat.Forberedt(geometrier=cat.tolk_wkt(
+        wkt for _, objects in doc.operations() for o in objects for wkt in cat.wkts(felt(o, "egenskaper") or [])))
+    handled: set[int] | None = None
 
     for op, objects in doc.operations():
         for o in objects:
-            entry = VegobjektResultat(typeId=o.typeId, operasjon=op, tempId=getattr(o, "tempId", None),
-                                      nvdbId=getattr(o, "nvdbId", None), versjon=getattr(o, "versjon", None))
+            entry = VegobjektResultat(typeId=o.typeId, operasjon=op, tempId=felt(o, "tempId"),
+                                      nvdbId=felt(o, "nvdbId"), versjon=felt(o, "versjon"))
             resultat.vegobjekter.append(entry)
             ref = o.tempId if op == "registrer" else f"{o.nvdbId}"
             vt = ctx.catalog.vegobjekttype(o.typeId)
@@ -150,13 +161,16 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
             partial = op.startswith("delvis")
             if partial:
                 _check_partial(op, o, vt, ctx, entry, ref)
-            feil, advarsler = ctx.catalog.validate_egenskaper(vt, o.egenskaper, referanse=ref, complete=not partial)
+            feil, advarsler = ctx.catalog.validate_egenskaper(vt, o.egenskaper, referanse=ref, complete=not partial,
+                                                              forberedt=forberedt)
             entry.feil.extend(feil)
             entry.advarsler.extend(advarsler)
             if not ctx.skip_location:
-                _check_location(o, vt, ctx, entry, ref, partial)
+                _check_location(o, vt, ctx, entry, ref, partial, forberedt.geometrier)
             if not vt.overlapp_tillatt and not ctx.skip_location:
-                _check_overlap(o, ctx, entry, ref, doc)
+                if handled is None:
+                    handled = changed_objects(doc)  # once: per object it made the rule quadratic
+                _check_overlap(o, ctx, entry, ref, doc, handled)
             if not ctx.skip_associations:
                 _check_associations(o, vt, ctx, entry, ref, new_types)
     entries: dict[str, VegobjektResultat] = {}
@@ -174,7 +188,7 @@ def _mothers_in_changeset(doc: Endringssett, catalog: cat.Datakatalog, new_types
     for _, objects in doc.operations():
         for o in objects:
             vt = catalog.vegobjekttype(o.typeId)
-            for a in getattr(o, "assosiasjoner", None) or []:
+            for a in felt(o, "assosiasjoner") or []:
                 relation = vt.relation_by_id(a.typeId) if vt is not None and a.operasjon != "slett" else None
                 if relation is None:
                     continue
@@ -197,10 +211,10 @@ def _removals(doc: Endringssett) -> dict[int, set[int] | None]:
 
 
 def _period(o: Any, ctx: Context) -> tuple[date | None, date | None]:
-    periode = getattr(o, "gyldighetsperiode", None)
+    periode = felt(o, "gyldighetsperiode")
     start = periode.startdato if periode else None
     slutt = periode.sluttdato if periode else None
-    if start is None and getattr(o, "nvdbId", None) in ctx.existing:
+    if start is None and felt(o, "nvdbId") in ctx.existing:
         old = _find_version(ctx.existing[o.nvdbId], o.versjon)
         if old:
             start = date.fromisoformat(old["gyldighetsperiode"]["startdato"])
@@ -208,21 +222,24 @@ def _period(o: Any, ctx: Context) -> tuple[date | None, date | None]:
 
 
 def _check_location(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: VegobjektResultat, ref: str,
-                    partial: bool) -> None:
+                    partial: bool, geometrier: dict[str, cat.Tolket]) -> None:
     start, slutt = _period(o, ctx)
     feil, advarsler = check_location(vt, o.stedfesting, referanse=ref, network=ctx.network, start=start,
                                      slutt=slutt, delvis=partial)
     entry.feil.extend(feil + too_short(o, vt, ctx.network, ref) + network_rules(o, vt, ctx.network, start, slutt, ref))
-    entry.advarsler.extend(advarsler + location_warnings(o, vt, ctx.network, ref))
+    entry.advarsler.extend(advarsler + location_warnings(o, vt, ctx.network, ref, geometrier))
 
 
-def overlapping_objects(o: Any, ctx: Context, doc: Endringssett) -> list[dict[str, Any]]:
+def overlapping_objects(o: Any, ctx: Context, doc: Endringssett, handled: set[int] | None = None
+                        ) -> list[dict[str, Any]]:
     """Current versions of other objects of the same type whose line location overlaps ``o``'s
-    during its validity. Objects the changeset itself changes are left to their own operation."""
+    during its validity. Objects the changeset itself changes (``handled``: their nvdbIds, computed
+    when not given) are left to their own operation."""
     mine = extents(o.stedfesting)
     if not mine:
         return []
-    handled = {x.nvdbId for _, objs in doc.operations() for x in objs if getattr(x, "nvdbId", None)}
+    if handled is None:
+        handled = changed_objects(doc)
     start = o.gyldighetsperiode.startdato.isoformat() if o.gyldighetsperiode and o.gyldighetsperiode.startdato \
         else "0000-00-00"
     found: dict[int, dict[str, Any]] = {}
@@ -241,8 +258,14 @@ def overlapping_objects(o: Any, ctx: Context, doc: Endringssett) -> list[dict[st
     return list(found.values())
 
 
-def _check_overlap(o: Any, ctx: Context, entry: VegobjektResultat, ref: str, doc: Endringssett) -> None:
-    others = overlapping_objects(o, ctx, doc)
+def changed_objects(doc: Endringssett) -> set[int]:
+    """The nvdbIds of the existing objects the changeset changes."""
+    return {x.nvdbId for _, objs in doc.operations() for x in objs if felt(x, "nvdbId")}
+
+
+def _check_overlap(o: Any, ctx: Context, entry: VegobjektResultat, ref: str, doc: Endringssett,
+                   handled: set[int]) -> None:
+    others = overlapping_objects(o, ctx, doc, handled)
     automatic = o.validering is not None and o.validering.overlappsautomatikk == "JA"
     if others and not automatic:
         ids = ", ".join(str(v["id"]) for v in others)
@@ -324,7 +347,7 @@ def _check_existing(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref
         add("VEGOBJEKTVERSJONEN_FINNES_IKKE",
             f"Vegobjekt {o.nvdbId} har ingen versjon {o.versjon}; siste versjon er {latest['versjon']}.")
         return False
-    overwrite = op in ("korriger", "delvisKorriger") or getattr(o, "overskriv", None) == "JA"
+    overwrite = op in ("korriger", "delvisKorriger") or felt(o, "overskriv") == "JA"
     if op in ("oppdater", "delvisOppdater", "lukk") and o.versjon != latest["versjon"]:
         add("VERSJONSKONFLIKT", f"Versjon {o.versjon} av vegobjekt {o.nvdbId} er ikke siste versjon "
                                 f"(siste er {latest['versjon']}). Hent vegobjektet på nytt og gjenta endringen.")
@@ -427,8 +450,8 @@ def _check_type_rules(op: str, o: Any, vt: cat.Vegobjekttype, ctx: Context, entr
         entry.feil.append(_v("VEGOBJEKTTYPE_KAN_IKKE_BEHANDLES",
                              f"Vegobjekttypen {vt.navn} ({vt.id}) er {grunn} og kan ikke behandles i "
                              "endringssett.", ref))
-    new_version = op in ("oppdater", "delvisOppdater") and getattr(o, "overskriv", None) != "JA"
-    periode = getattr(o, "gyldighetsperiode", None)
+    new_version = op in ("oppdater", "delvisOppdater") and felt(o, "overskriv") != "JA"
+    periode = felt(o, "gyldighetsperiode")
     if vt.en_versjon and new_version:
         entry.feil.append(_v("VEGOBJEKTTYPE_TILLATER_KUN_EN_VERSJON",
                              f"Vegobjekttypen {vt.navn} ({vt.id}) har bare én versjon og kan ikke oppdateres. "
@@ -437,7 +460,7 @@ def _check_type_rules(op: str, o: Any, vt: cat.Vegobjekttype, ctx: Context, entr
         entry.feil.append(_v("VEGOBJEKTTYPE_ER_IKKE_TIDSROMRELEVANT",
                              f"Vegobjekttypen {vt.navn} ({vt.id}) er ikke tidsromrelevant: den kan ikke ha "
                              "sluttdato, og kan verken lukkes eller oppdateres.", ref))
-    automatic = getattr(o, "validering", None) is not None and o.validering.overlappsautomatikk == "JA"
+    automatic = felt(o, "validering") is not None and o.validering.overlappsautomatikk == "JA"
     if automatic and vt.stedfesting.overlapp_ok is True and op not in ("lukk", "fjern"):
         entry.advarsler.append(_v("OVERLAPPSAUTOMATIKK_IKKE_PÅKREVD",
                                   f"Vegobjekttypen {vt.navn} ({vt.id}) tillater overlapp, men "

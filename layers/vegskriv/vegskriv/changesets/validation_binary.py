@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from vegskriv.changesets.models import Egenskap, Endringssett, Varsel, VegobjektResultat
+from vegskriv.changesets.models import Egenskap, Endringssett, Varsel, VegobjektResultat, felt
 
 Lookup = Callable[[Iterable[str]], set[str]]  # the given ids that exist
 
@@ -27,7 +27,7 @@ def check_binaries(doc: Endringssett, entries: dict[str, VegobjektResultat], exi
     for op, objects in doc.operations():
         for o in objects:
             ref = o.tempId if op == "registrer" else str(o.nvdbId)
-            wanted += [(ref, egenskap, ressurs) for egenskap, ressurs in _references(getattr(o, "egenskaper", None)
+            wanted += [(ref, egenskap, ressurs) for egenskap, ressurs in _references(felt(o, "egenskaper")
                                                                                       or [])]
     if not wanted:
         return

@@ -3,6 +3,7 @@ names another municipality than the road network the object is located on (pure)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from vegskriv import catalog as cat
@@ -13,8 +14,11 @@ from vegskriv.network import Veglenkesekvens
 from vegskriv.settings import get_settings
 
 
-def location_warnings(o: Any, vt: cat.Vegobjekttype, network: dict[int, Veglenkesekvens], ref: str) -> list[Varsel]:
-    return _simplified_location(o, vt, ref) + _municipality(o, network, ref) + _point_density(o, ref)
+def location_warnings(o: Any, vt: cat.Vegobjekttype, network: dict[int, Veglenkesekvens], ref: str,
+                      geometrier: Mapping[str, cat.Tolket] | None = None) -> list[Varsel]:
+    """``geometrier``: the changeset's WKT texts already parsed (:func:`vegskriv.catalog.tolk_wkt`)."""
+    return (_simplified_location(o, vt, ref) + _municipality(o, network, ref)
+            + _point_density(o, ref, geometrier or {}))
 
 
 def too_short(o: Any, vt: cat.Vegobjekttype, network: dict[int, Veglenkesekvens], ref: str) -> list[Varsel]:
@@ -68,10 +72,18 @@ def _municipality(o: Any, network: dict[int, Veglenkesekvens], ref: str) -> list
     return found
 
 
-def _point_density(o: Any, ref: str) -> list[Varsel]:
+def _point_density(o: Any, ref: str, geometrier: Mapping[str, cat.Tolket]) -> list[Varsel]:
     if o.validering is None or o.validering.reduserPunkttetthet != "JA":
         return []
     return [Varsel(kode="FORENKLET_GEOMETRI",
                    melding="Geometrien har nabopunkter som faller sammen; de er slått sammen til ett punkt "
                            "(validering.reduserPunkttetthet=JA).", referanse=ref, egenskapTypeId=e.typeId)
-            for e in o.egenskaper for g in e.geometri or [] if redusert_wkt(g.wkt) is not None]
+            for e in o.egenskaper for g in e.geometri or [] if _reducible(g.wkt, geometrier)]
+
+
+def _reducible(wkt: str, geometrier: Mapping[str, cat.Tolket]) -> bool:
+    """Whether :func:`redusert_wkt` would change the text (asked of the parsed one when there is one)."""
+    tolket = geometrier.get(wkt)
+    if tolket is None:
+        return redusert_wkt(wkt) is not None
+    return tolket.geom_type != "Point" and tolket.repeterte_punkter

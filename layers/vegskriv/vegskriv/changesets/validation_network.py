@@ -22,8 +22,9 @@ catalog entry lists them in ``styringsparametere.topologinivåer`` (vegskriv's o
 def network_rules(o: Any, vt: cat.Vegobjekttype, network: dict[int, Veglenkesekvens], start: date | None,
                   slutt: date | None, ref: str) -> list[Varsel]:
     s = o.stedfesting
-    if s is None or s.operasjon == "slett":
-        return []
+    seqs = [network[v] for v in s.veglenkesekvenser() if v in network] if s is not None else []
+    if s is None or s.operasjon == "slett" or not any(seq.veglenker or seq.porter is not None for seq in seqs):
+        return []  # no links or ports loaded where the object lies: these rules have nothing to say
     dag = start or date.today()
     return _links(s, vt, network, dag, ref) + _nodes(s, network, start, slutt, ref)
 

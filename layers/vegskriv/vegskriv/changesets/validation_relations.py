@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vegskriv import catalog as cat
-from vegskriv.changesets.models import Endringssett, Varsel, VegobjektResultat
+from vegskriv.changesets.models import Endringssett, Varsel, VegobjektResultat, felt
 
 Versions = dict[int, list[dict[str, Any]]]
 _EPS = 1e-9
@@ -86,7 +86,7 @@ def _new_mothers(doc: Endringssett, catalog: cat.Datakatalog) -> Iterator[tuple[
             if vt is None:
                 continue
             key = o.tempId if op == "registrer" else str(o.nvdbId)
-            for a in getattr(o, "assosiasjoner", None) or []:
+            for a in felt(o, "assosiasjoner") or []:
                 relation = vt.relation_by_id(a.typeId) if a.operasjon != "slett" else None
                 if relation is not None:
                     yield _Mother(key, o, vt), a, relation
@@ -102,7 +102,7 @@ def mother_cells(doc: Endringssett, catalog: cat.Datakatalog,
     for mother, a, relation in _new_mothers(doc, catalog):
         if not én_mor(relation) or not a.nvdbId:
             continue
-        stedfesting = getattr(mother.obj, "stedfesting", None)
+        stedfesting = felt(mother.obj, "stedfesting")
         if stedfesting is not None:
             cells |= {(mother.vt.id, vls) for vls in stedfesting.veglenkesekvenser()}
         for t in a.nvdbId:
@@ -130,8 +130,15 @@ def check_relations(doc: Endringssett, catalog: cat.Datakatalog, existing: Versi
     """Add MER_ENN_ETT_MOROBJEKT and the STEDFESTING_*_MOROBJEKT/DATTEROBJEKT codes to ``entries``
     (keyed by tempId for new objects, else nvdbId)."""
     new = {o.tempId: o for o in (doc.registrer.vegobjekter if doc.registrer else [])}
-    in_changeset = {str(o.nvdbId) for _, objs in doc.operations() for o in objs if getattr(o, "nvdbId", None)}
+    in_changeset = {str(o.nvdbId) for _, objs in doc.operations() for o in objs if felt(o, "nvdbId")}
     held_by: dict[str, list[tuple[_Mother, int]]] = {}
+    dumps: dict[int, dict[str, Any] | None] = {}  # id(model) → its dump: a mother is judged once per daughter
+
+    def dump(stedfesting: Any) -> dict[str, Any] | None:
+        if id(stedfesting) not in dumps:
+            dumps[id(stedfesting)] = _dump(stedfesting)
+        return dumps[id(stedfesting)]
+
     for mother, a, relation in _new_mothers(doc, catalog):
         targets = [(str(t.verdi), True) for t in a.tempId if t.operasjon != "slett"]
         targets += [(str(t.verdi), False) for t in a.nvdbId if t.operasjon != "slett"]
@@ -140,7 +147,7 @@ def check_relations(doc: Endringssett, catalog: cat.Datakatalog, existing: Versi
                 daughter = new.get(target)
                 if daughter is None or daughter.typeId != relation.child_type_id:
                     continue  # DATTEROBJEKT_* already
-                d_sted = _dump(daughter.stedfesting)
+                d_sted = daughter.stedfesting  # dumped below, when needed
             else:
                 versions = existing.get(int(target)) if target.isdigit() else None
                 if not versions or versions[-1]["typeId"] != relation.child_type_id:
@@ -149,14 +156,14 @@ def check_relations(doc: Endringssett, catalog: cat.Datakatalog, existing: Versi
             if én_mor(relation):
                 held_by.setdefault(target, []).append((mother, a.typeId))
             if relation.innenfor_mor == "JA":
-                _check_inside(mother, a.typeId, target, is_temp, d_sted, existing, entries)
+                _check_inside(mother, a.typeId, target, is_temp, dump(d_sted) if is_temp else d_sted,
+                              dump(felt(mother.obj, "stedfesting")), existing, entries)
     for daughter, mothers in held_by.items():
         _check_one_mother(daughter, mothers, catalog, existing, on_sequence, in_changeset, new, entries)
 
 
 def _check_inside(mother: _Mother, type_id: int, target: str, is_temp: bool, d_sted: dict[str, Any] | None,
-                  existing: Versions, entries: dict[str, VegobjektResultat]) -> None:
-    m_sted = _dump(getattr(mother.obj, "stedfesting", None))
+                  m_sted: dict[str, Any] | None, existing: Versions, entries: dict[str, VegobjektResultat]) -> None:
     stored = existing.get(int(mother.key)) if mother.key.isdigit() else None
     if (m_sted is None or any(e.get("operasjon") for k in ("punkt", "linje") for e in m_sted.get(k) or [])) \
             and stored:
