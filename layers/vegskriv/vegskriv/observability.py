@@ -25,20 +25,14 @@ def tracer() -> Tracer:
 
 
 def traced(handler: Handler) -> Handler:
-    """``Tracer.capture_lambda_handler``, with the Tracer made at the first invocation and only
-    when tracing is on: making one imports the X-Ray SDK and patches botocore (~0.15 s), and
-    Powertools does that even when tracing is off (local stack, tests, sam local)."""
+    """``Tracer.capture_lambda_handler`` when tracing is on (on AWS: made at init, as before), the
+    handler itself when it is off (local stack, tests, sam local): making a Tracer imports the X-Ray
+    SDK and patches botocore (~0.15 s) even when tracing is off."""
     if Tracer._is_tracer_disabled():  # Powertools' own rule: POWERTOOLS_TRACE_DISABLED, outside Lambda
         return handler
-    captured: list[Callable[..., Any]] = []
+    return tracer().capture_lambda_handler(handler)
 
-    @functools.wraps(handler)
-    def run(event: Any, context: Any) -> Any:
-        if not captured:  # Lambda runs one invocation at a time per process
-            captured.append(tracer().capture_lambda_handler(handler))
-        return captured[0](event, context)
 
-    return run  # type: ignore[return-value]
 # The defaults are template.yaml's, so an import before the environment is set emits the same.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "vegskriv"), service=SERVICE)
 
