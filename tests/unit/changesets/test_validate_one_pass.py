@@ -104,3 +104,12 @@ def test_the_changeset_is_walked_a_fixed_number_of_times_whatever_its_size(n: in
     monkeypatch.setattr(Endringssett, "operations", counting)
     assert not validate(parsed, ctx()).har_feil()
     assert len(walks) <= 10
+
+
+def test_a_curve_is_a_varsel_of_its_object_not_a_failure_of_the_changeset() -> None:
+    # shapely reads no curves and raised NotImplementedError, which nothing caught (a 500).
+    curve = "CIRCULARSTRING (218124 7023329, 218125 7023330, 218126 7023329)"
+    objects = [kum("kum#1"), _with("kum#2", 4784, geometri=[{"srid": 25833, "wkt": curve}])]
+    result = validate(doc(registrer={"vegobjekter": objects}), ctx())
+    assert [v.kode for v in result.vegobjekter[0].feil] == []
+    assert [(v.kode, v.egenskapTypeId) for v in result.vegobjekter[1].feil] == [("UGYLDIG_GEOMETRIFORMAT", 4784)]

@@ -418,6 +418,7 @@ def _derived(regel: _Regel, sink: _Sink) -> None:
 def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], sink: _Sink, *,
                         complete: bool, katalog: Datakatalog | None = None) -> None:
     by_id = container.by_id
+    memo = sink.forberedt.verdier if sink.forberedt is not None else None
     present: set[int] = set()
     counts: dict[int, int] = {}
     for eg in egenskaper:
@@ -432,7 +433,8 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
             counts[regel.id] = counts.get(regel.id, 0) + len(verdi)
             present.add(regel.id)
             for value in verdi:
-                _check_verdi(regel, value, sink)
+                if memo is None or memo.get((id(regel), type(value), value)) != ():  # () = judged valid before
+                    _check_verdi(regel, value, sink)
             if regel.avledet:
                 _derived(regel, sink)
             continue

@@ -223,7 +223,10 @@ def tolk_wkt(wkts: Iterable[str]) -> dict[str, Tolket]:
     unique = list(dict.fromkeys(wkts))
     if not unique:
         return {}
-    geoms = shapely.from_wkt(np.array(unique, dtype=object), on_invalid="ignore")
+    try:
+        geoms = shapely.from_wkt(np.array(unique, dtype=object), on_invalid="ignore")
+    except NotImplementedError:  # a curve (CIRCULARSTRING ...) fails the whole call: leave those out
+        geoms = np.array([_quiet(wkt) for wkt in unique], dtype=object)
     type_ids = shapely.get_type_id(geoms).tolist()
     empty = shapely.is_empty(geoms).tolist()
     valid = shapely.is_valid(geoms).tolist()
@@ -261,6 +264,15 @@ def parse_geometri(srid: int, wkt: str, geometritype: str | None = None, tolket:
     return tolket.geom
 
 
+def _quiet(wkt: str) -> Any:
+    import shapely
+
+    try:
+        return shapely.from_wkt(wkt, on_invalid="ignore")
+    except NotImplementedError:
+        return None
+
+
 def _unparsed(wkt: str) -> Tolket:
     """Why a text does not parse, as the varsel (parsed again, raising, for GEOS's own words)."""
     import shapely
@@ -268,6 +280,10 @@ def _unparsed(wkt: str) -> Tolket:
 
     try:
         shapely.from_wkt(wkt)
+    except NotImplementedError as exc:  # shapely reads no curves (GEOS does, but not into shapely)
+        raise GeometriFeil("UGYLDIG_GEOMETRIFORMAT",
+                           f"Geometrien er ikke gyldig WKT for vegskriv ({exc}). Oppgi kurver som LINESTRING. "
+                           "Eksempel: 'POINT (218124.0 7023329.5 350.3)'.") from exc
     except (GEOSException, TypeError, ValueError) as exc:
         if len(_coordinate_dimensions(wkt) & {2, 3}) == 2:
             raise GeometriFeil("GEOMETRI_MED_INKONSEKVENT_HØYDE",

@@ -57,7 +57,7 @@ def redusert_wkt(wkt: str) -> str | None:
 
     try:
         geom = shapely.from_wkt(wkt)
-    except (GEOSException, TypeError, ValueError):
+    except (GEOSException, TypeError, ValueError, NotImplementedError):  # NotImplementedError: a curve
         return None
     if geom is None or geom.geom_type == "Point":
         return None
