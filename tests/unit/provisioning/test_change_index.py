@@ -139,3 +139,22 @@ def test_the_fold_moves_many_objects_past_the_commit_in_batches_and_drops_what_r
     assert {n: len(objects.versions(n)) for n in (100, 250)} == {100: 2, 250: 1}
     items = aws.table(OBJECTS).scan()["Items"]
     assert not [i for i in items if "prev" in i or "prevCs" in i]  # folded: nothing left to show before
+
+
+def test_the_fold_reads_no_version_lists():
+    """It writes what the overlay write stored for it: the lists are neither read nor re-packed."""
+    ids = list(range(400, 450))
+    objects.import_versions([version(n, "import") for n in ids])
+    state("cs-lean", "BEHANDLES")
+    objects.write_overlays("cs-lean", [Write(n, 2, 83, version(n, "cs-lean", 2)) for n in ids])
+    state("cs-lean", "UTFØRT", committed=True)
+    answered: Counter[str] = Counter()
+
+    def count(parsed: dict[str, Any], **_: Any) -> None:
+        answered.update(name for found in parsed.get("Responses", {}).values() for item in found for name in item)
+
+    aws.client("dynamodb").meta.events.register("after-call.dynamodb.BatchGetItem", count)
+    commit("cs-lean", ids)
+    assert answered["pk"] == len(ids) and not {"v", "prev", "vRef", "prevRef"} & set(answered), answered
+    assert {n: [v["versjon"] for v in objects.versions(n)] for n in ids} == {n: [1, 2] for n in ids}
+    assert not [i for i in aws.table(OBJECTS).scan()["Items"] if "prev" in i or "prevCs" in i]
