@@ -164,3 +164,13 @@ def test_list_by_type_pages_by_nvdb_id_and_leaves_out_what_is_not_visible():
     rest, cursor = objects.list_by_type(83, after_nvdb_id=3, limit=3)
     assert [o["id"] for o in rest] == [4] and cursor is None
     assert objects.on_sequence(83, 72817) == [1, 2, 3, 4]
+
+
+def test_reads_bring_back_the_version_lists_not_the_index_keys_and_stamps():
+    objects.import_versions(history(31, 83, 3))
+    answered: Counter[str] = Counter()
+    aws.client("dynamodb").meta.events.register(
+        "after-call.dynamodb.BatchGetItem",
+        lambda parsed, **_: answered.update(n for found in parsed["Responses"].values() for i in found for n in i))
+    assert objects.versions_many([31]) == {31: history(31, 83, 3)}
+    assert answered["v"] == 1 and not {"sk", "typeId", "objektNokkel", "endret", "endretNokkel"} & set(answered)

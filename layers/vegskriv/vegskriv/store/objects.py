@@ -159,8 +159,12 @@ def _resolve(items: list[dict[str, Any]], committed: Callable[[str], bool]) -> d
     return {int(item["nvdbId"]): lists[item["pk"]] for item in items if lists.get(item["pk"])}
 
 
+# What resolving and rewriting an object item needs: not its index keys and stamps.
+READ = ["pk", "nvdbId", "cs", "prevCs", "v", "prev", "vRef", "prevRef"]
+
+
 def _read(nvdb_ids: Iterable[int]) -> list[dict[str, Any]]:
-    return batch.get_many(_table().name, [_key(n) for n in set(nvdb_ids)])
+    return batch.get_many(_table().name, [_key(n) for n in set(nvdb_ids)], READ)
 
 
 def versions(nvdb_id: int, *, committed: Callable[[str], bool] = changesets.is_committed) -> list[dict[str, Any]]:
