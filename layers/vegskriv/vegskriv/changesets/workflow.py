@@ -46,6 +46,7 @@ from vegskriv.changesets.models import (
     Fremdrift,
     Resultat,
     Venteårsak,
+    gc_paused,
     parse_endringssett,
 )
 from vegskriv.changesets.operations import plan_changeset
@@ -479,7 +480,18 @@ def system_failure(changeset_id: str, error: dict[str, Any] | None = None, **_: 
     return _answer("retry", _backoff(attempts))
 
 
-STEPS = {
+def _gc_paused(step: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A step is bounded work that decodes and builds large lists of versions (the document, the
+    stored context, the plan, the items), none of it garbage while the step runs: the collector's
+    passes over it cost more than the work (gc_paused in models)."""
+    @functools.wraps(step)
+    def run(changeset_id: str, **kwargs: Any) -> dict[str, Any]:
+        with gc_paused():
+            return step(changeset_id, **kwargs)
+    return run
+
+
+_STEPS: dict[str, Callable[..., dict[str, Any]]] = {
     "begin": _guarded(begin),
     "acquireLocks": _guarded(acquire_locks),
     "park": park,
@@ -490,3 +502,4 @@ STEPS = {
     "postProcess": post_process,
     "systemFailure": system_failure,
 }
+STEPS = {name: _gc_paused(step) for name, step in _STEPS.items()}
