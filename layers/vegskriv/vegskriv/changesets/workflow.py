@@ -439,8 +439,10 @@ def release_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     meta = changesets.get(changeset_id)
     if meta and meta.get("committed"):
         plan = changesets.plan(changeset_id) or {"writes": []}
+        # A lease with half its time left outlasts the fold: nobody else can have written our items.
+        held = locks.live(locks.get(changeset_id), time.time() + get_settings().lock_lease_seconds / 2)
         objects.fold_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
-                                             for w in plan["writes"]])  # endretEtter finds them from now on
+                                             for w in plan["writes"]], held=held)  # endretEtter finds them from now on
     _release(changeset_id)
     return _answer("postProcess") if meta and meta.get("committed") else STOP
 

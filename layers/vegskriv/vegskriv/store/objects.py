@@ -312,19 +312,23 @@ def _active(changeset_id: str) -> bool:
     return meta is not None and Fremdrift(meta["fremdrift"]) not in TERMINAL and not meta.get("avbrytes")
 
 
-def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
+def fold_overlays(changeset_id: str, keys: list[dict[str, str]], *, held: bool = False) -> None:
     """After the commit, while the changeset still holds the locks: rewrite its items without the
     ``prev`` no reader needs any more, stamped now - the change index's move past the commit
     (store/changes.py), in BatchWriteItem instead of one update per object. Idempotent.
 
-    The items come from what the overlay write stored for the fold (``FOLD``); only which items
-    are still this changeset's is read (a lease that ran out may have let another one in)."""
-    folded = changesets.fold(changeset_id) or []
-    ours = {i["pk"] for i in batch.get_many(_table().name, keys, ["pk", "cs"]) if i["cs"] == changeset_id}
+    The items come from what the overlay write stored for the fold (``FOLD``). ``held``: the caller
+    holds a lease on them that lasts longer than the fold, so no other changeset can have written
+    them (imports aside, as for the overlay write) and nothing is read. Otherwise the fold reads
+    which items are still this changeset's: a lease that ran out may have let another one in."""
+    folded = {f["pk"]: f for f in changesets.fold(changeset_id) or []}
+    ours = set(folded) if held else {
+        i["pk"] for i in batch.get_many(_table().name, [k for k in keys if k["pk"] in folded], ["pk", "cs"])
+        if i["cs"] == changeset_id}
     at = now_iso()
     items: list[dict[str, Any]] = []
     drops: list[dict[str, Any]] = []
-    for f in (f for f in folded if f["pk"] in ours):
+    for f in (folded[pk] for pk in sorted(ours)):
         own = {"v": base64.b64decode(f["v"])} if "v" in f else {"vRef": f["vRef"]}
         items.append({"PutRequest": {"Item": {
             "pk": f["pk"], "sk": OBJECT_SK, "nvdbId": f["nvdbId"], "typeId": f["typeId"],
@@ -333,9 +337,9 @@ def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
     for part in (items, drops):  # the chunks go once no item names them
         if part:
             batch.write_many(_table().name, part)
-    unfolded = ours - {f["pk"] for f in folded}  # overlays written before FOLD was stored
+    unfolded = [k for k in keys if k["pk"] not in folded]  # overlays written before FOLD was stored
     if unfolded:
-        _fold_by_reading(changeset_id, [k for k in keys if k["pk"] in unfolded])
+        _fold_by_reading(changeset_id, unfolded)
 
 
 def _fold_by_reading(changeset_id: str, keys: list[dict[str, str]]) -> None:
