@@ -433,22 +433,35 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
     return _answer("releaseLocks")
 
 
+def _fold(changeset_id: str, meta: dict[str, Any]) -> None:
+    """Fold a committed changeset's items once (endretEtter finds them from then on). Safe to repeat."""
+    if not meta.get("committed") or meta.get("foldet"):
+        return
+    plan = changesets.plan(changeset_id) or {"writes": []}
+    # A lease with half its time left outlasts the fold: nobody else can have written our items.
+    held = locks.live(locks.get(changeset_id), time.time() + get_settings().lock_lease_seconds / 2)
+    objects.fold_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
+                                         for w in plan["writes"]], held=held)
+    changesets.update(changeset_id, foldet=True)
+
+
 def release_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     """Let go the moment the work is done, and wake whoever waited on us. A committed changeset
     folds its items first: holding the locks, it may rewrite them in batches without conditions."""
     meta = changesets.get(changeset_id)
-    if meta and meta.get("committed"):
-        plan = changesets.plan(changeset_id) or {"writes": []}
-        # A lease with half its time left outlasts the fold: nobody else can have written our items.
-        held = locks.live(locks.get(changeset_id), time.time() + get_settings().lock_lease_seconds / 2)
-        objects.fold_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
-                                             for w in plan["writes"]], held=held)  # endretEtter finds them from now on
+    if meta:
+        _fold(changeset_id, meta)
     _release(changeset_id)
     return _answer("postProcess") if meta and meta.get("committed") else STOP
 
 
 def post_process(changeset_id: str, **_: Any) -> dict[str, Any]:
-    """Declare the change available on the read side (its items were folded before the locks went)."""
+    """Declare the change available on the read side. A failed ReleaseLocks is retried from Begin,
+    which comes straight here for a committed changeset: fold and let go here then, first."""
+    meta = changesets.get(changeset_id)
+    if meta and meta["fremdrift"] == F.UTFØRT:
+        _fold(changeset_id, meta)
+        _release(changeset_id)
     try:
         changesets.transition(changeset_id, (F.UTFØRT,), F.UTFØRT_OG_ETTERBEHANDLET, tilgjengeligILes=True)
     except TransitionRefused:
