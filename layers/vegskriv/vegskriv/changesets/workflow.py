@@ -17,6 +17,9 @@ The step-to-step contract:
 - Effectuate stores the plan (``PLAN``) once and follows it; a re-run, Commit, PostProcess and a
   cancellation read that stored plan, so every re-run writes the same overlays.
 - Re-running any step after a crash finishes the work without duplicating it.
+- ReleaseLocks folds a committed changeset's items (``objects.fold_overlays``, from the ``FOLD``
+  blob the overlay write stored) before letting go; a retry after it failed goes from Begin
+  straight to PostProcess, which then folds and lets go first (once: META's ``foldet``).
 """
 
 from __future__ import annotations
