@@ -71,8 +71,9 @@ def test_many_objects_are_written_and_read_in_batches_and_appear_at_the_commit(c
     ids = list(range(1000, 1250))
     calls.clear()
     objects.write_overlays("cs1", [Write(n, 1, 83, new_version(n, "cs1")) for n in ids])
-    # 250 object items and 250 location entries in batches of 25, after reading 100 objects a request.
-    assert calls == {"BatchGetItem": 3, "BatchWriteItem": 20}
+    # 250 object items and 250 location entries in batches of 25, after reading 100 objects a request;
+    # and what the fold will write, stored as one blob (one write, one look for leftovers).
+    assert calls == {"BatchGetItem": 3, "BatchWriteItem": 21, "Query": 1}
     assert objects.versions_many(ids) == {n: [] for n in ids}  # written, not committed
     state("cs1", "UTFØRT", committed=True)
     calls.clear()
@@ -145,6 +146,9 @@ def test_chunks_no_item_names_any_more_are_deleted_when_the_item_is_rewritten():
         state(name, "UTFØRT", committed=True)
         assert chunk_keys() == named_chunks()  # prev (what readers saw) kept its chunks across the rewrite
         assert [v["versjon"] for v in objects.versions(11)] == [*range(1, versjon + 1)]
+        objects.fold_overlays(name, [objects.Write(11, versjon, 83, None).key()])
+        assert chunk_keys() == named_chunks()  # the fold let go of prev's chunks, kept v's
+        assert [v["versjon"] for v in objects.versions(11)] == [*range(1, versjon + 1)]
     state("h", "BEHANDLES")
     objects.write_overlays("h", [Write(11, 7, 83, {**versions[0], "versjon": 7})])
     objects.drop_overlays("h", [objects.Write(11, 7, 83, None).key()])
@@ -160,3 +164,13 @@ def test_list_by_type_pages_by_nvdb_id_and_leaves_out_what_is_not_visible():
     rest, cursor = objects.list_by_type(83, after_nvdb_id=3, limit=3)
     assert [o["id"] for o in rest] == [4] and cursor is None
     assert objects.on_sequence(83, 72817) == [1, 2, 3, 4]
+
+
+def test_reads_bring_back_the_version_lists_not_the_index_keys_and_stamps():
+    objects.import_versions(history(31, 83, 3))
+    answered: Counter[str] = Counter()
+    aws.client("dynamodb").meta.events.register(
+        "after-call.dynamodb.BatchGetItem",
+        lambda parsed, **_: answered.update(n for found in parsed["Responses"].values() for i in found for n in i))
+    assert objects.versions_many([31]) == {31: history(31, 83, 3)}
+    assert answered["v"] == 1 and not {"sk", "typeId", "objektNokkel", "endret", "endretNokkel"} & set(answered)

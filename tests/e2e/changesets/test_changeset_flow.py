@@ -41,6 +41,24 @@ def test_two_objects_reach_the_read_side_in_under_ten_seconds(olanor):
     assert set(ids.values()) <= {o["id"] for o in listed}
 
 
+def test_a_failed_release_of_the_locks_still_folds_and_lets_go_when_retried(olanor, monkeypatch):
+    from vegskriv.store import locks, objects
+
+    real_fold, calls = objects.fold_overlays, []
+
+    def fold_fails_once(changeset_id, keys, **kwargs):
+        calls.append(changeset_id)
+        if len(calls) == 1:
+            raise RuntimeError("simulated outage in releaseLocks")
+        return real_fold(changeset_id, keys, **kwargs)
+
+    monkeypatch.setattr(objects, "fold_overlays", fold_fails_once)
+    changeset_id, status = olanor.run(changeset(registrer=[kum("fold#1")]))
+    assert status["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET", status
+    assert calls == [changeset_id, changeset_id]  # the retry folded (it had gone straight to postProcess)
+    assert locks.get(changeset_id) is None
+
+
 def test_invalid_changeset_is_rejected_with_varsler_per_object(olanor):
     bad = kum("kum#bad", egenskaper=[{"typeId": 1586, "verdi": ["dyp"]}, {"typeId": 999999, "verdi": ["x"]}])
     changeset_id, status = olanor.run(changeset(registrer=[kum("kum#ok"), bad]))

@@ -198,10 +198,10 @@ def test_cancel_after_the_commit_write_is_409(olanor, monkeypatch):
     committed, go_on = threading.Event(), threading.Event()
     real_fold = objects.fold_overlays
 
-    def slow_fold(changeset_id, keys):
+    def slow_fold(changeset_id, keys, **kwargs):
         committed.set()
         go_on.wait(10)
-        return real_fold(changeset_id, keys)
+        return real_fold(changeset_id, keys, **kwargs)
 
     monkeypatch.setattr(objects, "fold_overlays", slow_fold)
     changeset_id = olanor.register(changeset(registrer=[kum("committed")]))

@@ -139,3 +139,42 @@ def test_the_fold_moves_many_objects_past_the_commit_in_batches_and_drops_what_r
     assert {n: len(objects.versions(n)) for n in (100, 250)} == {100: 2, 250: 1}
     items = aws.table(OBJECTS).scan()["Items"]
     assert not [i for i in items if "prev" in i or "prevCs" in i]  # folded: nothing left to show before
+
+
+def test_the_fold_reads_no_version_lists():
+    """It writes what the overlay write stored for it: the lists are neither read nor re-packed."""
+    ids = list(range(400, 450))
+    objects.import_versions([version(n, "import") for n in ids])
+    state("cs-lean", "BEHANDLES")
+    objects.write_overlays("cs-lean", [Write(n, 2, 83, version(n, "cs-lean", 2)) for n in ids])
+    state("cs-lean", "UTFØRT", committed=True)
+    answered: Counter[str] = Counter()
+
+    def count(parsed: dict[str, Any], **_: Any) -> None:
+        answered.update(name for found in parsed.get("Responses", {}).values() for item in found for name in item)
+
+    aws.client("dynamodb").meta.events.register("after-call.dynamodb.BatchGetItem", count)
+    commit("cs-lean", ids)
+    assert answered["pk"] == len(ids) and not {"v", "prev", "vRef", "prevRef"} & set(answered), answered
+    assert {n: [v["versjon"] for v in objects.versions(n)] for n in ids} == {n: [1, 2] for n in ids}
+    assert not [i for i in aws.table(OBJECTS).scan()["Items"] if "prev" in i or "prevCs" in i]
+
+
+def test_under_a_held_lease_the_fold_reads_nothing_and_without_one_it_leaves_another_changesets_items():
+    ids = list(range(500, 530))
+    objects.import_versions([version(n, "import") for n in ids])
+    state("cs-held", "BEHANDLES")
+    objects.write_overlays("cs-held", [Write(n, 2, 83, version(n, "cs-held", 2)) for n in ids])
+    state("cs-held", "UTFØRT", committed=True)
+    seen: Counter[str] = Counter()
+    aws.client("dynamodb").meta.events.register("after-call.dynamodb", lambda model, **_: seen.update([model.name]))
+    objects.fold_overlays("cs-held", [Write(n, 2, 83, None).key() for n in ids], held=True)
+    assert seen["BatchGetItem"] == 0 and seen["BatchWriteItem"] == 2, seen
+    assert not [i for i in aws.table(OBJECTS).scan()["Items"] if "prev" in i]
+    # A lease that ran out let another changeset write object 500 before the fold ran again.
+    state("cs-next", "BEHANDLES")
+    objects.write_overlays("cs-next", [Write(500, 3, 83, version(500, "cs-next", 3))])
+    objects.fold_overlays("cs-held", [Write(n, 2, 83, None).key() for n in ids])
+    item = aws.table(OBJECTS).get_item(Key={"pk": "O#500", "sk": "O"})["Item"]
+    assert item["cs"] == "cs-next" and item["prevCs"] == "cs-held"
+    assert [v["versjon"] for v in objects.versions(500)] == [1, 2]

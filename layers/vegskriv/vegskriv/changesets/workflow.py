@@ -17,6 +17,9 @@ The step-to-step contract:
 - Effectuate stores the plan (``PLAN``) once and follows it; a re-run, Commit, PostProcess and a
   cancellation read that stored plan, so every re-run writes the same overlays.
 - Re-running any step after a crash finishes the work without duplicating it.
+- ReleaseLocks folds a committed changeset's items (``objects.fold_overlays``, from the ``FOLD``
+  blob the overlay write stored) before letting go; a retry after it failed goes from Begin
+  straight to PostProcess, which then folds and lets go first (once: META's ``foldet``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from vegskriv.changesets.models import (
     Fremdrift,
     Resultat,
     Venteårsak,
+    gc_paused,
     parse_endringssett,
 )
 from vegskriv.changesets.operations import plan_changeset
@@ -432,20 +436,35 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
     return _answer("releaseLocks")
 
 
+def _fold(changeset_id: str, meta: dict[str, Any]) -> None:
+    """Fold a committed changeset's items once (endretEtter finds them from then on). Safe to repeat."""
+    if not meta.get("committed") or meta.get("foldet"):
+        return
+    plan = changesets.plan(changeset_id) or {"writes": []}
+    # A lease with half its time left outlasts the fold: nobody else can have written our items.
+    held = locks.live(locks.get(changeset_id), time.time() + get_settings().lock_lease_seconds / 2)
+    objects.fold_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
+                                         for w in plan["writes"]], held=held)
+    changesets.update(changeset_id, foldet=True)
+
+
 def release_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     """Let go the moment the work is done, and wake whoever waited on us. A committed changeset
     folds its items first: holding the locks, it may rewrite them in batches without conditions."""
     meta = changesets.get(changeset_id)
-    if meta and meta.get("committed"):
-        plan = changesets.plan(changeset_id) or {"writes": []}
-        objects.fold_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
-                                             for w in plan["writes"]])  # endretEtter finds them from now on
+    if meta:
+        _fold(changeset_id, meta)
     _release(changeset_id)
     return _answer("postProcess") if meta and meta.get("committed") else STOP
 
 
 def post_process(changeset_id: str, **_: Any) -> dict[str, Any]:
-    """Declare the change available on the read side (its items were folded before the locks went)."""
+    """Declare the change available on the read side. A failed ReleaseLocks is retried from Begin,
+    which comes straight here for a committed changeset: fold and let go here then, first."""
+    meta = changesets.get(changeset_id)
+    if meta and meta["fremdrift"] == F.UTFØRT:
+        _fold(changeset_id, meta)
+        _release(changeset_id)
     try:
         changesets.transition(changeset_id, (F.UTFØRT,), F.UTFØRT_OG_ETTERBEHANDLET, tilgjengeligILes=True)
     except TransitionRefused:
@@ -479,7 +498,18 @@ def system_failure(changeset_id: str, error: dict[str, Any] | None = None, **_: 
     return _answer("retry", _backoff(attempts))
 
 
-STEPS = {
+def _gc_paused(step: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A step is bounded work that decodes and builds large lists of versions (the document, the
+    stored context, the plan, the items), none of it garbage while the step runs: the collector's
+    passes over it cost more than the work (gc_paused in models)."""
+    @functools.wraps(step)
+    def run(changeset_id: str, **kwargs: Any) -> dict[str, Any]:
+        with gc_paused():
+            return step(changeset_id, **kwargs)
+    return run
+
+
+_STEPS: dict[str, Callable[..., dict[str, Any]]] = {
     "begin": _guarded(begin),
     "acquireLocks": _guarded(acquire_locks),
     "park": park,
@@ -490,3 +520,4 @@ STEPS = {
     "postProcess": post_process,
     "systemFailure": system_failure,
 }
+STEPS = {name: _gc_paused(step) for name, step in _STEPS.items()}

@@ -47,12 +47,18 @@ def _parallel(work: Callable[[list[Any]], Any], chunks: list[list[Any]]) -> list
         return [f.result() for f in futures]
 
 
-def get_many(table_name: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items with these keys that exist (strongly consistent), in no particular order."""
+def get_many(table_name: str, keys: list[dict[str, Any]], attributes: list[str] | None = None,
+             ) -> list[dict[str, Any]]:
+    """The items with these keys that exist (strongly consistent), in no particular order; only
+    ``attributes`` of them if given (smaller answers where a caller needs no version lists)."""
+    projection = {"ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
+                  "ExpressionAttributeNames": {f"#a{i}": a for i, a in enumerate(attributes)}} if attributes else {}
+
     def one_batch(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         request: dict[str, Any] = {table_name: {
-            "Keys": [{k: _serialize(v) for k, v in key.items()} for key in batch], "ConsistentRead": True}}
+            "Keys": [{k: _serialize(v) for k, v in key.items()} for key in batch], "ConsistentRead": True,
+            **projection}}
         while request:
             answer = aws.client("dynamodb").batch_get_item(RequestItems=request)
             found += [{k: _deserialize(v) for k, v in item.items()}

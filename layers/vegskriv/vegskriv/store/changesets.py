@@ -109,6 +109,14 @@ def context(changeset_id: str) -> dict[str, Any] | None:
     return get_blob(_table(), _pk(changeset_id), "CTX")
 
 
+def save_fold(changeset_id: str, folded: list[dict[str, Any]]) -> None:
+    put_blob(_table(), _pk(changeset_id), "FOLD", folded)
+
+
+def fold(changeset_id: str) -> list[dict[str, Any]] | None:
+    return get_blob(_table(), _pk(changeset_id), "FOLD")
+
+
 def transition(changeset_id: str, leaving: Iterable[Fremdrift], to: Fremdrift, *,
                condition: str | None = None, values: dict[str, Any] | None = None,
                **fields: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ rewrite keeps its chunks; chunks the rewritten item no longer names are deleted 
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -58,11 +59,15 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def stamp(nvdb_id: int, versions: list[dict[str, Any]], at: str | None = None) -> dict[str, str]:
-    """Change-index attributes of an object item holding ``versions`` (store/changes.py has the rule)."""
-    endret = at or now_iso()
+def _due(versions: list[dict[str, Any]]) -> str:
+    """When the object stops being current ("" if it does not): the change index lists it again then."""
     end = (versions[-1].get("gyldighetsperiode") or {}).get("sluttdato") if versions else None
-    due = f"{str(end)[:10]}T00:00:00.000Z" if end else ""
+    return f"{str(end)[:10]}T00:00:00.000Z" if end else ""
+
+
+def stamp(nvdb_id: int, due: str, at: str | None = None) -> dict[str, str]:
+    """Change-index attributes of an object item (store/changes.py has the rule)."""
+    endret = at or now_iso()
     return {"endret": endret, "endretNokkel": f"{max(endret, due)}#{object_key(nvdb_id)}"}
 
 
@@ -154,8 +159,12 @@ def _resolve(items: list[dict[str, Any]], committed: Callable[[str], bool]) -> d
     return {int(item["nvdbId"]): lists[item["pk"]] for item in items if lists.get(item["pk"])}
 
 
+# What resolving and rewriting an object item needs: not its index keys and stamps.
+READ = ["pk", "nvdbId", "cs", "prevCs", "v", "prev", "vRef", "prevRef"]
+
+
 def _read(nvdb_ids: Iterable[int]) -> list[dict[str, Any]]:
-    return batch.get_many(_table().name, [_key(n) for n in set(nvdb_ids)])
+    return batch.get_many(_table().name, [_key(n) for n in set(nvdb_ids)], READ)
 
 
 def versions(nvdb_id: int, *, committed: Callable[[str], bool] = changesets.is_committed) -> list[dict[str, Any]]:
@@ -215,7 +224,7 @@ def _object_item(nvdb_id: int, type_id: int, cs: str, new: list[dict[str, Any]],
     pk = object_pk(nvdb_id)
     attributes, chunks = _store_lists(pk, {"v": new, **({"prev": prev} if prev is not None else {})})
     item = {"pk": pk, "sk": OBJECT_SK, "nvdbId": nvdb_id, "typeId": type_id, "objektNokkel": object_key(nvdb_id),
-            "cs": cs, **({"prevCs": prev_cs} if prev_cs else {}), **attributes, **stamp(nvdb_id, new)}
+            "cs": cs, **({"prevCs": prev_cs} if prev_cs else {}), **attributes, **stamp(nvdb_id, _due(new))}
     # Chunks first: a batch that dies half-way leaves unreferenced chunks, never a dangling item.
     return [{"PutRequest": {"Item": c}} for c in chunks] + [{"PutRequest": {"Item": item}}]
 
@@ -269,6 +278,7 @@ def write_overlays(changeset_id: str, writes: list[Write]) -> None:
 
     lists = _lists(items, lambda item: "v" if shows_v(item) else "prev")
     requests: list[dict[str, Any]] = []
+    folded: list[dict[str, Any]] = []
     found = {int(i["nvdbId"]): i for i in items}
     for nvdb_id, changes in by_object.items():
         item = found.get(nvdb_id)
@@ -278,9 +288,21 @@ def write_overlays(changeset_id: str, writes: list[Write]) -> None:
             base_cs = item["cs"] if shows_v(item) else item.get("prevCs")
             base = lists.get(item["pk"])
         new = _merged(base or [], changes)
-        requests += _object_item(nvdb_id, types[nvdb_id], changeset_id, new, base_cs, base)
-        requests += _location_index(types[nvdb_id], nvdb_id, new, base or [])
+        written = _object_item(nvdb_id, types[nvdb_id], changeset_id, new, base_cs, base)
+        folded.append(_folded(written[-1]["PutRequest"]["Item"], _due(new)))
+        requests += written + _location_index(types[nvdb_id], nvdb_id, new, base or [])
     _send(requests, items)
+    changesets.save_fold(changeset_id, folded)
+
+
+def _folded(item: dict[str, Any], due: str) -> dict[str, Any]:
+    """What the fold will write for an overlay item (stamped then), as JSON: its own list as packed
+    (or the chunks it names) and the chunks of ``prev`` it no longer needs - so the fold need
+    not read, decode and re-pack the version lists."""
+    own = {"v": base64.b64encode(item["v"]).decode()} if "v" in item else {"vRef": item["vRef"]}
+    kept = {k["sk"] for k in _chunk_keys(item["pk"], item["vRef"])} if "vRef" in item else set()
+    drop = sorted({k["sk"] for k in _chunk_keys(item["pk"], item["prevRef"])} - kept) if "prevRef" in item else []
+    return {"pk": item["pk"], "nvdbId": item["nvdbId"], "typeId": item["typeId"], "due": due, "drop": drop, **own}
 
 
 def _active(changeset_id: str) -> bool:
@@ -290,10 +312,37 @@ def _active(changeset_id: str) -> bool:
     return meta is not None and Fremdrift(meta["fremdrift"]) not in TERMINAL and not meta.get("avbrytes")
 
 
-def fold_overlays(changeset_id: str, keys: list[dict[str, str]]) -> None:
+def fold_overlays(changeset_id: str, keys: list[dict[str, str]], *, held: bool = False) -> None:
     """After the commit, while the changeset still holds the locks: rewrite its items without the
     ``prev`` no reader needs any more, stamped now - the change index's move past the commit
-    (store/changes.py), in BatchWriteItem instead of one update per object. Idempotent."""
+    (store/changes.py), in BatchWriteItem instead of one update per object. Idempotent.
+
+    The items come from what the overlay write stored for the fold (``FOLD``). ``held``: the caller
+    holds a lease on them that lasts longer than the fold, so no other changeset can have written
+    them (imports aside, as for the overlay write) and nothing is read. Otherwise the fold reads
+    which items are still this changeset's: a lease that ran out may have let another one in."""
+    folded = {f["pk"]: f for f in changesets.fold(changeset_id) or []}
+    ours = set(folded) if held else {
+        i["pk"] for i in batch.get_many(_table().name, [k for k in keys if k["pk"] in folded], ["pk", "cs"])
+        if i["cs"] == changeset_id}
+    at = now_iso()
+    items: list[dict[str, Any]] = []
+    drops: list[dict[str, Any]] = []
+    for f in (folded[pk] for pk in sorted(ours)):
+        own = {"v": base64.b64decode(f["v"])} if "v" in f else {"vRef": f["vRef"]}
+        items.append({"PutRequest": {"Item": {
+            "pk": f["pk"], "sk": OBJECT_SK, "nvdbId": f["nvdbId"], "typeId": f["typeId"],
+            "objektNokkel": object_key(f["nvdbId"]), "cs": changeset_id, **own, **stamp(f["nvdbId"], f["due"], at)}}})
+        drops += [{"DeleteRequest": {"Key": {"pk": f["pk"], "sk": sk}}} for sk in f["drop"]]
+    for part in (items, drops):  # the chunks go once no item names them
+        if part:
+            batch.write_many(_table().name, part)
+    unfolded = [k for k in keys if k["pk"] not in folded]  # overlays written before FOLD was stored
+    if unfolded:
+        _fold_by_reading(changeset_id, unfolded)
+
+
+def _fold_by_reading(changeset_id: str, keys: list[dict[str, str]]) -> None:
     ours = [i for i in batch.get_many(_table().name, keys) if i["cs"] == changeset_id]
     lists = _lists(ours, lambda _: "v")
     requests: list[dict[str, Any]] = []
