@@ -30,7 +30,7 @@ def traced(handler: Handler) -> Handler:
     SDK and patches botocore (~0.15 s) even when tracing is off."""
     if Tracer._is_tracer_disabled():  # Powertools' own rule: POWERTOOLS_TRACE_DISABLED, outside Lambda
         return handler
-    return tracer().capture_lambda_handler(handler)
+    return tracer().capture_lambda_handler(handler)  # type: ignore[return-value]
 
 
 # The defaults are template.yaml's, so an import before the environment is set emits the same.
