@@ -62,7 +62,8 @@ def changed(type_id: int, *, after_key: str, limit: int) -> tuple[list[dict[str,
     condition = Key("typeId").eq(type_id) & Key("endretNokkel").gt(after_key)
     page: list[dict[str, Any]] = []
     more = False
-    for item in batch.items(objects._table().query, IndexName="ByChange", KeyConditionExpression=condition):
+    for item in batch.items(objects._table().query, IndexName="ByChange", KeyConditionExpression=condition,
+                            Limit=limit + 1):  # read the page, not 1 MB of the index
         if len(page) == limit:
             more = True
             break

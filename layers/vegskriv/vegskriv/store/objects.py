@@ -180,7 +180,8 @@ def list_by_type(type_id: int, *, after_nvdb_id: int | None, limit: int) -> tupl
         condition &= Key("objektNokkel").gt(object_key(after_nvdb_id))
     page: list[dict[str, Any]] = []
     cursor: int | None = None
-    for item in batch.items(_table().query, IndexName="ByType", KeyConditionExpression=condition):
+    # Limit: without it every page reads (and bills) up to 1 MB of the index to keep ``limit``
+    for item in batch.items(_table().query, IndexName="ByType", KeyConditionExpression=condition, Limit=limit + 1):
         if len(page) == limit:
             cursor = int(page[-1]["nvdbId"])
             break
