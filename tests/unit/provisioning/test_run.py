@@ -60,7 +60,7 @@ class FakeTarget:
     def apply(self, changes):
         if self.crash_after_calls is not None and len(self.calls) >= self.crash_after_calls:
             raise RuntimeError("Lambda died")
-        assert len(changes) <= engine.PAGE
+        assert len(changes) <= engine.SEND
         self.calls.append(len(changes))
         failed = {}
         for c in changes:

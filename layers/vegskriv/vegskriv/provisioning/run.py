@@ -25,7 +25,10 @@ from typing import Any, Protocol
 from vegskriv.provisioning.diff import Provided, chunks, diff, is_current, over_threshold
 from vegskriv.provisioning.model import Kjøring, Konsument
 
-PAGE = 500  # objects per provider page, ids per consumer page, changes per consumer call
+# Objects per provider page and ids per consumer page: fewer, larger reads (the read API and the
+# reference consumer give up to 1000; a DynamoDB page of them stays under its 1 MB).
+PAGE = 1000
+SEND = 500  # changes per consumer call (the contract's limit)
 
 
 @dataclass
@@ -153,7 +156,7 @@ def _delta_chunk(run: Kjøring, konsument: Konsument, provider: Provider, target
 
 def _upsert(run: Kjøring, upserts: list[tuple[str, Provided]], target: Target, store: RunStore) -> None:
     entries: list[tuple[int, str, str | None]] = []
-    for part in chunks(upserts, PAGE):
+    for part in chunks(upserts, SEND):
         if run.tørrkjøring:
             failed: dict[int, str | None] = {}
         else:
@@ -209,7 +212,7 @@ def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore, target: T
 
 
 def _delete_chunk(run: Kjøring, konsument: Konsument, target: Target, store: RunStore) -> None:
-    ids = store.parked_deletes(run.id, run.etter, PAGE)
+    ids = store.parked_deletes(run.id, run.etter, SEND)
     if not ids:
         _finish(run, store)
         return

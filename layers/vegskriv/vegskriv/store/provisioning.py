@@ -21,7 +21,7 @@ from vegskriv.provisioning.diff import Provided, content_hash
 from vegskriv.provisioning.model import Kjøring, Konsument
 from vegskriv.provisioning.run import Page
 from vegskriv.settings import get_settings
-from vegskriv.store import changes, objects, reference
+from vegskriv.store import batch, changes, objects, reference
 
 
 def _table() -> Any:
@@ -81,11 +81,11 @@ def list_consumers() -> list[Konsument]:
 def delete_consumer(konsument_id: str) -> None:
     """The consumer, its runs and the built-in copy (logs expire with their runs' keys unreferenced)."""
     table = _table()
-    with table.batch_writer() as batch:
+    with table.batch_writer() as writer:
         for pk, prefix in ((f"KOPI#{konsument_id}", ""), (f"KONSUMENT#{konsument_id}", "KJ#")):
             for item in _query(pk, prefix):
-                batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
-        batch.delete_item(Key={"pk": "KONSUMENTER", "sk": konsument_id})
+                writer.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+        writer.delete_item(Key={"pk": "KONSUMENTER", "sk": konsument_id})
 
 
 def set_watermark(konsument_id: str, vannmerke: str) -> None:
@@ -118,14 +118,15 @@ def list_runs(konsument_id: str, limit: int = 100) -> list[Kjøring]:
     return [Kjøring.model_validate_json(i["data"]) for i in items]
 
 
+def _put(items: list[dict[str, Any]]) -> None:
+    """Puts in BatchWriteItem, a few batches at a time (every key at most once per call)."""
+    unique = {(i["pk"], i["sk"]): i for i in items}
+    batch.write_many(_table().name, [{"PutRequest": {"Item": i}} for i in unique.values()])
+
+
 def log(run_id: str, entries: list[tuple[int, str, str | None]]) -> None:
-    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-        for nvdb_id, handling, melding in entries:
-            item: dict[str, Any] = {"pk": f"KJ#{run_id}", "sk": f"LOGG#{_n(nvdb_id)}", "id": nvdb_id,
-                                    "handling": handling}
-            if melding:
-                item["melding"] = melding
-            batch.put_item(Item=item)
+    _put([{"pk": f"KJ#{run_id}", "sk": f"LOGG#{_n(nvdb_id)}", "id": nvdb_id, "handling": handling,
+           **({"melding": melding} if melding else {})} for nvdb_id, handling, melding in entries])
 
 
 def log_page(run_id: str, after: int | None, limit: int) -> list[dict[str, Any]]:
@@ -135,9 +136,7 @@ def log_page(run_id: str, after: int | None, limit: int) -> list[dict[str, Any]]
 
 
 def park_deletes(run_id: str, ids: list[int]) -> None:
-    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-        for nvdb_id in ids:
-            batch.put_item(Item={"pk": f"KJ#{run_id}", "sk": f"SLETT#{_n(nvdb_id)}", "id": nvdb_id})
+    _put([{"pk": f"KJ#{run_id}", "sk": f"SLETT#{_n(nvdb_id)}", "id": nvdb_id} for nvdb_id in ids])
 
 
 def parked_deletes(run_id: str, after: int, limit: int) -> list[int]:
@@ -168,14 +167,13 @@ class DynamoTarget:
         return held, (held[-1][0] if len(items) > antall else None)
 
     def apply(self, changes: list[dict[str, Any]]) -> dict[int, str | None]:
-        with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-            for change in changes:
-                key = {"pk": self.pk, "sk": _n(change["id"])}
-                if change["handling"] == "DELETE":
-                    batch.delete_item(Key=key)
-                else:
-                    batch.put_item(Item={**key, "hash": change["hash"],
-                                         "data": json.dumps(change["data"], ensure_ascii=False)})
+        requests: dict[str, dict[str, Any]] = {}  # the last change of an id wins
+        for change in changes:
+            key = {"pk": self.pk, "sk": _n(change["id"])}
+            requests[key["sk"]] = {"DeleteRequest": {"Key": key}} if change["handling"] == "DELETE" else {
+                "PutRequest": {"Item": {**key, "hash": change["hash"],
+                                        "data": json.dumps(change["data"], ensure_ascii=False)}}}
+        batch.write_many(_table().name, list(requests.values()))
         return {}
 
     def get(self, nvdb_id: int) -> dict[str, Any] | None:
