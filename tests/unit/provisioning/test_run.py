@@ -209,7 +209,7 @@ def test_a_run_killed_mid_way_resumes_from_its_last_chunk_and_sends_nothing_twic
         while not engine.step(run, konsument, provider, target, store):
             pass
     saved = store.runs["r1"]
-    assert saved.etter == 1000  # two chunks of 500 saved
+    assert saved.etter == 1000  # the first chunk (two calls of 500) saved
     target.crash_after_calls = None
     sent_before = sum(target.calls)
     while not engine.step(saved, konsument, provider, target, store):

@@ -78,6 +78,13 @@ def changed(type_id: int, *, after_key: str, limit: int) -> tuple[list[dict[str,
     return found, (str(page[-1]["endretNokkel"]) if page else None), more
 
 
+def count_changed(type_id: int, *, after_key: str) -> int:
+    """Entries of the change index after ``after_key``: what a walk of the feed returns, objects
+    and tombstones (a new object of a changeset not yet committed may already be counted)."""
+    return objects._count(IndexName="ByChange",
+                          KeyConditionExpression=Key("typeId").eq(type_id) & Key("endretNokkel").gt(after_key))
+
+
 def parse_time(text: str) -> str:
     """An ISO time (or date) as the index's UTC form; ValueError if it is not one."""
     when = datetime.fromisoformat(text.strip().replace(" ", "T").replace("Z", "+00:00"))
