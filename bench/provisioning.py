@@ -9,8 +9,8 @@ deleted). Each run is its own child process, the Lambda, talking to the stack's 
 DynamoDB, over HTTP, so the child's peak resident set (VmHWM) is the run's own memory and not the
 data's. Consumer writes are the upserts and deletes the run sent.
 
-Today's DELTA compares everything like FULL (the provider has no change index yet); its writes are
-already proportional to the changes, its seconds will drop when ``endretEtter`` lands.
+DELTA reads the provider's change index (``endretEtter`` the last watermark), FULL every id and hash.
+Each run row also gives the load average when it ended: the machine is shared, compare ratios.
 
     python -m bench.provisioning --child CONSUMER MODE   (what the section runs per run)
 """
@@ -126,7 +126,7 @@ def section_provisioning(bench: Bench) -> dict[str, Any]:
         for name, run in figures.items():
             if not isinstance(run, dict):
                 continue
-            rows += [(f"  {name}: seconds", run["seconds"], "s"),
+            rows += [(f"  {name}: seconds", run["seconds"], f"s (load {run['load']})"),
                      (f"  {name}: objects compared per second", run["objects_per_s"], "objects/s"),
                      (f"  {name}: consumer writes (changes)", f"{run['writes']:,} ({run['changes']:,})", ""),
                      (f"  {name}: peak memory of the run's process", run["vmhwm_mb"], "MB VmHWM"),
@@ -204,7 +204,7 @@ def child(konsument_id: str, mode: str) -> None:
         counts = {"hentet": run.hentet, "writes": run.opprettet + run.oppdatert + run.slettet + run.feilet}
     seconds = time.perf_counter() - began
     print(json.dumps({**counts, "seconds": round(seconds, 2), "objects_per_s": round(counts["hentet"] / seconds),
-                      "vmhwm_mb": proc_status_mb("VmHWM"), "base_mb": base}))
+                      "vmhwm_mb": proc_status_mb("VmHWM"), "base_mb": base, "load": round(os.getloadavg()[0], 1)}))
 
 
 if __name__ == "__main__":
