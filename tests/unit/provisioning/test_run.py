@@ -77,13 +77,17 @@ class FakeStore:
     def __init__(self):
         self.runs: dict[str, Kjøring] = {}
         self.logs: dict[str, dict[int, tuple[str, str | None]]] = {}
+        self.numbered: dict[str, dict[int, list[Any]]] = {}
         self.parked: dict[str, set[int]] = {}
         self.watermark: str | None = None
 
     def save_run(self, run):
         self.runs[run.id] = run.model_copy(deep=True)
 
-    def log(self, run_id, entries):
+    def log(self, run_id, first, entries):
+        numbered = self.numbered.setdefault(run_id, {})
+        assert first == max((k + len(v) for k, v in numbered.items()), default=0) or first in numbered
+        numbered[first] = entries  # the next number, or a repeated chunk's own
         self.logs.setdefault(run_id, {}).update({i: (h, m) for i, h, m in entries})
 
     def park_deletes(self, run_id, ids):

@@ -82,3 +82,4 @@ class Kjøring(BaseModel):
     typeIndeks: int = 0  # DELTA: the type being walked, and where in its change feed
     markør: str | None = None
     fase: Literal["SAMMENLIGN", "SLETT", "FERDIG"] = "SAMMENLIGN"
+    loggført: int = 0  # log entries written so far: the number of the next one

@@ -65,7 +65,9 @@ class Target(Protocol):
 class RunStore(Protocol):
     def save_run(self, run: Kjøring) -> None: ...
 
-    def log(self, run_id: str, entries: list[tuple[int, str, str | None]]) -> None: ...
+    def log(self, run_id: str, first: int, entries: list[tuple[int, str, str | None]]) -> None:
+        """Entries numbered from ``first`` (a repeated chunk writes the same numbers again)."""
+        ...
 
     def park_deletes(self, run_id: str, ids: list[int]) -> None: ...
 
@@ -171,7 +173,13 @@ def _upsert(run: Kjøring, upserts: list[tuple[str, Provided]], target: Target, 
                 run.opprettet += action == "OPPRETTET"
                 run.oppdatert += action == "OPPDATERT"
                 entries.append((o.id, action, "tørrkjøring" if run.tørrkjøring else None))
-    store.log(run.id, entries)
+    _log(run, store, entries)
+
+
+def _log(run: Kjøring, store: RunStore, entries: list[tuple[int, str, str | None]]) -> None:
+    if entries:
+        store.log(run.id, run.loggført, entries)
+        run.loggført += len(entries)
 
 
 def _held_count(target: Target) -> int:
@@ -201,7 +209,7 @@ def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore, target: T
             run.merknader.append(f"Ville gått i KARANTENE: {hold}")
         run.slettet, after = pending, 0
         while ids := store.parked_deletes(run.id, after, PAGE):
-            store.log(run.id, [(i, "SLETTET", "tørrkjøring") for i in ids])
+            _log(run, store, [(i, "SLETTET", "tørrkjøring") for i in ids])
             after = ids[-1]
         _finish(run, store)
     elif hold:
@@ -225,7 +233,7 @@ def _delete_chunk(run: Kjøring, konsument: Konsument, target: Target, store: Ru
         else:
             run.slettet += 1
             entries.append((i, "SLETTET", None))
-    store.log(run.id, entries)
+    _log(run, store, entries)
     run.etter = ids[-1]
 
 
