@@ -180,14 +180,19 @@ def list_by_type(type_id: int, *, after_nvdb_id: int | None, limit: int) -> tupl
         condition &= Key("objektNokkel").gt(object_key(after_nvdb_id))
     page: list[dict[str, Any]] = []
     cursor: int | None = None
-    # Limit: without it every page reads (and bills) up to 1 MB of the index to keep ``limit``
-    for item in batch.items(_table().query, IndexName="ByType", KeyConditionExpression=condition, Limit=limit + 1):
+    # Limit: without it every page reads (and bills) up to 1 MB of the index to keep ``limit``;
+    # the projection: what _resolve reads, not the index keys (less to send and to parse)
+    for item in batch.items(_table().query, IndexName="ByType", KeyConditionExpression=condition, Limit=limit + 1,
+                            ProjectionExpression=LISTED):
         if len(page) == limit:
             cursor = int(page[-1]["nvdbId"])
             break
         page.append(item)
     visible = _resolve(page, changesets.is_committed)
     return [visible[int(i["nvdbId"])][-1] for i in page if int(i["nvdbId"]) in visible], cursor
+
+
+LISTED = "pk, nvdbId, cs, prevCs, v, prev, vRef, prevRef"
 
 
 def count_by_type(type_id: int) -> int:
