@@ -1,4 +1,4 @@
-"""A run's per-object log in the provisioning table: many entries to an item, paged by number."""
+"""The provisioning table: a run's per-object log (many entries to an item) and the built-in copy."""
 
 from __future__ import annotations
 
@@ -59,3 +59,14 @@ def test_a_repeated_chunk_replaces_what_its_first_attempt_wrote(monkeypatch: pyt
     store.log("r", 10, [(i, "OPPRETTET", None) for i in range(11, 101)])  # died before its position was saved
     store.log("r", 10, [(i, "OPPRETTET", None) for i in range(11, 21)])  # again: the rest now compares unchanged
     assert _all("r", 6) == [(i, "OPPRETTET") for i in range(1, 21)]
+
+
+def test_the_built_in_copy_lists_ids_and_hashes_without_the_data() -> None:
+    target = store.DynamoTarget("k")
+    target.apply([{"handling": "UPSERT", "id": i, "hash": f"h{i}", "data": {"id": i, "x": "y" * 500}}
+                  for i in (1, 2, 3)])
+    sent: list[set[str]] = []
+    aws.dynamodb().meta.client.meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **_: sent.extend(set(i) for i in parsed["Items"]))
+    assert target.held(None, 2) == ([(1, "h1"), (2, "h2")], 2)
+    assert sent and all(keys == {"sk", "hash"} for keys in sent)

@@ -35,7 +35,7 @@ def _n(nvdb_id: int) -> str:
 
 
 def _query(pk: str, prefix: str, after: str | None = None, limit: int | None = None,
-           forward: bool = True, upto: str | None = None) -> list[dict[str, Any]]:
+           forward: bool = True, upto: str | None = None, projection: str | None = None) -> list[dict[str, Any]]:
     cond: Any = Key("pk").eq(pk)
     if upto:
         cond &= Key("sk").lte(upto)
@@ -43,7 +43,10 @@ def _query(pk: str, prefix: str, after: str | None = None, limit: int | None = N
         cond &= Key("sk").between(after + "\x00", prefix + "\uffff")
     elif prefix:
         cond &= Key("sk").begins_with(prefix)
-    kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "ScanIndexForward": forward, "ConsistentRead": True}
+    kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "ScanIndexForward": forward, "ConsistentRead": True,
+                              **({"ProjectionExpression": projection} if projection else {})}
+    if projection and "#h" in projection:
+        kwargs["ExpressionAttributeNames"] = {"#h": "hash"}  # a reserved word
     found: list[dict[str, Any]] = []
     while True:
         if limit:
@@ -202,7 +205,8 @@ class DynamoTarget:
         self.pk = f"KOPI#{konsument_id}"
 
     def held(self, start: int | None, antall: int) -> tuple[list[tuple[int, str]], int | None]:
-        items = _query(self.pk, "", _n(start) if start else None, antall + 1)
+        # ids and hashes only: the copy's data is not what a compare needs
+        items = _query(self.pk, "", _n(start) if start else None, antall + 1, projection="sk, #h")
         held = [(int(i["sk"]), str(i["hash"])) for i in items[:antall]]
         return held, (held[-1][0] if len(items) > antall else None)
 
