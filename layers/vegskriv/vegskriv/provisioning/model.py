@@ -72,7 +72,7 @@ class Kjøring(BaseModel):
     slettet: int = 0
     feilet: int = 0
     ventendeSlettinger: int = 0
-    konsumentAntall: int = 0
+    konsumentAntall: int = 0  # DELTA: counted only as far as the share rule needs
     startet: str
     ferdig: str | None = None
     vannmerke: str | None = None

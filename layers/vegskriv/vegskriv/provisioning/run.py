@@ -182,21 +182,22 @@ def _log(run: Kjøring, store: RunStore, entries: list[tuple[int, str, str | Non
         run.loggført += len(entries)
 
 
-def _held_count(target: Target) -> int:
-    """The size of the consumer's copy, for the share rule of a DELTA run (ids only, page by page)."""
+def _held_count(target: Target, enough: int) -> int:
+    """The size of the consumer's copy for the share rule of a DELTA run, counted page by page
+    until it reaches ``enough`` (then the rule is decided: a few deletes read one page, not the copy)."""
     count, start = 0, None
     while True:
         held, start = target.held(start, PAGE)
         count += len(held)
-        if start is None:
+        if start is None or count >= enough:
             return count
 
 
 def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore, target: Target) -> None:
     pending = run.ventendeSlettinger
-    if pending and run.endretEtter:
-        run.konsumentAntall = _held_count(target)
     terskel = konsument.sletteterskel
+    if pending and run.endretEtter:  # deletes / copy > andel ⇔ copy < deletes / andel
+        run.konsumentAntall = _held_count(target, int(pending / terskel.andel) + 1 if terskel.andel else 1)
     hold = None
     if pending and run.hentet == 0 and not run.endretEtter:
         hold = (f"Tilbyderen svarte uten objekter, men konsumenten har {run.konsumentAntall}; "
