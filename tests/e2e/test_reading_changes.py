@@ -128,6 +128,27 @@ def test_cursor_paging_is_stable_while_writes_happen(admin, olanor):
     assert set(ids) <= {o["id"] for o in fed}  # moved entries come again later, never skipped
 
 
+def _pages(client: Client, **params: Any) -> list[dict[str, Any]]:
+    answers = [page(client, **params)]
+    while answers[-1]["metadata"]["returnert"]:
+        answers.append(client.session.get(answers[-1]["metadata"]["neste"]["href"], timeout=30).json())
+    return answers
+
+
+def test_antall_counts_the_whole_walk_on_every_page(admin, olanor):
+    """metadata.antall as NVDB API Les v3 gives it (a real client reads it from the first page)."""
+    load(admin, [version(i) for i in range(7601, 7608)])
+    answers = _pages(olanor, antall=3)
+    found = [o for a in answers for o in a["objekter"]]
+    assert len(found) >= 7 and {a["metadata"]["antall"] for a in answers} == {len(found)}
+    assert [a["metadata"]["returnert"] for a in answers] == [len(a["objekter"]) for a in answers]
+    after = answers[0]["metadata"]["tidspunkt"]
+    time.sleep(1.1)
+    load(admin, [version(i, 2) for i in range(7601, 7604)])
+    fed = _pages(olanor, antall=2, endretEtter=after)
+    assert {a["metadata"]["antall"] for a in fed} == {sum(len(a["objekter"]) for a in fed)}
+
+
 def test_a_changeset_not_yet_committed_is_not_visible(admin, olanor):
     load(admin, [version(7401)])
     after = page(olanor, antall=1)["metadata"]["tidspunkt"]

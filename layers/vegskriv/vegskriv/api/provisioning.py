@@ -56,7 +56,7 @@ def _run(konsument_id: str, run_id: str) -> Kjøring:
 
 
 def _present(run: Kjøring) -> dict[str, Any]:
-    return run.model_dump(exclude={"etter"})
+    return run.model_dump(exclude={"etter", "loggført"})
 
 
 @router.post(ROOT, security=TOKEN, summary="Registrer en konsument", responses={201: {"description": "Registrert"},
@@ -129,10 +129,10 @@ def report(konsument_id: ConsumerId, kjoring_id: RunId):
 def log(konsument_id: ConsumerId, kjoring_id: RunId, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
         start: Annotated[int | None, Query(ge=0)] = None):
     _run(konsument_id, kjoring_id)
-    entries = store.log_page(kjoring_id, start, antall)
+    entries, last = store.log_page(kjoring_id, start, antall)
     metadata: dict[str, Any] = {"returnert": len(entries)}
     if len(entries) == antall:
-        metadata["neste"] = {"start": str(entries[-1]["id"])}
+        metadata["neste"] = {"start": str(last)}
     return json_response(200, {"logg": entries, "metadata": metadata})
 
 

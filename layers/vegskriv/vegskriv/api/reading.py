@@ -121,21 +121,26 @@ def _current(type_id: int, after: int | None, antall: int, kommuner: set[int] | 
     return found, where, last
 
 
-def _cursor(kind: str, start: str | None) -> tuple[str | None, str]:
-    """(position, tidspunkt) from an opaque ``start``; a walk's first page fixes its tidspunkt."""
+def _cursor(kind: str, start: str | None) -> tuple[str | None, str, int | None]:
+    """(position, tidspunkt, antall) from an opaque ``start``; a walk's first page fixes its
+    tidspunkt and counts its antall, and every cursor of the walk carries both."""
     if start is None:
-        return None, changes.watermark()
+        return None, changes.watermark(), None
     try:
-        position, _, tidspunkt = changes.decode_cursor(kind, start).rpartition("|")
+        parts = changes.decode_cursor(kind, start).split("|")
+        if len(parts) not in (2, 3) or not parts[0]:
+            raise ValueError(start)
+        return parts[0], parts[1], int(parts[2]) if len(parts) == 3 else None
     except ValueError as exc:
         raise BadRequest(f"start: {start} er ikke en markør fra neste.start i et tidligere svar") from exc
-    return position, tidspunkt
 
 
 @router.get("/rest/v3/vegobjekter/<type_id>", summary="Vegobjekter av en type (gjeldende versjon), sidevis",
             description="I NVDB API Les v3-form. `endretEtter` gir bare det som er endret etter tidspunktet, med "
                         "gravsteiner `{id, fjernet: true, endret}` for fjernede og lukkede objekter (og objekter "
-                        "som ikke lenger ligger i `kommune`). `metadata.tidspunkt` er neste `endretEtter`.",
+                        "som ikke lenger ligger i `kommune`). `metadata.tidspunkt` er neste `endretEtter`; "
+                        "`metadata.antall` er treffene i hele gjennomgangen, telt på første side (uten "
+                        "`kommune`-filteret, altså en øvre grense med det), `returnert` de på siden.",
             security=TOKEN, responses={**responses(200, "objekter og metadata (neste side)", PAGE, 400, 401,
                                                    headers={"ETag": {"schema": {"type": "string"}}}),
                                          304: {"description": "Uendret siden If-None-Match"}})
@@ -154,31 +159,35 @@ def list_objects(type_id: TypeId, antall: Annotated[int, Query(ge=1, le=1000)] =
             after = changes.parse_time(endretEtter)
         except ValueError as exc:
             raise BadRequest(f"endretEtter: {endretEtter} er ikke et ISO-tidspunkt") from exc
-        position, tidspunkt = _cursor("e", start)
+        position, tidspunkt, treff = _cursor("e", start)
+        if treff is None:
+            treff = changes.count_changed(type_id, after_key=after)
         feed, last, _ = changes.feed(type_id, after_key=position or after, limit=antall, kommuner=kommuner)
         current = [c.version for c in feed if c.version is not None]
         where = changes.kommuner_of(current) if "lokasjon" in include else {}
         found = [_les(c.version, c.endret, base, include, where) if c.version is not None
                  else {"id": c.id, "fjernet": True, "endret": c.endret} for c in feed]
         after_page: Any = last
-        cursor = None if last is None else changes.encode_cursor("e", f"{last}|{tidspunkt}")
+        cursor = None if last is None else changes.encode_cursor("e", f"{last}|{tidspunkt}|{treff}")
     else:
-        position, tidspunkt = _cursor("n", start)
+        position, tidspunkt, treff = _cursor("n", start)
+        if treff is None:
+            treff = objects.count_by_type(type_id)
         versions, where, last_id = _current(type_id, int(position) if position else None, antall, kommuner,
                                             "lokasjon" in include)
         found = [_les(v, None, base, include, where) for v in versions]
         after_page = last_id
-        cursor = None if last_id is None else changes.encode_cursor("n", f"{last_id}|{tidspunkt}")
+        cursor = None if last_id is None else changes.encode_cursor("n", f"{last_id}|{tidspunkt}|{treff}")
     # neste is on every page that read something: a real NVDB client follows it until a page is
     # empty; a client of the spec until it is absent. Both end.
-    meta: dict[str, Any] = {"returnert": len(found), "sidestørrelse": antall, "tidspunkt": tidspunkt}
+    meta: dict[str, Any] = {"antall": treff, "returnert": len(found), "sidestørrelse": antall, "tidspunkt": tidspunkt}
     if cursor is not None:
         params = {"antall": antall, "kommune": kommune, "inkluder": inkluder, "endretEtter": endretEtter}
         query = urlencode({k: v for k, v in {**params, "start": cursor}.items() if v is not None})
         meta["neste"] = {"start": cursor, "href": f"{base}/rest/v3/vegobjekter/{type_id}?{query}"}
     # The page's content and where it ends; not tidspunkt, which moves with every read (a client
     # that gets 304 keeps its older tidspunkt, which is always safe).
-    etag = '"' + content_hash({"objekter": found, "neste": after_page}) + '"'
+    etag = '"' + content_hash({"objekter": found, "neste": after_page, "antall": treff}) + '"'
     if etag in (header(router, "If-None-Match") or "").replace("W/", "").split(", "):
         return Response(status_code=304, headers={"ETag": etag})
     return json_response(200, {"objekter": found, "metadata": meta}, headers={"ETag": etag})

@@ -72,7 +72,7 @@ class Kjøring(BaseModel):
     slettet: int = 0
     feilet: int = 0
     ventendeSlettinger: int = 0
-    konsumentAntall: int = 0
+    konsumentAntall: int = 0  # DELTA: counted only as far as the share rule needs
     startet: str
     ferdig: str | None = None
     vannmerke: str | None = None
@@ -82,3 +82,4 @@ class Kjøring(BaseModel):
     typeIndeks: int = 0  # DELTA: the type being walked, and where in its change feed
     markør: str | None = None
     fase: Literal["SAMMENLIGN", "SLETT", "FERDIG"] = "SAMMENLIGN"
+    loggført: int = 0  # log entries written so far: the number of the next one

@@ -25,7 +25,10 @@ from typing import Any, Protocol
 from vegskriv.provisioning.diff import Provided, chunks, diff, is_current, over_threshold
 from vegskriv.provisioning.model import Kjøring, Konsument
 
-PAGE = 500  # objects per provider page, ids per consumer page, changes per consumer call
+# Objects per provider page and ids per consumer page: fewer, larger reads (the read API and the
+# reference consumer give up to 1000; a DynamoDB page of them stays under its 1 MB).
+PAGE = 1000
+SEND = 500  # changes per consumer call (the contract's limit)
 
 
 @dataclass
@@ -62,7 +65,9 @@ class Target(Protocol):
 class RunStore(Protocol):
     def save_run(self, run: Kjøring) -> None: ...
 
-    def log(self, run_id: str, entries: list[tuple[int, str, str | None]]) -> None: ...
+    def log(self, run_id: str, first: int, entries: list[tuple[int, str, str | None]]) -> None:
+        """Entries numbered from ``first`` (a repeated chunk writes the same numbers again)."""
+        ...
 
     def park_deletes(self, run_id: str, ids: list[int]) -> None: ...
 
@@ -153,7 +158,7 @@ def _delta_chunk(run: Kjøring, konsument: Konsument, provider: Provider, target
 
 def _upsert(run: Kjøring, upserts: list[tuple[str, Provided]], target: Target, store: RunStore) -> None:
     entries: list[tuple[int, str, str | None]] = []
-    for part in chunks(upserts, PAGE):
+    for part in chunks(upserts, SEND):
         if run.tørrkjøring:
             failed: dict[int, str | None] = {}
         else:
@@ -168,24 +173,31 @@ def _upsert(run: Kjøring, upserts: list[tuple[str, Provided]], target: Target, 
                 run.opprettet += action == "OPPRETTET"
                 run.oppdatert += action == "OPPDATERT"
                 entries.append((o.id, action, "tørrkjøring" if run.tørrkjøring else None))
-    store.log(run.id, entries)
+    _log(run, store, entries)
 
 
-def _held_count(target: Target) -> int:
-    """The size of the consumer's copy, for the share rule of a DELTA run (ids only, page by page)."""
+def _log(run: Kjøring, store: RunStore, entries: list[tuple[int, str, str | None]]) -> None:
+    if entries:
+        store.log(run.id, run.loggført, entries)
+        run.loggført += len(entries)
+
+
+def _held_count(target: Target, enough: int) -> int:
+    """The size of the consumer's copy for the share rule of a DELTA run, counted page by page
+    until it reaches ``enough`` (then the rule is decided: a few deletes read one page, not the copy)."""
     count, start = 0, None
     while True:
         held, start = target.held(start, PAGE)
         count += len(held)
-        if start is None:
+        if start is None or count >= enough:
             return count
 
 
 def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore, target: Target) -> None:
     pending = run.ventendeSlettinger
-    if pending and run.endretEtter:
-        run.konsumentAntall = _held_count(target)
     terskel = konsument.sletteterskel
+    if pending and run.endretEtter:  # deletes / copy > andel ⇔ copy < deletes / andel
+        run.konsumentAntall = _held_count(target, int(pending / terskel.andel) + 1 if terskel.andel else 1)
     hold = None
     if pending and run.hentet == 0 and not run.endretEtter:
         hold = (f"Tilbyderen svarte uten objekter, men konsumenten har {run.konsumentAntall}; "
@@ -198,7 +210,7 @@ def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore, target: T
             run.merknader.append(f"Ville gått i KARANTENE: {hold}")
         run.slettet, after = pending, 0
         while ids := store.parked_deletes(run.id, after, PAGE):
-            store.log(run.id, [(i, "SLETTET", "tørrkjøring") for i in ids])
+            _log(run, store, [(i, "SLETTET", "tørrkjøring") for i in ids])
             after = ids[-1]
         _finish(run, store)
     elif hold:
@@ -209,7 +221,7 @@ def _end_compare(run: Kjøring, konsument: Konsument, store: RunStore, target: T
 
 
 def _delete_chunk(run: Kjøring, konsument: Konsument, target: Target, store: RunStore) -> None:
-    ids = store.parked_deletes(run.id, run.etter, PAGE)
+    ids = store.parked_deletes(run.id, run.etter, SEND)
     if not ids:
         _finish(run, store)
         return
@@ -222,7 +234,7 @@ def _delete_chunk(run: Kjøring, konsument: Konsument, target: Target, store: Ru
         else:
             run.slettet += 1
             entries.append((i, "SLETTET", None))
-    store.log(run.id, entries)
+    _log(run, store, entries)
     run.etter = ids[-1]
 
 

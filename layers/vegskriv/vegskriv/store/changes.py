@@ -62,7 +62,8 @@ def changed(type_id: int, *, after_key: str, limit: int) -> tuple[list[dict[str,
     condition = Key("typeId").eq(type_id) & Key("endretNokkel").gt(after_key)
     page: list[dict[str, Any]] = []
     more = False
-    for item in batch.items(objects._table().query, IndexName="ByChange", KeyConditionExpression=condition):
+    for item in batch.items(objects._table().query, IndexName="ByChange", KeyConditionExpression=condition,
+                            Limit=limit + 1):  # read the page, not 1 MB of the index
         if len(page) == limit:
             more = True
             break
@@ -75,6 +76,13 @@ def changed(type_id: int, *, after_key: str, limit: int) -> tuple[list[dict[str,
     found = [{"id": int(i["nvdbId"]), "endret": str(i["endret"]), "versjoner": lists.get(i["pk"], [])}
              for i in page if decided[i["cs"]] or "prev" in i or "prevRef" in i]
     return found, (str(page[-1]["endretNokkel"]) if page else None), more
+
+
+def count_changed(type_id: int, *, after_key: str) -> int:
+    """Entries of the change index after ``after_key``: what a walk of the feed returns, objects
+    and tombstones (a new object of a changeset not yet committed may already be counted)."""
+    return objects._count(IndexName="ByChange",
+                          KeyConditionExpression=Key("typeId").eq(type_id) & Key("endretNokkel").gt(after_key))
 
 
 def parse_time(text: str) -> str:

@@ -2,7 +2,9 @@
 built-in DYNAMODB target's copy, and the provider port on top of the read functions.
 
 Keys: ``KONSUMENTER``/``<id>`` a consumer; ``KONSUMENT#<id>``/``KJ#<runId>`` a run (run ids sort
-by start time); ``KJ#<runId>``/``LOGG#<nvdbId>`` and ``SLETT#<nvdbId>`` its log and parked deletes;
+by start time); ``KJ#<runId>``/``LOGG#<n>`` its log, entries numbered in the order written, many to
+an item (``n`` = the first's number: a FULL of 100,000 objects writes 100 log items, not 100,000),
+and ``KJ#<runId>``/``SLETT#<nvdbId>`` its parked deletes;
 ``KOPI#<consumerId>``/``<nvdbId>`` the built-in consumer's copy (ids zero-padded: they sort).
 """
 
@@ -21,7 +23,7 @@ from vegskriv.provisioning.diff import Provided, content_hash
 from vegskriv.provisioning.model import Kjøring, Konsument
 from vegskriv.provisioning.run import Page
 from vegskriv.settings import get_settings
-from vegskriv.store import changes, objects, reference
+from vegskriv.store import batch, changes, objects, reference
 
 
 def _table() -> Any:
@@ -33,13 +35,18 @@ def _n(nvdb_id: int) -> str:
 
 
 def _query(pk: str, prefix: str, after: str | None = None, limit: int | None = None,
-           forward: bool = True) -> list[dict[str, Any]]:
+           forward: bool = True, upto: str | None = None, projection: str | None = None) -> list[dict[str, Any]]:
     cond: Any = Key("pk").eq(pk)
-    if after:
+    if upto:
+        cond &= Key("sk").lte(upto)
+    elif after:
         cond &= Key("sk").between(after + "\x00", prefix + "\uffff")
     elif prefix:
         cond &= Key("sk").begins_with(prefix)
-    kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "ScanIndexForward": forward, "ConsistentRead": True}
+    kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "ScanIndexForward": forward, "ConsistentRead": True,
+                              **({"ProjectionExpression": projection} if projection else {})}
+    if projection and "#h" in projection:
+        kwargs["ExpressionAttributeNames"] = {"#h": "hash"}  # a reserved word
     found: list[dict[str, Any]] = []
     while True:
         if limit:
@@ -81,11 +88,11 @@ def list_consumers() -> list[Konsument]:
 def delete_consumer(konsument_id: str) -> None:
     """The consumer, its runs and the built-in copy (logs expire with their runs' keys unreferenced)."""
     table = _table()
-    with table.batch_writer() as batch:
+    with table.batch_writer() as writer:
         for pk, prefix in ((f"KOPI#{konsument_id}", ""), (f"KONSUMENT#{konsument_id}", "KJ#")):
             for item in _query(pk, prefix):
-                batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
-        batch.delete_item(Key={"pk": "KONSUMENTER", "sk": konsument_id})
+                writer.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+        writer.delete_item(Key={"pk": "KONSUMENTER", "sk": konsument_id})
 
 
 def set_watermark(konsument_id: str, vannmerke: str) -> None:
@@ -118,26 +125,61 @@ def list_runs(konsument_id: str, limit: int = 100) -> list[Kjøring]:
     return [Kjøring.model_validate_json(i["data"]) for i in items]
 
 
-def log(run_id: str, entries: list[tuple[int, str, str | None]]) -> None:
-    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-        for nvdb_id, handling, melding in entries:
-            item: dict[str, Any] = {"pk": f"KJ#{run_id}", "sk": f"LOGG#{_n(nvdb_id)}", "id": nvdb_id,
-                                    "handling": handling}
-            if melding:
-                item["melding"] = melding
-            batch.put_item(Item=item)
+def _put(items: list[dict[str, Any]]) -> None:
+    """Puts in BatchWriteItem, a few batches at a time (every key at most once per call)."""
+    unique = {(i["pk"], i["sk"]): i for i in items}
+    batch.write_many(_table().name, [{"PutRequest": {"Item": i}} for i in unique.values()])
 
 
-def log_page(run_id: str, after: int | None, limit: int) -> list[dict[str, Any]]:
-    items = _query(f"KJ#{run_id}", "LOGG#", f"LOGG#{_n(after)}" if after is not None else None, limit)
-    return [{"id": int(i["id"]), "handling": i["handling"], **({"melding": i["melding"]} if "melding" in i else {})}
-            for i in items]
+LOG_ITEM_BYTES = 200_000  # of JSON per log item (DynamoDB ends an item at 400 KB)
+
+
+def log(run_id: str, first: int, entries: list[tuple[int, str, str | None]]) -> None:
+    """Entries numbered from ``first``, in items of up to LOG_ITEM_BYTES. A repeated chunk writes
+    the same numbers again; items a longer earlier attempt left after them are deleted."""
+    pk = f"KJ#{run_id}"
+    items: list[dict[str, Any]] = []
+    part: list[list[Any]] = []
+    size, start = 0, first
+    for number, (nvdb_id, handling, melding) in enumerate(entries, first):
+        entry = [nvdb_id, handling, *([melding] if melding else [])]
+        part.append(entry)
+        size += len(json.dumps(entry, ensure_ascii=False))
+        if size >= LOG_ITEM_BYTES or number == first + len(entries) - 1:
+            items.append({"pk": pk, "sk": f"LOGG#{_n(start)}", "logg": json.dumps(part, ensure_ascii=False)})
+            part, size, start = [], 0, number + 1
+    _put(items)
+    written = {i["sk"] for i in items}
+    stale = [i for i in _query(pk, "LOGG#", f"LOGG#{_n(first)}") if i["sk"] not in written]
+    if stale:
+        batch.write_many(_table().name, [{"DeleteRequest": {"Key": {"pk": pk, "sk": i["sk"]}}} for i in stale])
+
+
+def log_page(run_id: str, after: int | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Up to ``limit`` entries numbered after ``after``, and the number of the last one."""
+    pk, begin = f"KJ#{run_id}", 0 if after is None else after + 1
+    # the item holding entry ``begin`` starts at or before it: the last such item, then on
+    holding = [i for i in _query(pk, "", None, 1, forward=False, upto=f"LOGG#{_n(begin)}")
+               if i["sk"].startswith("LOGG#")]
+    after_key = f"LOGG#{_n(int(holding[0]['sk'][5:]) - 1)}" if holding else None
+    entries: list[dict[str, Any]] = []
+    last = begin - 1
+    while len(entries) < limit:
+        items = _query(pk, "LOGG#", after_key, 5)
+        for item in items:
+            for number, entry in enumerate(json.loads(item["logg"]), int(item["sk"][5:])):
+                if number >= begin and len(entries) < limit:
+                    entries.append({"id": int(entry[0]), "handling": entry[1], **({"melding": entry[2]}
+                                                                                   if len(entry) > 2 else {})})
+                    last = number
+        if len(items) < 5:
+            break
+        after_key = items[-1]["sk"]
+    return entries, last
 
 
 def park_deletes(run_id: str, ids: list[int]) -> None:
-    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-        for nvdb_id in ids:
-            batch.put_item(Item={"pk": f"KJ#{run_id}", "sk": f"SLETT#{_n(nvdb_id)}", "id": nvdb_id})
+    _put([{"pk": f"KJ#{run_id}", "sk": f"SLETT#{_n(nvdb_id)}", "id": nvdb_id} for nvdb_id in ids])
 
 
 def parked_deletes(run_id: str, after: int, limit: int) -> list[int]:
@@ -163,19 +205,19 @@ class DynamoTarget:
         self.pk = f"KOPI#{konsument_id}"
 
     def held(self, start: int | None, antall: int) -> tuple[list[tuple[int, str]], int | None]:
-        items = _query(self.pk, "", _n(start) if start else None, antall + 1)
+        # ids and hashes only: the copy's data is not what a compare needs
+        items = _query(self.pk, "", _n(start) if start else None, antall + 1, projection="sk, #h")
         held = [(int(i["sk"]), str(i["hash"])) for i in items[:antall]]
         return held, (held[-1][0] if len(items) > antall else None)
 
     def apply(self, changes: list[dict[str, Any]]) -> dict[int, str | None]:
-        with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-            for change in changes:
-                key = {"pk": self.pk, "sk": _n(change["id"])}
-                if change["handling"] == "DELETE":
-                    batch.delete_item(Key=key)
-                else:
-                    batch.put_item(Item={**key, "hash": change["hash"],
-                                         "data": json.dumps(change["data"], ensure_ascii=False)})
+        requests: dict[str, dict[str, Any]] = {}  # the last change of an id wins
+        for change in changes:
+            key = {"pk": self.pk, "sk": _n(change["id"])}
+            requests[key["sk"]] = {"DeleteRequest": {"Key": key}} if change["handling"] == "DELETE" else {
+                "PutRequest": {"Item": {**key, "hash": change["hash"],
+                                        "data": json.dumps(change["data"], ensure_ascii=False)}}}
+        batch.write_many(_table().name, list(requests.values()))
         return {}
 
     def get(self, nvdb_id: int) -> dict[str, Any] | None:

@@ -1,0 +1,124 @@
+"""The local stack's Query (vegskriv/local/moto_query.py): moto's answers, at the cost of a page."""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.dynamodb.models.table import Table
+
+from vegskriv.local.moto_query import fast_query
+
+KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-north-1")
+        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST", KeySchema=KEYS, AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": t} for n, t in (("pk", "S"), ("sk", "S"), ("typeId", "N"),
+                                                                   ("nokkel", "S"))],
+            GlobalSecondaryIndexes=[{"IndexName": "ByType", "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
+                {"AttributeName": "typeId", "KeyType": "HASH"}, {"AttributeName": "nokkel", "KeyType": "RANGE"}]}])
+        rnd = random.Random(7)
+        for n in range(400):
+            item = {"pk": {"S": f"P#{n % 4}"}, "sk": {"S": f"{rnd.randrange(10**6):07d}"}, "x": {"S": "y" * (n % 5)}}
+            if n % 7:  # some items are not in the index
+                item |= {"typeId": {"N": str(n % 3)}, "nokkel": {"S": f"{rnd.randrange(50):03d}#{n}"}}
+            client.put_item(TableName="t", Item=item)
+        yield client
+
+
+QUERIES: list[dict[str, Any]] = [
+    {"KeyConditionExpression": "pk = :h", "ExpressionAttributeValues": {":h": {"S": "P#1"}}},
+    {"KeyConditionExpression": "pk = :h", "ExpressionAttributeValues": {":h": {"S": "P#2"}}, "Limit": 7},
+    {"KeyConditionExpression": "pk = :h AND sk > :a", "ExpressionAttributeValues": {
+        ":h": {"S": "P#3"}, ":a": {"S": "0500000"}}, "Limit": 10, "ScanIndexForward": False},
+    {"KeyConditionExpression": "pk = :h AND sk BETWEEN :a AND :b", "ExpressionAttributeValues": {
+        ":h": {"S": "P#0"}, ":a": {"S": "02"}, ":b": {"S": "08"}}, "Limit": 5},
+    {"KeyConditionExpression": "pk = :h AND begins_with(sk, :a)", "ExpressionAttributeValues": {
+        ":h": {"S": "P#0"}, ":a": {"S": "00"}}},
+    {"IndexName": "ByType", "KeyConditionExpression": "typeId = :t", "ExpressionAttributeValues": {":t": {"N": "1"}},
+     "Limit": 9},
+    {"IndexName": "ByType", "KeyConditionExpression": "typeId = :t AND nokkel > :a", "ExpressionAttributeValues": {
+        ":t": {"N": "2"}, ":a": {"S": "020"}}, "Limit": 4, "ScanIndexForward": False},
+    {"IndexName": "ByType", "KeyConditionExpression": "typeId = :t AND nokkel >= :a", "ExpressionAttributeValues": {
+        ":t": {"N": "0"}, ":a": {"S": "010"}}, "FilterExpression": "attribute_exists(x)", "Limit": 11},
+]
+
+
+def _all_pages(client: Any, query: dict[str, Any]) -> list[Any]:
+    pages, kwargs = [], dict(query)
+    while True:
+        page = client.query(TableName="t", **kwargs)
+        pages.append((page["Items"], page.get("LastEvaluatedKey"), page["ScannedCount"]))
+        if "LastEvaluatedKey" not in page:
+            return pages
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_pages_are_moto_s_own_answers(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = [_all_pages(ddb, q) for q in QUERIES]
+    monkeypatch.setattr(Table, "query", fast_query(Table.__dict__["query"]))
+    assert [_all_pages(ddb, q) for q in QUERIES] == expected
+
+
+def test_a_page_costs_the_page_not_the_table(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    original = Table.__dict__["query"]
+
+    @functools.wraps(original)
+    def counting(self: Table, *args: Any, **kwargs: Any) -> Any:
+        seen.append(len(self.all_items()))  # what moto's query walks and sorts
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Table, "query", fast_query(counting))
+    ddb.query(TableName="t", IndexName="ByType", KeyConditionExpression="typeId = :t",
+              ExpressionAttributeValues={":t": {"N": "1"}}, Limit=5)
+    ddb.query(TableName="t", KeyConditionExpression="pk = :h", ExpressionAttributeValues={":h": {"S": "P#1"}},
+              Limit=5)
+    assert seen == [6, 6]
+
+
+def _answers(client: Any) -> list[Any]:
+    """Every kind of item answer, binary and nested values included (ResponseMetadata aside)."""
+    client.put_item(TableName="t", Item={"pk": {"S": "Z"}, "sk": {"S": "1"}, "b": {"B": b"\x00\xff"},
+                                         "n": {"N": "1.50"}, "m": {"M": {"s": {"BS": [b"1"]}, "l": {"L": [
+                                             {"NULL": True}, {"BOOL": False}, {"SS": ["a", "b"]}, {"NS": ["2"]}]}}}})
+    calls = [
+        lambda: client.get_item(TableName="t", Key={"pk": {"S": "Z"}, "sk": {"S": "1"}}),
+        lambda: client.get_item(TableName="t", Key={"pk": {"S": "Z"}, "sk": {"S": "2"}}),
+        lambda: client.batch_get_item(RequestItems={"t": {"Keys": [{"pk": {"S": "Z"}, "sk": {"S": "1"}}]}}),
+        lambda: client.query(TableName="t", KeyConditionExpression="pk = :h", ReturnConsumedCapacity="TOTAL",
+                             ExpressionAttributeValues={":h": {"S": "P#1"}}, Limit=3),
+        lambda: client.scan(TableName="t", Limit=2),
+        lambda: client.update_item(TableName="t", Key={"pk": {"S": "Z"}, "sk": {"S": "1"}}, ReturnValues="ALL_NEW",
+                                   UpdateExpression="SET x = :x", ExpressionAttributeValues={":x": {"B": b"\x01"}}),
+        lambda: client.batch_write_item(RequestItems={"t": [{"PutRequest": {"Item": {"pk": {"S": "Z"},
+                                                                                     "sk": {"S": "3"}}}}]}),
+        lambda: client.delete_item(TableName="t", Key={"pk": {"S": "Z"}, "sk": {"S": "3"}}, ReturnValues="ALL_OLD"),
+        lambda: client.describe_table(TableName="t")["Table"]["KeySchema"],
+    ]
+    answers = []
+    for call in calls:
+        answer = call()
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)
+        answers.append(answer)
+    return answers
+
+
+def test_item_answers_are_the_ones_moto_serializes(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.core.responses import ActionResult
+
+    from vegskriv.local.moto_query import fast_json
+
+    expected = _answers(ddb)
+    monkeypatch.setattr(ActionResult, "execute_result", fast_json(ActionResult.__dict__["execute_result"]))
+    assert _answers(ddb) == expected

@@ -1,0 +1,72 @@
+"""The provisioning table: a run's per-object log (many entries to an item) and the built-in copy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from vegskriv import aws
+from vegskriv.settings import get_settings
+from vegskriv.store import provisioning as store
+
+KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+
+
+@pytest.fixture(autouse=True)
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PROVISIONING_TABLE", "p")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
+    with mock_aws():
+        aws.reset()
+        get_settings.cache_clear()
+        boto3.client("dynamodb", region_name="eu-north-1").create_table(
+            TableName="p", BillingMode="PAY_PER_REQUEST", KeySchema=KEYS,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        yield
+    aws.reset()
+    get_settings.cache_clear()
+
+
+def _all(run_id: str, antall: int) -> list[tuple[int, str]]:
+    found, start = [], None
+    while True:
+        entries, last = store.log_page(run_id, start, antall)
+        found += [(e["id"], e["handling"]) for e in entries]
+        if len(entries) < antall:
+            return found
+        start = last
+
+
+def test_a_chunk_of_entries_is_a_few_items_and_pages_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "LOG_ITEM_BYTES", 400)  # items of ~20 entries
+    store.log("r", 0, [(i, "OPPRETTET", None) for i in range(1, 101)])
+    store.log("r", 100, [(7, "FEILET", "nekter"), (200, "SLETTET", None)])
+    items = aws.table("p").scan()["Items"]
+    assert 3 < len(items) < 20
+    expected = [(i, "OPPRETTET") for i in range(1, 101)] + [(7, "FEILET"), (200, "SLETTET")]
+    assert _all("r", 7) == _all("r", 1000) == expected
+    assert store.log_page("r", 99, 5) == ([{"id": 7, "handling": "FEILET", "melding": "nekter"},
+                                           {"id": 200, "handling": "SLETTET"}], 101)
+
+
+def test_a_repeated_chunk_replaces_what_its_first_attempt_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "LOG_ITEM_BYTES", 400)
+    store.log("r", 0, [(i, "OPPRETTET", None) for i in range(1, 11)])
+    store.log("r", 10, [(i, "OPPRETTET", None) for i in range(11, 101)])  # died before its position was saved
+    store.log("r", 10, [(i, "OPPRETTET", None) for i in range(11, 21)])  # again: the rest now compares unchanged
+    assert _all("r", 6) == [(i, "OPPRETTET") for i in range(1, 21)]
+
+
+def test_the_built_in_copy_lists_ids_and_hashes_without_the_data() -> None:
+    target = store.DynamoTarget("k")
+    target.apply([{"handling": "UPSERT", "id": i, "hash": f"h{i}", "data": {"id": i, "x": "y" * 500}}
+                  for i in (1, 2, 3)])
+    sent: list[set[str]] = []
+    aws.dynamodb().meta.client.meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **_: sent.extend(set(i) for i in parsed["Items"]))
+    assert target.held(None, 2) == ([(1, "h1"), (2, "h2")], 2)
+    assert sent and all(keys == {"sk", "hash"} for keys in sent)
