@@ -122,3 +122,43 @@ def test_item_answers_are_the_ones_moto_serializes(ddb: Any, monkeypatch: pytest
     expected = _answers(ddb)
     monkeypatch.setattr(ActionResult, "execute_result", fast_json(ActionResult.__dict__["execute_result"]))
     assert _answers(ddb) == expected
+
+
+def test_a_page_after_writes_is_still_moto_s_own_answer(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sorted views are dropped when the table is written (put, update in place, delete, batch)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from vegskriv.local.moto_query import bumping, bumping_update
+
+    for write in ("put_item", "delete_item"):
+        monkeypatch.setattr(Table, write, bumping(Table.__dict__[write]))
+    monkeypatch.setattr(DynamoDBBackend, "update_item", bumping_update(DynamoDBBackend.__dict__["update_item"]))
+    original = Table.__dict__["query"]
+    fast = fast_query(original)
+
+    def both(kwargs: dict[str, Any]) -> list[Any]:
+        answers = []
+        for query in (fast, original):
+            monkeypatch.setattr(Table, "query", query)
+            answer = ddb.query(TableName="t", **kwargs)
+            answer.pop("ResponseMetadata")
+            answers.append(answer)
+        return answers
+
+    for kwargs in ({"KeyConditionExpression": "pk = :h", "ExpressionAttributeValues": {":h": {"S": "P#1"}}},
+                   {"IndexName": "ByType", "KeyConditionExpression": "typeId = :t",
+                    "ExpressionAttributeValues": {":t": {"N": "1"}}}):
+        first, moto_first = both({**kwargs, "Limit": 5})
+        assert first == moto_first
+        last = first["LastEvaluatedKey"]
+        following = both({**kwargs, "Limit": 2, "ExclusiveStartKey": last})[1]["Items"]
+        # right after the first page: a new item, an item moved there (update in place), one deleted
+        ddb.put_item(TableName="t", Item={"pk": last["pk"], "sk": {"S": last["sk"]["S"] + "0"}, "typeId": {"N": "1"},
+                                          "nokkel": {"S": last.get("nokkel", {"S": "000"})["S"] + "0"}})
+        ddb.update_item(TableName="t", Key={k: first["Items"][0][k] for k in ("pk", "sk")}, UpdateExpression=(
+            "SET typeId = :t, nokkel = :n"), ExpressionAttributeValues={":t": {"N": "1"}, ":n": {
+                "S": last.get("nokkel", {"S": "000"})["S"] + "1"}})
+        gone = {k: following[1][k] for k in ("pk", "sk")}
+        ddb.batch_write_item(RequestItems={"t": [{"DeleteRequest": {"Key": gone}}]})
+        second, moto_second = both({**kwargs, "Limit": 5, "ExclusiveStartKey": last})
+        assert second == moto_second and second["Items"] != following[:2]

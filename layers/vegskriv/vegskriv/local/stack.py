@@ -323,11 +323,15 @@ class LocalStack:
         self._patches.replace(DynamoHandler, "call_action", call_action)
         # moto sorts the whole table for every Query and serializes answers slowly (local/moto_query.py)
         from moto.core.responses import ActionResult
+        from moto.dynamodb.models import DynamoDBBackend
         from moto.dynamodb.models.table import Table
 
-        from vegskriv.local.moto_query import fast_json, fast_query
+        from vegskriv.local.moto_query import bumping, bumping_update, fast_json, fast_query
 
         self._patches.replace(Table, "query", fast_query(Table.__dict__["query"]))
+        for write in ("put_item", "delete_item"):
+            self._patches.replace(Table, write, bumping(Table.__dict__[write]))
+        self._patches.replace(DynamoDBBackend, "update_item", bumping_update(DynamoDBBackend.__dict__["update_item"]))
         self._patches.replace(ActionResult, "execute_result", fast_json(ActionResult.__dict__["execute_result"]))
 
         # On Lambda one event at a time uses a boto3 resource; here the functions share one process
