@@ -97,7 +97,7 @@ def validator(doc: Document,
                                                                 "ingen objektliste å validere mot")] = "NEI",
               tjeneste: Annotated[str | None, Header(
                   alias="X-NVDB-Tjeneste", description="Valider også mot skjemaet til utgaven")] = None) -> Status:
-    from vegskriv.changesets.workflow import run_validation  # the workflow's imports are not a cold start's
+    from vegskriv.changesets.work import run_validation  # the workflow's imports are not a cold start's
 
     resultat: Resultat = run_validation(doc, skip_location=skipLocation == "JA",
                                         skip_associations=skipAssociations == "JA")

@@ -29,7 +29,6 @@ import functools
 import gzip
 import json
 import time
-import uuid
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -39,15 +38,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from vegskriv import observability
-from vegskriv.changesets import rights
+from vegskriv.changesets import rights, work
 from vegskriv.changesets.dispatch import wake
-from vegskriv.changesets.locks import Cell, changeset_claims
+from vegskriv.changesets.locks import changeset_claims
 from vegskriv.changesets.models import (
     TERMINAL,
     Avvistårsak,
     Endringssett,
     Fremdrift,
-    Resultat,
     Venteårsak,
     gc_paused,
     parse_endringssett,
@@ -55,19 +53,15 @@ from vegskriv.changesets.models import (
 from vegskriv.changesets.operations import plan_changeset
 from vegskriv.changesets.validation import (
     Context,
-    Versions,
-    gather_existing,
-    overlap_cells,
     overlapping_objects,
     referenced_objects,
-    referenced_sequences,
     validate,
 )
 from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger
 from vegskriv.services import submission
 from vegskriv.settings import get_settings
-from vegskriv.store import binaries, changesets, locks, objects, reference
+from vegskriv.store import changesets, locks, objects
 from vegskriv.store import rights as rights_store
 from vegskriv.store.objects import Write
 
@@ -185,54 +179,6 @@ def begin(changeset_id: str, **_: Any) -> dict[str, Any]:
     return _answer("acquireLocks")
 
 
-Work = tuple[Versions, dict[Cell, list[int]]]  # existing versions, and objects on no-overlap cells
-NOTHING_EXISTING = "-"  # META's kontekst when nothing existing was found: no blob to store or read
-
-
-def _read_existing(doc: Endringssett) -> Work:
-    """Everything validation and effectuation read of existing objects: trusted only under the locks."""
-    catalog = reference.current_catalog()
-    existing = gather_existing(doc, catalog, objects.versions_many)
-    on_sequence = {cell: objects.on_sequence(*cell) for cell in overlap_cells(doc, catalog, existing)}
-    candidates = sorted({n for ids in on_sequence.values() for n in ids} - existing.keys())
-    existing.update(objects.versions_many(candidates))
-    return existing, on_sequence
-
-
-def _context(doc: Endringssett, work: Work) -> Context:
-    # Catalog and network are reference data, cached per process: not part of the stored work.
-    return Context(catalog=reference.current_catalog(), current_catalog_version=get_settings().datakatalog_version,
-                   network=reference.veglenkesekvenser(referenced_sequences(doc)), existing=work[0],
-                   on_sequence=work[1], binaries=binaries.existing)
-
-
-def _store_work(changeset_id: str, work: Work) -> str:
-    """Store the work once; META's kontekst says which stored work is current."""
-    existing, on_sequence = work
-    if not existing and not any(on_sequence.values()):
-        return NOTHING_EXISTING
-    token = uuid.uuid4().hex
-    changesets.save_context(changeset_id, {
-        "token": token, "existing": {str(n): v for n, v in existing.items()},
-        "onSequence": [[t, vls, ids] for (t, vls), ids in on_sequence.items()]})
-    return token
-
-
-def _work_context(changeset_id: str, meta: dict[str, Any], doc: Endringssett) -> Context:
-    """The context of what AcquireLocks read under the locks this execution holds."""
-    token = meta.get("kontekst")
-    if token == NOTHING_EXISTING:
-        return _context(doc, ({}, {}))
-    stored = changesets.context(changeset_id) if token else None
-    if stored is not None and stored.get("token") == token:
-        return _context(doc, ({int(n): v for n, v in stored["existing"].items()},
-                              {(t, vls): ids for t, vls, ids in stored["onSequence"]}))
-    # None stored (an execution begun before contexts were stored): we hold the locks, so read now.
-    work = _read_existing(doc)
-    changesets.update(changeset_id, kontekst=_store_work(changeset_id, work))
-    return _context(doc, work)
-
-
 def _overlapped(doc: Endringssett, ctx: Context) -> list[tuple[Any, list[dict[str, Any]]]]:
     """Objects that asked for overlappsautomatikk, with the existing objects they overlap."""
     pairs = []
@@ -247,13 +193,6 @@ def _overlapped(doc: Endringssett, ctx: Context) -> list[tuple[Any, list[dict[st
     return pairs
 
 
-def run_validation(doc: Endringssett, *, skip_location: bool = False, skip_associations: bool = False) -> Resultat:
-    """Validation without a changeset (POST /validator): nothing is locked, nothing stored."""
-    ctx = _context(doc, _read_existing(doc))
-    ctx.skip_location, ctx.skip_associations = skip_location, skip_associations
-    return validate(doc, ctx)
-
-
 def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     """Take every lock the changeset needs, or none and wait (VENTER:VENTER_PÅ_LÅS)."""
     meta = changesets.get(changeset_id)
@@ -265,7 +204,7 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
         meta = changesets.transition(changeset_id, (F.IKKE_STARTET, F.VENTER), F.BEHANDLES, venteårsak=None)
     doc = parse_endringssett(changesets.document(changeset_id))
     if meta.get("ingenLåsing"):  # X-NVDB-DryRun-NoLocking: a dry run that takes no locks
-        changesets.update(changeset_id, kontekst=_store_work(changeset_id, _read_existing(doc)))
+        changesets.update(changeset_id, kontekst=work.store_work(changeset_id, work.read_existing(doc)))
         return _answer("validate")
     # Read before the locks are held, so used for the claims only, never trusted after.
     claims = changeset_claims(doc, objects.versions_many(sorted(referenced_objects(doc))))
@@ -276,12 +215,12 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     for _attempt in range(3):
         outcome = locks.acquire(changeset_id, claims, lease)
         if outcome.acquired:
-            work = _read_existing(doc)  # the one read of existing data this execution; validation
-            held, claims = claims, changeset_claims(doc, work[0])  # and effectuation share it
+            existing = work.read_existing(doc)  # the one read of existing data this execution; validation
+            held, claims = claims, changeset_claims(doc, existing[0])  # and effectuation share it
             if claims != held:
                 continue  # an object moved before we held the locks: lock where it is now too
             locks.renew(changeset_id, lease)
-            token = _store_work(changeset_id, work)
+            token = work.store_work(changeset_id, existing)
             changesets.update(changeset_id, blokkertAv=[], ventForsok=0, ventetFra=0, kontekst=token)
             if meta.get("ventetFra"):
                 observability.measure("LaasVentetid", time.time() - float(meta["ventetFra"]), MetricUnit.Seconds)
@@ -323,7 +262,7 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
         return RELEASE
     locks.renew(changeset_id, get_settings().lock_lease_seconds)
     doc = parse_endringssett(changesets.document(changeset_id))
-    ctx = _work_context(changeset_id, meta, doc)
+    ctx = work.work_context(changeset_id, meta, doc)
     started = time.perf_counter()
     resultat = validate(doc, ctx)
     breaches = rights.check_rights(doc, rights_store.get(meta["eier"]), roles=meta.get("roller", []),
@@ -364,7 +303,7 @@ def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
             meta = changesets.update(changeset_id, condition="attribute_not_exists(forsteNvdbId)",
                                      forsteNvdbId=reserved) or changesets.get(changeset_id) or meta
             first_id = meta["forsteNvdbId"]
-        ctx = _work_context(changeset_id, meta, doc)
+        ctx = work.work_context(changeset_id, meta, doc)
         made = plan_changeset(doc, ctx.existing, int(first_id or 0), changeset_id, changesets.now_iso(),
                               ctx.catalog, _overlapped(doc, ctx))
         plan = {"writes": [{"nvdbId": w.nvdb_id, "versjon": w.versjon, "typeId": w.type_id, "data": w.data}
