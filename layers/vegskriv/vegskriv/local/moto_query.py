@@ -226,3 +226,16 @@ def fast_json(original: Callable[..., Any]) -> Callable[..., Any]:
                 pass
         return original(self, context)
     return execute_result
+
+
+def install(patches: Any) -> None:
+    """Into the local stack's undo list (``moto_patches.Patches``): Query given its page, the sorted
+    views dropped on every write, item answers written as JSON."""
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.models import DynamoDBBackend
+
+    patches.replace(Table, "query", fast_query(Table.__dict__["query"]))
+    for write in ("put_item", "delete_item"):
+        patches.replace(Table, write, bumping(Table.__dict__[write]))
+    patches.replace(DynamoDBBackend, "update_item", bumping_update(DynamoDBBackend.__dict__["update_item"]))
+    patches.replace(ActionResult, "execute_result", fast_json(ActionResult.__dict__["execute_result"]))

@@ -321,18 +321,9 @@ class LocalStack:
                 return original_call_action(handler)
 
         self._patches.replace(DynamoHandler, "call_action", call_action)
-        # moto sorts the whole table for every Query and serializes answers slowly (local/moto_query.py)
-        from moto.core.responses import ActionResult
-        from moto.dynamodb.models import DynamoDBBackend
-        from moto.dynamodb.models.table import Table
+        from vegskriv.local import moto_query
 
-        from vegskriv.local.moto_query import bumping, bumping_update, fast_json, fast_query
-
-        self._patches.replace(Table, "query", fast_query(Table.__dict__["query"]))
-        for write in ("put_item", "delete_item"):
-            self._patches.replace(Table, write, bumping(Table.__dict__[write]))
-        self._patches.replace(DynamoDBBackend, "update_item", bumping_update(DynamoDBBackend.__dict__["update_item"]))
-        self._patches.replace(ActionResult, "execute_result", fast_json(ActionResult.__dict__["execute_result"]))
+        moto_query.install(self._patches)  # moto sorts the whole table per Query, serializes slowly
 
         # On Lambda one event at a time uses a boto3 resource; here the functions share one process
         # (and the store's cached resources), and boto3 builds every condition expression with one
