@@ -110,11 +110,17 @@ def _end_uncommitted(changeset_id: str, to: Fremdrift, varsel: dict[str, str] | 
 
 
 def _cancel_if_asked(meta: dict[str, Any]) -> bool:
-    """Honour a cancellation: possible until the commit write, which refuses a cancelled changeset."""
-    if not meta.get("kanselleringBestilt") or meta.get("committed"):
+    """Honour a cancellation, or a later validation's abort: possible until the commit write, which
+    refuses both. Safe to repeat, so any step that finds one finishes it."""
+    if meta.get("committed"):
         return False
-    _end_uncommitted(meta["id"], F.KANSELLERT)
-    return True
+    if meta.get("kanselleringBestilt"):
+        _end_uncommitted(meta["id"], F.KANSELLERT)
+        return True
+    if isinstance(meta.get("avbrytes"), str):  # a validation's, naming its avvistårsak (a give-up's is True)
+        _end_uncommitted(meta["id"], F.AVVIST, avvistårsak=meta["avbrytes"])
+        return True
+    return False
 
 
 SYSTEMFEIL_METRIC = "EndringssettAvvistSystemfeil"
@@ -276,7 +282,16 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
     changesets.save_validated_result(changeset_id, resultat.model_dump(mode="json", exclude_none=True))
     if resultat.har_feil():
         reason = Avvistårsak.IKKE_AUTORISERT if breaches else Avvistårsak.VALIDERINGSFEIL
-        changesets.transition(changeset_id, (F.BEHANDLES,), F.AVVIST, avvistårsak=reason.value)
+        try:
+            changesets.transition(changeset_id, (F.BEHANDLES,), F.AVVIST, avvistårsak=reason.value,
+                                  condition="attribute_not_exists(effektueringStartet)")
+        except TransitionRefused:
+            # A duplicate execution began effectuating meanwhile: this later validation still stops
+            # it before the commit write (which refuses the flag), as a cancellation would.
+            meta = changesets.update(changeset_id, condition="fremdrift = :beh AND attribute_not_exists(committed)",
+                                     values={":beh": F.BEHANDLES.value}, avbrytes=reason.value)
+            if meta is not None:
+                _cancel_if_asked(meta)
         return RELEASE
     if meta.get("dryrun"):
         changesets.transition(changeset_id, (F.BEHANDLES,), F.UTFØRT, dryrunFullfort=True)
@@ -287,7 +302,8 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
 
 def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
     # Overlays stay invisible until the commit write, so a cancellation is still honoured after this.
-    meta = changesets.update(changeset_id, condition=f"fremdrift = :beh AND {NOT_CANCELLED}",
+    meta = changesets.update(changeset_id, condition=f"fremdrift = :beh AND {NOT_CANCELLED} "
+                                                     "AND attribute_not_exists(avbrytes)",
                              values={":beh": F.BEHANDLES.value, ":true": True}, effektueringStartet=True)
     if meta is None:
         meta = changesets.get(changeset_id)
@@ -351,6 +367,8 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
     if meta.get("committed"):
         return _answer("releaseLocks")
     if _cancel_if_asked(meta):
+        return RELEASE
+    if F(meta["fremdrift"]) in TERMINAL:  # ended by a duplicate execution: write no ids into its result
         return RELEASE
     plan = changesets.plan(changeset_id) or {"vegobjekter": []}
     resultat = changesets.validated_result(changeset_id) or {}
