@@ -16,6 +16,7 @@ from tests.support.faults import object_writes
 from tests.support.fixtures import history
 from vegskriv import observability
 from vegskriv.changesets import workflow
+from vegskriv.changesets.status import Varsel
 from vegskriv.local.stack import LocalStack
 from vegskriv.store import locks as lock_store
 from vegskriv.store import objects
@@ -269,3 +270,75 @@ def test_a_version_that_would_grow_past_what_fits_is_refused(olanor, admin):
     assert [v["kode"] for v in status["resultat"]["feil"]] == ["VEGOBJEKTET_ER_FOR_STORT"], status["resultat"]
     assert_left_nothing(olanor, changeset_id)
     assert [v["versjon"] for v in olanor.request("GET", "/rest/v3/vegobjekter/83/1000777").json()["versjoner"]] == [1]
+
+
+# ------------------------------------------------------------------ duplicate executions
+
+# The ASL's choices after each step (statemachine/changeset.asl.json), without the waits.
+ROUTES: dict[str, dict[str, str | None]] = {
+    "begin": {"stop": None, "postProcess": "postProcess", "": "acquireLocks"},
+    "acquireLocks": {"effectuate": "effectuate", "release": "releaseLocks", "stop": None, "": "validate"},
+    "validate": {"release": "releaseLocks", "": "effectuate"},
+    "effectuate": {"release": "releaseLocks", "": "commit"},
+    "commit": {"": "releaseLocks"},
+    "releaseLocks": {"postProcess": "postProcess", "": None},
+    "postProcess": {"": None},
+}
+
+
+def execution(changeset_id: str, step: str | None = "begin", until: str | None = None) -> None:
+    """One execution's steps, run in this thread from ``step`` until (without) ``until``; an error
+    goes to SystemFailure and ends there (its pause is not waited out)."""
+    while step is not None and step != until:
+        try:
+            answer = workflow.STEPS[step](changeset_id)["next"]
+        except Exception as exc:
+            workflow.STEPS["systemFailure"](changeset_id, error={"Error": type(exc).__name__})
+            return
+        assert answer != "wait", step
+        step = ROUTES[step].get(answer, ROUTES[step][""])
+
+
+def test_a_validation_still_running_in_a_duplicate_execution_cannot_hide_the_committed_ids(olanor, monkeypatch):
+    """On AWS an execution stopped from outside (or lost with a restart) may still be running its
+    Lambda while the janitor's fresh execution commits: its validation read BEHANDLES before the
+    commit and stores its result after it."""
+    changeset_id = olanor.register(changeset(registrer=[kum("late-validation")]))  # steps run here, not started
+    execution(changeset_id, until="effectuate")  # the first execution: validated, holding its locks
+    real = workflow.validate
+
+    def validate_while_the_other_commits(doc, ctx):
+        found = real(doc, ctx)
+        execution(changeset_id, "effectuate")  # the first execution finishes meanwhile
+        return found
+
+    monkeypatch.setattr(workflow, "validate", validate_while_the_other_commits)
+    execution(changeset_id, "validate")  # the duplicate, from its validation on
+    status = olanor.status(changeset_id)
+    assert status["fremdrift"] == "UTFØRT_OG_ETTERBEHANDLET", status
+    [made] = status["resultat"]["vegobjekter"]
+    assert olanor.request("GET", f"/rest/v3/vegobjekter/83/{made['nvdbId']}").status_code == 200
+
+
+def test_a_validation_failing_in_a_duplicate_execution_stops_the_effectuation_before_its_commit(olanor, monkeypatch):
+    """The duplicate's validation finds what the first one did not (rights taken away meanwhile)
+    after the first execution wrote its overlays: the changeset ends AVVIST before the commit
+    write, with nothing left behind and no ids in its result."""
+    changeset_id = olanor.register(changeset(registrer=kums("late-feil", 2)))
+    execution(changeset_id, until="commit")  # the first execution: overlays written, not committed
+    assert pending_overlays(changeset_id)
+    real = workflow.validate
+
+    def validate_finding_more(doc, ctx):
+        found = real(doc, ctx)
+        found.feil.append(Varsel(kode="IKKE_AUTORISERT", melding="Rettigheten er trukket tilbake."))
+        return found
+
+    monkeypatch.setattr(workflow, "validate", validate_finding_more)
+    execution(changeset_id, "validate")  # the duplicate, from its validation on
+    execution(changeset_id, "commit")  # the first execution goes on
+    status = olanor.status(changeset_id)
+    assert status["fremdrift"] == "AVVIST", status
+    assert [v["kode"] for v in status["resultat"]["feil"]] == ["IKKE_AUTORISERT"]
+    assert all("nvdbId" not in o for o in status["resultat"]["vegobjekter"])
+    assert_left_nothing(olanor, changeset_id)

@@ -17,6 +17,9 @@ The step-to-step contract:
 - Effectuate stores the plan (``PLAN``) once and follows it; a re-run, Commit, PostProcess and a
   cancellation read that stored plan, so every re-run writes the same overlays.
 - Re-running any step after a crash finishes the work without duplicating it.
+- Validation stores its result as ``RESV``; Commit writes the result shown (``RES``: validation's
+  with the ids) before the commit write, and only an end without commit writes it otherwise. So a
+  validation still running in a duplicate execution after the commit cannot hide the ids.
 - ReleaseLocks folds a committed changeset's items (``objects.fold_overlays``, from the ``FOLD``
   blob the overlay write stored) before letting go; a retry after it failed goes from Begin
   straight to PostProcess, which then folds and lets go first (once: META's ``foldet``).
@@ -91,9 +94,9 @@ def _end_uncommitted(changeset_id: str, to: Fremdrift, varsel: dict[str, str] | 
     if plan:
         objects.drop_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
                                              for w in plan["writes"]])
-    kept = changesets.validated_result(changeset_id)
-    if kept is not None or varsel:
-        resultat = kept or changesets.result(changeset_id) or {}
+    validated = changesets.validated_result(changeset_id)
+    if validated is not None or varsel:  # shows no ids a commit attempt may have written into RES
+        resultat = validated or {}
         if varsel and varsel not in resultat.get("feil", []):
             resultat.setdefault("feil", []).append(varsel)
         changesets.save_result(changeset_id, resultat)
@@ -107,11 +110,17 @@ def _end_uncommitted(changeset_id: str, to: Fremdrift, varsel: dict[str, str] | 
 
 
 def _cancel_if_asked(meta: dict[str, Any]) -> bool:
-    """Honour a cancellation: possible until the commit write, which refuses a cancelled changeset."""
-    if not meta.get("kanselleringBestilt") or meta.get("committed"):
+    """Honour a cancellation, or a later validation's abort: possible until the commit write, which
+    refuses both. Safe to repeat, so any step that finds one finishes it."""
+    if meta.get("committed"):
         return False
-    _end_uncommitted(meta["id"], F.KANSELLERT)
-    return True
+    if meta.get("kanselleringBestilt"):
+        _end_uncommitted(meta["id"], F.KANSELLERT)
+        return True
+    if isinstance(meta.get("avbrytes"), str):  # a validation's, naming its avvistårsak (a give-up's is True)
+        _end_uncommitted(meta["id"], F.AVVIST, avvistårsak=meta["avbrytes"])
+        return True
+    return False
 
 
 SYSTEMFEIL_METRIC = "EndringssettAvvistSystemfeil"
@@ -270,10 +279,19 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
     rights.add_to_result(resultat, breaches)
     submission.check_form(doc, meta, resultat)
     observability.measure("ValideringTid", time.perf_counter() - started, MetricUnit.Seconds)
-    changesets.save_result(changeset_id, resultat.model_dump(mode="json", exclude_none=True))
+    changesets.save_validated_result(changeset_id, resultat.model_dump(mode="json", exclude_none=True))
     if resultat.har_feil():
         reason = Avvistårsak.IKKE_AUTORISERT if breaches else Avvistårsak.VALIDERINGSFEIL
-        changesets.transition(changeset_id, (F.BEHANDLES,), F.AVVIST, avvistårsak=reason.value)
+        try:
+            changesets.transition(changeset_id, (F.BEHANDLES,), F.AVVIST, avvistårsak=reason.value,
+                                  condition="attribute_not_exists(effektueringStartet)")
+        except TransitionRefused:
+            # A duplicate execution began effectuating meanwhile: this later validation still stops
+            # it before the commit write (which refuses the flag), as a cancellation would.
+            meta = changesets.update(changeset_id, condition="fremdrift = :beh AND attribute_not_exists(committed)",
+                                     values={":beh": F.BEHANDLES.value}, avbrytes=reason.value)
+            if meta is not None:
+                _cancel_if_asked(meta)
         return RELEASE
     if meta.get("dryrun"):
         changesets.transition(changeset_id, (F.BEHANDLES,), F.UTFØRT, dryrunFullfort=True)
@@ -284,7 +302,8 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
 
 def effectuate(changeset_id: str, **_: Any) -> dict[str, Any]:
     # Overlays stay invisible until the commit write, so a cancellation is still honoured after this.
-    meta = changesets.update(changeset_id, condition=f"fremdrift = :beh AND {NOT_CANCELLED}",
+    meta = changesets.update(changeset_id, condition=f"fremdrift = :beh AND {NOT_CANCELLED} "
+                                                     "AND attribute_not_exists(avbrytes)",
                              values={":beh": F.BEHANDLES.value, ":true": True}, effektueringStartet=True)
     if meta is None:
         meta = changesets.get(changeset_id)
@@ -349,8 +368,10 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
         return _answer("releaseLocks")
     if _cancel_if_asked(meta):
         return RELEASE
+    if F(meta["fremdrift"]) in TERMINAL:  # ended by a duplicate execution: write no ids into its result
+        return RELEASE
     plan = changesets.plan(changeset_id) or {"vegobjekter": []}
-    resultat = changesets.keep_validated_result(changeset_id)
+    resultat = changesets.validated_result(changeset_id) or {}
     by_ref = {(r.get("operasjon"), r.get("tempId") or r.get("nvdbId")): r for r in plan["vegobjekter"]}
     for entry in resultat.get("vegobjekter", []):
         done = by_ref.get((entry.get("operasjon"), entry.get("tempId") or entry.get("nvdbId")))

@@ -33,11 +33,23 @@ def put_blob(table: Any, pk: str, prefix: str, value: Any) -> int:
     return len(parts)
 
 
-def get_blob(table: Any, pk: str, prefix: str) -> Any | None:
-    chunks = list(items(table.query, KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with(f"{prefix}#"),
-                        ConsistentRead=True))
-    if not chunks:
-        return None
+def _decode(chunks: list[dict[str, Any]]) -> Any:
     count = int(chunks[0]["antall"])
     raw = b"".join(bytes(chunk["del"]) for chunk in chunks[:count])
     return json.loads(gzip.decompress(raw))
+
+
+def get_blob(table: Any, pk: str, prefix: str) -> Any | None:
+    chunks = list(items(table.query, KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with(f"{prefix}#"),
+                        ConsistentRead=True))
+    return _decode(chunks) if chunks else None
+
+
+def get_first_blob(table: Any, pk: str, prefixes: tuple[str, ...]) -> Any | None:
+    """The first of ``prefixes`` that is stored, in one Query: the shortest begins all the others."""
+    stem = min(prefixes, key=len)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for chunk in items(table.query, KeyConditionExpression=Key("pk").eq(pk) & Key("sk").begins_with(stem),
+                       ConsistentRead=True):
+        found.setdefault(str(chunk["sk"]).rpartition("#")[0], []).append(chunk)
+    return next((_decode(found[p]) for p in prefixes if p in found), None)

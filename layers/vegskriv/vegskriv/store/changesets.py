@@ -17,7 +17,7 @@ from vegskriv.changesets.models import TERMINAL, TRANSITIONS, Fremdrift
 from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger, measure
 from vegskriv.settings import get_settings
-from vegskriv.store.blobs import get_blob, put_blob
+from vegskriv.store.blobs import get_blob, get_first_blob, put_blob
 
 GSI_PARTITION = "ENDRINGSSETT"
 
@@ -72,25 +72,24 @@ def document(changeset_id: str) -> dict[str, Any]:
 
 
 def save_result(changeset_id: str, resultat: dict[str, Any]) -> None:
+    """The result shown from now on: commit's (validation's with the ids), or an end without commit's."""
     put_blob(_table(), _pk(changeset_id), "RES", resultat)
 
 
 def result(changeset_id: str) -> dict[str, Any] | None:
-    return get_blob(_table(), _pk(changeset_id), "RES")
+    """The result shown: RES once commit or an end wrote it, validation's until then."""
+    return get_first_blob(_table(), _pk(changeset_id), ("RES", "RESV"))
 
 
-def keep_validated_result(changeset_id: str) -> dict[str, Any]:
-    """The result as validation left it, kept before commit merges the effectuation into it, so a
-    changeset that never commits shows no ids it did not get. Kept once; later calls read it back."""
-    kept = get_blob(_table(), _pk(changeset_id), "RESV")
-    if kept is None:
-        kept = result(changeset_id) or {}
-        put_blob(_table(), _pk(changeset_id), "RESV", kept)
-    return kept
+def save_validated_result(changeset_id: str, resultat: dict[str, Any]) -> None:
+    """Validation's result has a blob of its own, so a validation that runs late (a duplicate
+    execution still under way after the commit) cannot write over the committed result's ids."""
+    put_blob(_table(), _pk(changeset_id), "RESV", resultat)
 
 
 def validated_result(changeset_id: str) -> dict[str, Any] | None:
-    return get_blob(_table(), _pk(changeset_id), "RESV")
+    """Validation's result (RES for one validated before it had a blob of its own)."""
+    return get_first_blob(_table(), _pk(changeset_id), ("RESV", "RES"))
 
 
 def save_plan(changeset_id: str, plan: dict[str, Any]) -> None:
