@@ -41,5 +41,11 @@ class Unprocessable(VegskrivError):
     status = 422
 
 
+class Unavailable(VegskrivError):
+    """Briefly unreadable (e.g. a stored document in the middle of being rewritten): try again."""
+
+    status = 503
+
+
 class TransitionRefused(Exception):
     """A conditional state change lost: the changeset was not in a state it may leave that way."""
