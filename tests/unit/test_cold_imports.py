@@ -17,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # (~0.1 s) only with /openapi.json or /swagger.
 NOT_AT_INIT = {
     # jwt loads cryptography's backends; the workflow module pulls rights, locks and the stores.
+    # The catalog (~15 ms) loads where a catalog is read; email.policy and its header parsers (~4 ms)
+    # only for a binary sent from a web form.
     "api": ("jwt", "shapely", "lxml", "vegskriv.changesets.workflow", "vegskriv.changesets.validation",
-            "aws_xray_sdk", "aws_lambda_powertools.event_handler.openapi.models"),
+            "aws_xray_sdk", "aws_lambda_powertools.event_handler.openapi.models", "vegskriv.catalog",
+            "email.policy"),
     "workflow": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
     "dispatcher": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
     "authorizer": ("boto3", "aws_xray_sdk"),
