@@ -8,7 +8,8 @@ Two environments, both printed: **Lambda** (the issue's figure) is the deploy re
 (``scripts/rehearse_deploy.py``); **dev venv** is this interpreter with its site-packages, which hold
 what Lambda does not (aws-sam-cli brings pyOpenSSL and awscrt, which botocore imports when present).
 A third row imports the api with no bytecode for the layer at all, what it costs when the layer
-ships without ``.pyc`` files (Lambda's file system is read-only, so nothing compiled is kept)."""
+ships without ``.pyc`` files (Lambda's file system is read-only, so nothing compiled is kept), as it
+did before ``layers/vegskriv/Makefile`` compiled it."""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ def _interpreters() -> tuple[list[Interpreter], list[str]]:
     bare = _layer_without_bytecode(deps)
     cold = Interpreter("Lambda, layer without .pyc", [python, "-I", "-S", "-B"],
                        [str(bare), str(deps / "layer-source-only"), str(deps / "runtime")],
-                       "the same, every module of the layer compiled at import", scratch=[bare])
+                       "the same, the layer without bytecode (as sam build's python3.12 builder shipped it "
+                       "before layers/vegskriv/Makefile): every module compiled at import", scratch=[bare])
     return [lam, cold, dev], []
 
 

@@ -68,6 +68,8 @@ def test_on_lambda_with_tracing_the_handler_is_traced_from_init() -> None:
                                                    "Parent=53995c3f42cd8ad8;Sampled=1",
                                   AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:9")  # nothing listens: the segment is lost
     assert "aws_xray_sdk.core" in loaded
+    assert "aws_xray_sdk.ext.botocore.patch" in loaded  # the AWS calls are traced
+    assert "sqlite3" not in loaded  # X-Ray's default patches everything it supports
 
 
 def test_api_init_runs_no_garbage_collection_and_freezes_what_it_made() -> None:
