@@ -76,7 +76,7 @@ def _interpreters() -> tuple[list[Interpreter], list[str]]:
     rehearsal = _rehearsal()
     try:
         python = rehearsal.find_python312()
-        deps = rehearsal.build_dependencies()
+        deps = rehearsal.build_dependencies(python)
     except rehearsal.RehearsalError as exc:
         return [dev], [f"no Lambda-like environment: {exc}"]
     # As the rehearsal runs it: the project's package in place, then the layer's dependencies and boto3
