@@ -6,6 +6,7 @@ import os
 # Init makes about 100,000 objects the collector tracks, and they live as long as the process:
 # collections while they are made free nothing yet walk them (~60 ms of init), and once frozen no
 # collection during a request walks them again.
+collecting = gc.isenabled()
 gc.disable()
 try:
     from typing import Any
@@ -23,4 +24,5 @@ try:
 finally:
     if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # a Lambda process, not the local stack or tests
         gc.freeze()
-    gc.enable()
+    if collecting:
+        gc.enable()

@@ -84,3 +84,8 @@ def test_api_init_runs_no_garbage_collection_and_freezes_what_it_made() -> None:
     assert [c["generation"] for c in found["collections"]] in ([], [0])
     assert found["on"]
     assert found["frozen"] > 10_000  # the modules, classes and functions init made
+
+
+def test_api_init_leaves_a_paused_collector_paused() -> None:
+    """The local stack imports the handler in a thread while another may be inside gc_paused()."""
+    assert _probe("api", "import gc, json; gc.disable(); import app; print(json.dumps(gc.isenabled()))") is False
