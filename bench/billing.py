@@ -78,13 +78,18 @@ class RequestCounter:
         self._installed: set[int] = set()
 
     def install(self, session: Any = None) -> None:
-        botocore_session = (session or boto3._get_default_session())._session
-        if id(botocore_session) in self._installed:
-            return
-        events = botocore_session.get_component("event_emitter")
-        events.register("before-parameter-build.dynamodb", self._ask_capacity, unique_id="bench-capacity")
-        events.register("after-call", self._count, unique_id="bench-count")
-        self._installed.add(id(botocore_session))
+        """On ``session``; by default on boto3's default session and on the package's own
+        (``vegskriv.aws.session``), which the functions' clients come from."""
+        from vegskriv import aws
+
+        for one in [session] if session else [boto3._get_default_session(), aws.session()]:
+            botocore_session = one._session
+            if id(botocore_session) in self._installed:
+                continue
+            events = botocore_session.get_component("event_emitter")
+            events.register("before-parameter-build.dynamodb", self._ask_capacity, unique_id="bench-capacity")
+            events.register("after-call", self._count, unique_id="bench-count")
+            self._installed.add(id(botocore_session))
 
     @contextmanager
     def attributed_to(self, function: str, what: str) -> Iterator[None]:

@@ -3,10 +3,11 @@
     python scripts/rehearse_deploy.py            # build (cached), start moto, invoke every function
     python scripts/rehearse_deploy.py --find-python   # print the python3.12 it would use
 
-1. Builds the layer as ``sam build`` does (``layers/vegskriv`` plus ``requirements.txt`` installed from
-   manylinux wheels for CPython 3.12) into ``.aws-sam/rehearsal/<hash>``, cached by a hash of the
-   requirements, so re-runs only copy the package. boto3 goes into a separate directory, as the
-   Lambda runtime provides it.
+1. Builds the layer's dependencies with the recipe ``sam build`` runs (``make dependencies`` of
+   ``layers/vegskriv/Makefile``: ``requirements.txt`` from manylinux wheels for CPython 3.12, for this
+   machine's architecture) into ``.aws-sam/rehearsal/<hash>``, cached by a hash of the requirements
+   and the Makefile; the package itself is used in place. boto3 goes into a separate directory, as
+   the Lambda runtime provides it.
 2. Starts the local stack's moto (``LocalStack`` with a moto port) in this process.
 3. For each function of ``template.yaml`` starts ``python3.12 -I -S scripts/rehearsal_invoke.py``:
    nothing from the dev venv is importable, only the function's directory, the layer and boto3.
@@ -40,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 LAYER_SOURCE = ROOT / "layers" / "vegskriv"
 REQUIREMENTS = LAYER_SOURCE / "requirements.txt"
+MAKEFILE = LAYER_SOURCE / "Makefile"  # what `sam build` runs for the layer (BuildMethod: makefile)
 EVENTS = ROOT / "events"
 ENV_FILE = EVENTS / "env.local.json"
 RUNNER = Path(__file__).resolve().parent / "rehearsal_invoke.py"
@@ -98,16 +100,28 @@ def _pip_install(target: Path, requirements: list[str]) -> None:
         raise RehearsalError(f"building the layer failed: {' '.join(command)}\n{answer.stdout}{answer.stderr}")
 
 
-def build_dependencies() -> Path:
+def _make_dependencies(python: str, target: Path) -> None:
+    """The layer's dependencies by the Makefile ``sam build`` runs, into ``target``."""
+    command = ["make", "-s", "-C", str(LAYER_SOURCE), "dependencies", f"ARTIFACTS_DIR={target}",
+               f"PLATFORM={platform_tag()}", f"PYTHON={python}"]
+    answer = subprocess.run(command, capture_output=True, text=True, check=False)
+    if answer.returncode != 0:
+        raise RehearsalError(f"building the layer failed: {' '.join(command)}\n{answer.stdout}{answer.stderr}")
+
+
+def build_dependencies(python: str | None = None) -> Path:
     """``<dir>/layer`` (requirements.txt) and ``<dir>/runtime`` (boto3), cached by their hash."""
-    key = hashlib.sha256(REQUIREMENTS.read_bytes() + f"|{platform_tag()}|{BOTO3}".encode()).hexdigest()[:16]
+    recipe = REQUIREMENTS.read_bytes() + MAKEFILE.read_bytes()
+    key = hashlib.sha256(recipe + f"|{platform_tag()}|{BOTO3}".encode()).hexdigest()[:16]
     built = CACHE / key
     if (built / ".complete").exists():
         return built
     partial = CACHE / f"{key}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     print(f"rehearsal: building the layer's dependencies into {built} (first run only) …", flush=True)
-    _pip_install(partial / "layer", ["-r", str(REQUIREMENTS)])
+    _make_dependencies(python or find_python312(), partial / "artifacts")
+    (partial / "artifacts" / "python").rename(partial / "layer")
+    (partial / "artifacts").rmdir()
     _pip_install(partial / "runtime", [BOTO3])
     (partial / ".complete").touch()
     for stale in CACHE.iterdir():  # layers of earlier requirements
@@ -231,7 +245,7 @@ def rehearse(python: str) -> list[str]:
     from vegskriv.local.stack import LocalStack
 
     began = time.monotonic()
-    deps = build_dependencies()
+    deps = build_dependencies(python)
     report = [f"layer dependencies ready in {time.monotonic() - began:.1f}s ({deps.relative_to(ROOT)})"]
     port = free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server's access log

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # (~0.1 s) only with /openapi.json or /swagger.
 NOT_AT_INIT = {
     # jwt loads cryptography's backends; the workflow module pulls rights, locks and the stores.
+    # The catalog (~15 ms) loads where a catalog is read; email.policy and its header parsers (~4 ms)
+    # only for a binary sent from a web form.
     "api": ("jwt", "shapely", "lxml", "vegskriv.changesets.workflow", "vegskriv.changesets.validation",
-            "aws_xray_sdk", "aws_lambda_powertools.event_handler.openapi.models"),
+            "aws_xray_sdk", "aws_lambda_powertools.event_handler.openapi.models", "vegskriv.catalog",
+            "email.policy"),
     "workflow": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
     "dispatcher": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
     "authorizer": ("boto3", "aws_xray_sdk"),
@@ -27,13 +31,18 @@ NOT_AT_INIT = {
 def _loaded_by_importing(function: str, then: str = "", **env_vars: str) -> set[str]:
     probe = ("import json, sys; import app; " + then +
              "print(json.dumps(sorted(sys.modules)))")
+    return set(_probe(function, probe, **env_vars))
+
+
+def _probe(function: str, probe: str, **env_vars: str) -> Any:
+    """Run ``probe`` in a fresh interpreter as the function's Lambda would; its last line, as JSON."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function),
                                                          str(ROOT / "layers" / "vegskriv")]),
            "AWS_DEFAULT_REGION": "eu-north-1", "AWS_LAMBDA_FUNCTION_NAME": f"vegskriv-{function}",
            "POWERTOOLS_LOG_LEVEL": "ERROR", **env_vars}
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT / "functions" / function, env=env,
                          capture_output=True, text=True, check=True)
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("function", sorted(NOT_AT_INIT))
@@ -59,3 +68,24 @@ def test_on_lambda_with_tracing_the_handler_is_traced_from_init() -> None:
                                                    "Parent=53995c3f42cd8ad8;Sampled=1",
                                   AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:9")  # nothing listens: the segment is lost
     assert "aws_xray_sdk.core" in loaded
+    assert "aws_xray_sdk.ext.botocore.patch" in loaded  # the AWS calls are traced
+    assert "sqlite3" not in loaded  # X-Ray's default patches everything it supports
+
+
+def test_api_init_runs_no_garbage_collection_and_freezes_what_it_made() -> None:
+    """What init makes lives as long as the process: collecting while it is made frees nothing and
+    walks everything, and a request's collections should not walk it either (gc.freeze)."""
+    found = _probe("api", "import gc, json; started = []; "
+                          "gc.callbacks.append(lambda phase, info: phase == 'start' and started.append(info)); "
+                          "import app; gc.callbacks.clear(); "
+                          "print(json.dumps({'collections': started, 'on': gc.isenabled(), "
+                          "'frozen': gc.get_freeze_count()}))")
+    # at most one young collection, while app.py itself is compiled (before its first line runs)
+    assert [c["generation"] for c in found["collections"]] in ([], [0])
+    assert found["on"]
+    assert found["frozen"] > 10_000  # the modules, classes and functions init made
+
+
+def test_api_init_leaves_a_paused_collector_paused() -> None:
+    """The local stack imports the handler in a thread while another may be inside gc_paused()."""
+    assert _probe("api", "import gc, json; gc.disable(); import app; print(json.dumps(gc.isenabled()))") is False

@@ -21,7 +21,9 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 @functools.cache
 def tracer() -> Tracer:
-    return Tracer(service=SERVICE)
+    # What the functions call: AWS through botocore, and HTTP (JWKS, push delivery) through http.client.
+    # By default the X-Ray SDK also imports and patches sqlite3 and looks for a dozen other libraries.
+    return Tracer(service=SERVICE, patch_modules=("botocore", "httplib"))
 
 
 def traced(handler: Handler) -> Handler:

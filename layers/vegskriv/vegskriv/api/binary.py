@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -32,6 +30,9 @@ def _raw_body() -> bytes:
 
 def _from_form(content_type: str, body: bytes) -> tuple[bytes, str, str | None]:
     """The file of a web page's upload form (``<input type="file" name="content"/>``)."""
+    from email.parser import BytesParser  # the email package: only for this form, not at init
+    from email.policy import HTTP
+
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
     for part in message.iter_parts() if message.is_multipart() else ():
         if part.get_param("name", header="content-disposition") == "content":

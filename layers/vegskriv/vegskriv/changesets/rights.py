@@ -25,14 +25,16 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from vegskriv.auth import ROLE_SYSTEM_ADMIN
-from vegskriv.catalog import Datakatalog, Egenskapstype, Vegobjekttype
 from vegskriv.changesets.models import Egenskap, Endringssett, Resultat, Varsel
 from vegskriv.network import Veglenkesekvens
+
+if TYPE_CHECKING:  # only annotations here; the catalog loads where one is read, not at the api's init
+    from vegskriv.catalog import Datakatalog, Egenskapstype, Vegobjekttype
 
 MANGLER_TILGANG = "MANGLER_TILGANG"
 SENSITIVITY_ROLE = "0_sensitive_role{}"

@@ -11,15 +11,17 @@ import json
 import time
 from collections.abc import Iterable
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from vegskriv import aws
-from vegskriv.catalog import Datakatalog, default_catalog, load_catalog
 from vegskriv.network import Veglenkesekvens, Vegnett
 from vegskriv.settings import get_settings
 from vegskriv.store.blobs import get_blob, put_blob
+
+if TYPE_CHECKING:  # the catalog package loads when a catalog is first read (~15 ms the api's init need not pay)
+    from vegskriv.catalog import Datakatalog
 
 CACHE_SECONDS = 30.0
 _catalog_cache: tuple[float, Datakatalog] | None = None
@@ -32,6 +34,8 @@ def _table() -> Any:
 
 def save_catalog(catalog: Datakatalog | dict[str, Any]) -> Datakatalog:
     """Store a catalog (project format or NVDB API Les shape) and put it in force."""
+    from vegskriv.catalog import Datakatalog, load_catalog
+
     global _catalog_cache
     parsed = catalog if isinstance(catalog, Datakatalog) else load_catalog(catalog)
     put_blob(_table(), "DATAKATALOG", "GJELDENDE", parsed.model_dump(mode="json", by_alias=True))
@@ -43,6 +47,8 @@ def current_catalog() -> Datakatalog:
     global _catalog_cache
     if _catalog_cache and time.monotonic() - _catalog_cache[0] < CACHE_SECONDS:
         return _catalog_cache[1]
+    from vegskriv.catalog import default_catalog, load_catalog
+
     raw = get_blob(_table(), "DATAKATALOG", "GJELDENDE")
     catalog = load_catalog(raw) if raw is not None else default_catalog()
     _catalog_cache = (time.monotonic(), catalog)
@@ -117,5 +123,7 @@ def packaged_network() -> Vegnett:
 
 def seed_defaults() -> None:
     """Load the packaged catalog and sample network into a fresh stack."""
+    from vegskriv.catalog import default_catalog
+
     save_catalog(default_catalog())
     save_network(packaged_network().veglenkesekvenser)
