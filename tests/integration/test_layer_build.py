@@ -5,6 +5,7 @@ without a usable .pyc is compiled again at every cold start (docs/benchmarks.md,
 from __future__ import annotations
 
 import importlib.util
+import marshal
 import os
 import shutil
 import subprocess
@@ -34,6 +35,9 @@ def test_the_built_layer_is_imported_from_its_bytecode_alone(tmp_path: Path) -> 
                     f"ARTIFACTS_DIR={tmp_path}", f"PYTHON={python}"], check=True, capture_output=True)
     site = tmp_path / "python"
     assert not list(site.rglob("*.cpython-311.pyc"))  # nothing of the dev venv's came along
+    with (site / "vegskriv" / "__pycache__" / "errors.cpython-312.pyc").open("rb") as pyc:
+        pyc.read(16)  # the header
+        assert marshal.load(pyc).co_filename == "/opt/python/vegskriv/errors.py"  # where Lambda mounts it
     # A source that fails if it is read, and the times a zip gives the files (a .pyc checked against
     # its source's time would be stale, and Python would compile the source).
     (site / "vegskriv" / "errors.py").write_text("raise SystemExit('compiled from source')\n", encoding="utf-8")
