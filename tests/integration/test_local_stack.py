@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import struct
 import textwrap
 import time
 import urllib.error
@@ -242,6 +244,17 @@ class TestRealTemplate:
         assert status == 200
         assert headers.get("X-Request-ID") == "req-123"
 
+    def test_a_client_resetting_its_kept_alive_connection_prints_no_traceback(
+            self, stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
+        host, port = urllib.parse.urlsplit(stack.url).netloc.split(":")
+        with socket.create_connection((host, int(port))) as conn:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            # Close with a reset (linger 0) while the server waits for the next request on it.
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        time.sleep(0.3)
+        assert http(stack.url + "/health")[0] == 200  # still serving
+        assert "Traceback" not in capsys.readouterr().err
 
     def test_sample_events_run_through_the_handlers(self, stack: LocalStack) -> None:
         from vegskriv.auth import issue_dev_token

@@ -12,6 +12,7 @@ import base64
 import fnmatch
 import json
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -338,6 +339,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # API Gateway takes bursts; socketserver's default backlog of 5 reset connections of a burst of 30.
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops its kept-alive connection is not an error of the stack: socketserver
+        # would print a traceback for it in the `make run` terminal.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
