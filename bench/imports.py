@@ -13,7 +13,6 @@ did before ``layers/vegskriv/Makefile`` compiled it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import statistics
@@ -22,12 +21,12 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from bench import ENV_AT_START
 from bench.output import Rows, print_table
 from bench.paths import LAYER, ROOT
+from tests.support.rehearsal import rehearsal_module
 
 FUNCTIONS = ("api", "authorizer", "dispatcher", "workflow")
 
@@ -60,20 +59,12 @@ class Interpreter:
         return [str(ROOT / "functions" / function), *self.paths]
 
 
-def _rehearsal() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rehearse_deploy", ROOT / "scripts" / "rehearse_deploy.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _interpreters() -> tuple[list[Interpreter], list[str]]:
     """Lambda's (if a python3.12 is found and the layer builds), with and without bytecode for the
     layer, then the dev venv's; and why an environment is missing."""
     dev = Interpreter("dev venv", [sys.executable], [str(LAYER)],
                       f"Python {sys.version_info.major}.{sys.version_info.minor}, the dev venv's site-packages")
-    rehearsal = _rehearsal()
+    rehearsal = rehearsal_module()
     try:
         python = rehearsal.find_python312()
         deps = rehearsal.build_dependencies(python)

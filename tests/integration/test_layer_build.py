@@ -4,7 +4,6 @@ without a usable .pyc is compiled again at every cold start (docs/benchmarks.md,
 
 from __future__ import annotations
 
-import importlib.util
 import marshal
 import os
 import shutil
@@ -13,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.rehearsal import rehearsal_module
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _python312() -> str:
-    spec = importlib.util.spec_from_file_location("rehearse_deploy", ROOT / "scripts" / "rehearse_deploy.py")
-    assert spec and spec.loader
-    rehearsal = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rehearsal)
+    rehearsal = rehearsal_module()
     try:
         return str(rehearsal.find_python312())
     except rehearsal.RehearsalError as exc:

@@ -3,27 +3,18 @@ when the layer lacks a runtime dependency, and must see the environment as `sam 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from tests.support.rehearsal import rehearsal_module
 from vegskriv.local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rehearse_deploy", ROOT / "scripts" / "rehearse_deploy.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-rehearsal = _load()
+rehearsal = rehearsal_module()
 
 
 @pytest.fixture(scope="module")
