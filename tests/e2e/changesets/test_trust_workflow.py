@@ -342,3 +342,25 @@ def test_a_validation_failing_in_a_duplicate_execution_stops_the_effectuation_be
     assert [v["kode"] for v in status["resultat"]["feil"]] == ["IKKE_AUTORISERT"]
     assert all("nvdbId" not in o for o in status["resultat"]["vegobjekter"])
     assert_left_nothing(olanor, changeset_id)
+
+
+def test_a_give_up_landing_while_a_duplicate_commits_keeps_its_feil_and_shows_no_ids(olanor, monkeypatch):
+    """A give-up (retries exhausted in one execution) ends the changeset while the other execution's
+    commit has passed its checks: that commit's result, written just before its refused commit
+    write, must neither show ids nor replace the give-up's SYSTEMFEIL."""
+    changeset_id = olanor.register(changeset(registrer=kums("late-give-up", 2)))
+    execution(changeset_id, until="commit")  # overlays written, not committed
+    store = workflow.changesets
+    real_save = store.save_committed_result
+
+    def give_up_first(cid: str, resultat: dict[str, Any]) -> None:
+        workflow._give_up(cid, "prøvd for mange ganger")  # lands between the commit's checks and its writes
+        real_save(cid, resultat)
+
+    monkeypatch.setattr(store, "save_committed_result", give_up_first)
+    execution(changeset_id, "commit")  # its commit write is refused; it goes on as the steps route it
+    status = olanor.status(changeset_id)
+    assert status["fremdrift"] == "AVVIST" and status.get("avvistårsak") == "SYSTEMFEIL", status
+    assert [v["kode"] for v in status["resultat"]["feil"]] == ["SYSTEMFEIL"]
+    assert all("nvdbId" not in o for o in status["resultat"]["vegobjekter"])
+    assert_left_nothing(olanor, changeset_id)

@@ -137,7 +137,7 @@ def status(meta: dict[str, Any], links: list[dict[str, str]], *, include_result:
            include_warnings: bool) -> Status:
     resultat = None
     if include_result:
-        raw = changesets.result(meta["id"])
+        raw = changesets.result(meta["id"], committed=bool(meta.get("committed")))
         resultat = Resultat.model_validate(raw) if raw else Resultat()
         if not include_warnings:
             resultat.advarsler, resultat.notabener = [], []

@@ -88,14 +88,14 @@ def _release(changeset_id: str) -> None:
 
 def _end_uncommitted(changeset_id: str, to: Fremdrift, varsel: dict[str, str] | None = None,
                      **fields: Any) -> None:
-    """End a changeset whose commit write can no longer happen: remove its pending overlays and its
-    result's effectuation ids, let go of its locks, then record the end state. Safe to repeat."""
+    """End a changeset whose commit write can no longer happen: remove its pending overlays, show
+    validation's result (with why), let go of its locks, then record the end state. Safe to repeat."""
     plan = changesets.plan(changeset_id)
     if plan:
         objects.drop_overlays(changeset_id, [Write(w["nvdbId"], w["versjon"], w["typeId"], None).key()
                                              for w in plan["writes"]])
     validated = changesets.validated_result(changeset_id)
-    if validated is not None or varsel:  # shows no ids a commit attempt may have written into RES
+    if validated is not None or varsel:
         resultat = validated or {}
         if varsel and varsel not in resultat.get("feil", []):
             resultat.setdefault("feil", []).append(varsel)
@@ -380,7 +380,7 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
     known = {(n["kode"], n["melding"]) for n in resultat.get("notabener", [])}
     resultat.setdefault("notabener", []).extend(
         n for n in plan.get("notabener", []) if (n["kode"], n["melding"]) not in known)
-    changesets.save_result(changeset_id, resultat)  # before the commit write, so UTFØRT shows the ids
+    changesets.save_committed_result(changeset_id, resultat)  # before the commit write, so UTFØRT shows the ids
     oppdrag = objects.allocate_ids(1, "OPPDRAG")
     try:
         changesets.transition(changeset_id, (F.BEHANDLES,), F.UTFØRT,

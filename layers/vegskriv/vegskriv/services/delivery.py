@@ -76,7 +76,9 @@ def _attachments(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def full_item(owner: str, element: dict[str, Any]) -> dict[str, Any]:
     """The element with the changeset, its final result and its attachments (what is downloaded or pushed)."""
     doc = changesets.document(element["endringssettId"])
-    return {**element, "endringssett": doc, "resultat": changesets.result(element["endringssettId"]) or {},
+    meta = changesets.get(element["endringssettId"]) or {}
+    resultat = changesets.result(element["endringssettId"], committed=bool(meta.get("committed")))
+    return {**element, "endringssett": doc, "resultat": resultat or {},
             "vedlegg": _attachments(doc)}
 
 

@@ -72,13 +72,22 @@ def document(changeset_id: str) -> dict[str, Any]:
 
 
 def save_result(changeset_id: str, resultat: dict[str, Any]) -> None:
-    """The result shown from now on: commit's (validation's with the ids), or an end without commit's."""
+    """The result of an end without commit (a cancel, a give-up): validation's, with why."""
     put_blob(_table(), _pk(changeset_id), "RES", resultat)
 
 
-def result(changeset_id: str) -> dict[str, Any] | None:
-    """The result shown: RES once commit or an end wrote it, validation's until then."""
-    return get_first_blob(_table(), _pk(changeset_id), ("RES", "RESV"))
+def save_committed_result(changeset_id: str, resultat: dict[str, Any]) -> None:
+    """Commit's result (validation's with the effectuation's ids), written before the commit write
+    and shown once META says committed: an attempt whose commit write is refused (a cancel or a
+    give-up landed first) leaves no ids in what is shown, and cannot write over an end's result."""
+    put_blob(_table(), _pk(changeset_id), "RESC", resultat)
+
+
+def result(changeset_id: str, *, committed: bool) -> dict[str, Any] | None:
+    """The result shown: commit's once committed (RES for a changeset committed before commit had
+    a blob of its own), else an end's, else validation's. One Query."""
+    shown = ("RESC", "RES", "RESV") if committed else ("RES", "RESV")
+    return get_first_blob(_table(), _pk(changeset_id), shown)
 
 
 def save_validated_result(changeset_id: str, resultat: dict[str, Any]) -> None:
