@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from tests.support.fixtures import history
+from tests.support.tables import create_template_table
 from vegskriv import aws
 from vegskriv.settings import get_settings
 from vegskriv.store import changes, objects
-
-KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
-
-
-def _index(name: str, sort: str) -> dict[str, Any]:
-    return {"IndexName": name, "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
-        {"AttributeName": "typeId", "KeyType": "HASH"}, {"AttributeName": sort, "KeyType": "RANGE"}]}
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +23,8 @@ def scanned(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     with mock_aws():
         aws.reset()
         get_settings.cache_clear()
-        ddb = boto3.client("dynamodb", region_name="eu-north-1")
-        strings = [{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "objektNokkel", "endretNokkel")]
-        ddb.create_table(TableName="c", BillingMode="PAY_PER_REQUEST", KeySchema=KEYS, AttributeDefinitions=strings[:2])
-        ddb.create_table(TableName="o", BillingMode="PAY_PER_REQUEST", KeySchema=KEYS,
-                         AttributeDefinitions=[*strings, {"AttributeName": "typeId", "AttributeType": "N"}],
-                         GlobalSecondaryIndexes=[_index("ByType", "objektNokkel"), _index("ByChange", "endretNokkel")])
+        create_template_table("ChangesetsTable", "c")
+        create_template_table("ObjectsTable", "o")
         objects.import_versions([v for n in range(1, 41) for v in history(n, 83, 1)])
         seen: list[int] = []
         aws.dynamodb().meta.client.meta.events.register(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from moto import mock_aws
 
+from tests.support.tables import create_template_table
 from vegskriv import aws
 from vegskriv.auth import ROLE_SERVICE_USER, Caller
 from vegskriv.changesets.models import Fremdrift as F
@@ -26,13 +26,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         aws.reset()
         get_settings.cache_clear()
-        boto3.client("dynamodb", region_name="eu-north-1").create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
-                                  (("pk", "S"), ("sk", "S"), ("gsi1pk", "S"), ("mottattMs", "N"))],
-            GlobalSecondaryIndexes=[{"IndexName": "ByMottatt", "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
-                {"AttributeName": "gsi1pk", "KeyType": "HASH"}, {"AttributeName": "mottattMs", "KeyType": "RANGE"}]}])
+        create_template_table("ChangesetsTable", TABLE)
         yield
     aws.reset()
     get_settings.cache_clear()

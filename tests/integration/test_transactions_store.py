@@ -7,10 +7,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
+from tests.support.tables import create_template_table
 from vegskriv import aws
 from vegskriv.api.app import handle
 from vegskriv.changesets.models import Fremdrift as F
@@ -26,15 +26,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         aws.reset()
         get_settings.cache_clear()
-        template = {"ByMottatt": [("gsi1pk", "HASH"), ("mottattMs", "RANGE")], "ByOppdrag": [("oppdragId", "HASH")]}
-        boto3.client("dynamodb", region_name="eu-north-1").create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
-                                  (("pk", "S"), ("sk", "S"), ("gsi1pk", "S"), ("mottattMs", "N"), ("oppdragId", "N"))],
-            GlobalSecondaryIndexes=[{"IndexName": name, "Projection": {"ProjectionType": "ALL"},
-                                     "KeySchema": [{"AttributeName": a, "KeyType": k} for a, k in keys]}
-                                    for name, keys in template.items()])
+        create_template_table("ChangesetsTable", TABLE)
         yield
     aws.reset()
     get_settings.cache_clear()

@@ -9,18 +9,17 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from tests.support.fixtures import history
+from tests.support.tables import create_template_table
 from vegskriv import aws
 from vegskriv.settings import get_settings
 from vegskriv.store import changes, objects
 from vegskriv.store.objects import Write
 
 OBJECTS, CHANGESETS = "test-ObjectsTable", "test-ChangesetsTable"
-KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
 TODAY = date(2026, 6, 1)
 
 
@@ -34,16 +33,8 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         aws.reset()
         get_settings.cache_clear()
-        ddb = boto3.client("dynamodb", region_name="eu-north-1")
-        ddb.create_table(TableName=CHANGESETS, BillingMode="PAY_PER_REQUEST", KeySchema=KEYS,
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                               {"AttributeName": "sk", "AttributeType": "S"}])
-        ddb.create_table(TableName=OBJECTS, BillingMode="PAY_PER_REQUEST", KeySchema=KEYS, AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": t} for n, t in
-            (("pk", "S"), ("sk", "S"), ("typeId", "N"), ("objektNokkel", "S"), ("endretNokkel", "S"))],
-            GlobalSecondaryIndexes=[{"IndexName": name, "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
-                {"AttributeName": "typeId", "KeyType": "HASH"}, {"AttributeName": sort, "KeyType": "RANGE"}]}
-                for name, sort in (("ByType", "objektNokkel"), ("ByChange", "endretNokkel"))])
+        create_template_table("ChangesetsTable", CHANGESETS)
+        create_template_table("ObjectsTable", OBJECTS)
         yield
     aws.reset()
     get_settings.cache_clear()
