@@ -17,9 +17,9 @@ The step-to-step contract:
 - Effectuate stores the plan (``PLAN``) once and follows it; a re-run, Commit, PostProcess and a
   cancellation read that stored plan, so every re-run writes the same overlays.
 - Re-running any step after a crash finishes the work without duplicating it.
-- Validation stores its result as ``RESV``; Commit writes the result shown (``RES``: validation's
-  with the ids) before the commit write, and only an end without commit writes it otherwise. So a
-  validation still running in a duplicate execution after the commit cannot hide the ids.
+- Validation stores its result as ``RESV``, Commit ``RESC`` (validation's with the ids) before the
+  commit write, an end without commit ``RES``; META decides which is shown. So a validation still
+  running in a duplicate execution cannot hide the ids, nor a refused commit attempt show them.
 - ReleaseLocks folds a committed changeset's items (``objects.fold_overlays``, from the ``FOLD``
   blob the overlay write stored) before letting go; a retry after it failed goes from Begin
   straight to PostProcess, which then folds and lets go first (once: META's ``foldet``).
@@ -368,7 +368,7 @@ def commit(changeset_id: str, **_: Any) -> dict[str, Any]:
         return _answer("releaseLocks")
     if _cancel_if_asked(meta):
         return RELEASE
-    if F(meta["fremdrift"]) in TERMINAL:  # ended by a duplicate execution: write no ids into its result
+    if F(meta["fremdrift"]) in TERMINAL:  # ended by a duplicate execution: nothing left to commit
         return RELEASE
     plan = changesets.plan(changeset_id) or {"vegobjekter": []}
     resultat = changesets.validated_result(changeset_id) or {}
