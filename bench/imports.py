@@ -1,7 +1,8 @@
 """Section ``imports``: cold import time of each Lambda function module (``functions/<name>/app.py``)
 in a fresh interpreter, an approximation of Lambda init; and for the api function, init plus its
 first two requests (a POST register and a GET fremdrift) against moto, since moving work from
-init to the first request is not a win by itself.
+init to the first request is not a win by itself, then a request to a context whose router is
+included on first use (``vegskriv.api.app.LATER``), what that costs once.
 
 Two environments, both printed: **Lambda** (the issue's figure) is the deploy rehearsal's:
 ``python3.12 -I -S`` with only the function's folder, the built layer and boto3 importable
@@ -126,9 +127,13 @@ progress = dict(register, httpMethod="GET", path="/rest/v3/endringssett/" + chan
                 headers={{k: v for k, v in register["headers"].items() if k != "Content-Type"}})
 answered = app.lambda_handler(progress, context)
 done, done_cpu = time.perf_counter(), time.process_time()
+modules = len(sys.modules)
+rights = app.lambda_handler(dict(progress, path="/rest/v3/rettigheter/meg"), context)
 print(json.dumps({{"init": imported - began, "register": registered - imported, "fremdrift": done - registered,
+                  "later_context": time.perf_counter() - done,
                   "init_cpu": imported_cpu - began_cpu, "requests_cpu": done_cpu - imported_cpu,
-                  "statuses": [answer["statusCode"], answered["statusCode"]], "modules": len(sys.modules)}}))
+                  "statuses": [answer["statusCode"], answered["statusCode"], rights["statusCode"]],
+                  "modules": modules}}))
 """
 
 
@@ -160,7 +165,7 @@ def _first_requests(interpreters: list[Interpreter], env: dict[str, str], runs: 
                     raise RuntimeError(f"the api's first requests failed ({interpreter.name}):\n{out.stderr[-2000:]}")
                 samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
             figures: dict[str, Any] = {"statuses": samples[-1]["statuses"], "modules_loaded": samples[-1]["modules"]}
-            for key in ("init", "register", "fremdrift", "init_cpu", "requests_cpu"):
+            for key in ("init", "register", "fremdrift", "later_context", "init_cpu", "requests_cpu"):
                 figures[f"{key}_median_ms"] = round(statistics.median(s[key] for s in samples) * 1000, 1)
             figures["total_median_ms"] = round(statistics.median(s["init"] + s["register"] + s["fremdrift"]
                                                                  for s in samples) * 1000, 1)
@@ -223,7 +228,9 @@ def section_imports(bench: Any) -> dict[str, Any]:
                     (f"{env_name}: second request: GET .../fremdrift", one["fremdrift_median_ms"],
                      f"ms (answered {one['statuses'][1]}; CPU of both requests {one['requests_cpu_median_ms']} ms)"),
                     (f"{env_name}: init + both requests", one["total_median_ms"],
-                     f"ms (median of {runs}; {one['modules_loaded']} modules at the end)")]
+                     f"ms (median of {runs}; {one['modules_loaded']} modules at the end)"),
+                    (f"{env_name}: then GET /rest/v3/rettigheter/meg", one["later_context_median_ms"],
+                     f"ms (answered {one['statuses'][2]}; its router is included on first use)")]
             print_table("The api function cold, tracing on as on AWS: init, then its first two requests "
                         "(fresh interpreter, moto)", table)
     finally:

@@ -21,7 +21,10 @@ NOT_AT_INIT = {
     # only for a binary sent from a web form.
     "api": ("jwt", "shapely", "lxml", "vegskriv.changesets.workflow", "vegskriv.changesets.validation",
             "aws_xray_sdk", "aws_lambda_powertools.event_handler.openapi.models", "vegskriv.catalog",
-            "email.policy"),
+            "email.policy",
+            # The other contexts' routes are included when first asked for (vegskriv.api.app.LATER).
+            "vegskriv.services", "vegskriv.provisioning", "vegskriv.api.reading", "vegskriv.api.ui",
+            "vegskriv.api.rights", "vegskriv.api.system_status"),
     "workflow": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
     "dispatcher": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
     "authorizer": ("boto3", "aws_xray_sdk"),
@@ -89,3 +92,30 @@ def test_api_init_runs_no_garbage_collection_and_freezes_what_it_made() -> None:
 def test_api_init_leaves_a_paused_collector_paused() -> None:
     """The local stack imports the handler in a thread while another may be inside gc_paused()."""
     assert _probe("api", "import gc, json; gc.disable(); import app; print(json.dumps(gc.isenabled()))") is False
+
+
+def _answer(method: str, path: str) -> tuple[int, Any, str]:
+    """A cold api function's answer to one request that needs no token or AWS."""
+    event = {"httpMethod": method, "path": path, "headers": {}, "body": None, "requestContext": {}}
+    return _probe("api", "import json, types; import app; "
+                         "context = types.SimpleNamespace(function_name='vegskriv-api', memory_limit_in_mb=1024, "
+                         "invoked_function_arn='arn:aws:lambda:eu-north-1:123456789012:function:vegskriv-api', "
+                         f"aws_request_id='r1'); answer = app.lambda_handler({event!r}, context); "
+                         "print(json.dumps([answer['statusCode'], answer.get('headers', {}), answer['body']]))")
+
+
+def test_a_cold_function_routes_a_context_included_later() -> None:
+    # Without the provisioning router included before routing, the verb would be a 404.
+    status, _, body = _answer("DELETE", "/rest/v1/konsumenter")
+    assert (status, json.loads(body)["message"]) == (405, "DELETE er ikke tillatt på /rest/v1/konsumenter; "
+                                                          "bruk GET, POST")
+
+
+def test_a_cold_function_documents_every_context() -> None:
+    status, _, body = _answer("GET", "/openapi.json")
+    paths = json.loads(body)["paths"]
+    assert status == 200
+    for path in ("/rest/v3/endringssett", "/rest/v1/konsumenter", "/rest/v1/tjenesteeiere",
+                 "/rest/v3/vegobjekter/{type_id}", "/rest/v1/systemstatus", "/rest/v3/rettigheter/meg"):
+        assert path in paths
+

@@ -7,6 +7,7 @@ models) before the route runs, so the same models describe the API in ``/openapi
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from contextlib import nullcontext
@@ -25,13 +26,8 @@ from vegskriv import __version__
 from vegskriv.api import binary as binaer
 from vegskriv.api import changesets as endringssett
 from vegskriv.api import locks as laas
-from vegskriv.api import oidc, system_status, upload, xml
-from vegskriv.api import provisioning as konsumenter
-from vegskriv.api import reading as lesing
-from vegskriv.api import rights as rettigheter
-from vegskriv.api import services as tjenester
+from vegskriv.api import oidc, upload, xml
 from vegskriv.api import transactions as oppdrag
-from vegskriv.api import ui as paneler
 from vegskriv.api.body import json_body, unpack
 from vegskriv.api.context import BASE_PATH_USED, base_url, error_paths, header, json_response, resolve_caller
 from vegskriv.api.docs import ERRORS, roles_of, security_schemes
@@ -39,6 +35,20 @@ from vegskriv.changesets.models import gc_paused
 from vegskriv.errors import Forbidden, UnsupportedMediaType, VegskrivError
 from vegskriv.observability import logger
 from vegskriv.settings import get_settings
+
+# The changeset API (NVDB API Skriv's endringssett, opplasting, binaer, lås, oppdrag, oidc) is routed
+# from init. The other contexts' routers are included when a request first asks for one of their
+# paths, or the OpenAPI document is built: a cold changeset request does not import services,
+# provisioning and the administrators' pages (tests/unit/api/test_app_contexts.py keeps the
+# prefixes true to the routes).
+LATER: dict[str, tuple[str, ...]] = {
+    "vegskriv.api.reading": ("/rest/v3/vegobjekter", "/rest/v3/datakatalog", "/rest/v3/vegnett"),
+    "vegskriv.api.rights": ("/rest/v3/rettigheter",),
+    "vegskriv.api.services": ("/rest/v1/tjenesteeiere", "/rest/v1/mastertjenester"),
+    "vegskriv.api.provisioning": ("/rest/v1/konsumenter",),
+    "vegskriv.api.ui": ("/kontrollpanel", "/generator", "/ui", "/rest/v1/statistikk", "/rest/v1/endringssett"),
+    "vegskriv.api.system_status": ("/rest/v1/systemstatus",),
+}
 
 TITLE = "vegskriv"
 SWAGGER = "/swagger"
@@ -81,6 +91,19 @@ class Resolver(APIGatewayRestResolver):
         self.configure_openapi(title=TITLE, version=__version__, description=DESCRIPTION)
         self._swagger_lock = threading.Lock()
         self._swagger_on = False
+        self._later = dict(LATER)
+        self._later_lock = threading.Lock()  # the local stack runs handlers in threads
+
+    def include_routers_for(self, path: str | None) -> None:
+        """Include the routers not yet included that serve ``path`` (every one when ``path`` is None)."""
+        wanted = [name for name, prefixes in self._later.items()
+                  if path is None or any(path == p or path.startswith(p + "/") for p in prefixes)]
+        if not wanted:
+            return
+        with self._later_lock:
+            for name in wanted:
+                if self._later.pop(name, None) is not None:
+                    self.include_router(importlib.import_module(name).router)
 
     def enable_swagger_once(self) -> None:
         """Serve Swagger UI at /swagger, added when first asked for: ``enable_swagger`` imports
@@ -94,6 +117,7 @@ class Resolver(APIGatewayRestResolver):
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         """Powertools lists 422 for every validated route (this API answers 400); 401/403 follow from security."""
+        self.include_routers_for(None)  # the document describes the whole API
         kwargs["security_schemes"] = kwargs.get("security_schemes") or security_schemes()
         schema = super().get_openapi_schema(**kwargs)
         names = (schema.components.schemas or {}) if schema.components else {}
@@ -123,16 +147,10 @@ class Resolver(APIGatewayRestResolver):
 app = Resolver()
 app.include_router(endringssett.router)
 app.include_router(upload.router)
-app.include_router(lesing.router)
-app.include_router(rettigheter.router)
 app.include_router(laas.router)
-app.include_router(tjenester.router)
-app.include_router(konsumenter.router)
 app.include_router(oidc.router)
-app.include_router(paneler.router)
 app.include_router(binaer.router)
 app.include_router(oppdrag.router)
-app.include_router(system_status.router)
 
 
 @app.get("/health", summary="Helse")
@@ -236,6 +254,7 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             event[BASE_PATH_USED] = BASE_PATH  # links keep the base path the client used
     if event.get("path") == SWAGGER:
         app.enable_swagger_once()
+    app.include_routers_for(event.get("path") or "/")
     origin = any(k.lower() == "origin" for k in (event.get("headers") or {}))
     if origin and event.get("httpMethod") == "OPTIONS":  # a browser's preflight: no token, no route
         preflight: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": ""}

@@ -15,7 +15,6 @@ from vegskriv.api.transactions import oppdrag_links
 from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
 from vegskriv.changesets.models import Endringssett, Fremdrift, Resultat, Status, ja_nei, local_time
-from vegskriv.services import submission
 
 router = Router()
 JaNei = Annotated[Literal["JA", "NEI"], BeforeValidator(ja_nei)]  # JA, ja, true, ...
@@ -101,7 +100,10 @@ def validator(doc: Document,
 
     resultat: Resultat = run_validation(doc, skip_location=skipLocation == "JA",
                                         skip_associations=skipAssociations == "JA")
-    submission.check_form_now(doc, tjeneste, resultat)
+    if tjeneste is not None:  # the services context, only for a submission's form
+        from vegskriv.services import submission
+
+        submission.check_form_now(doc, tjeneste, resultat)
     now = use_cases.changesets.now_iso()
     state = Fremdrift.AVVIST if resultat.har_feil() else Fremdrift.UTFØRT
     return Status(mottatt=now, fremdrift=state, fremdriftOppdatert=now, resultat=resultat,

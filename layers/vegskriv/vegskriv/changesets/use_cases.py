@@ -14,7 +14,6 @@ from vegskriv.changesets.dispatch import wake
 from vegskriv.changesets.models import TERMINAL, Endringssett, Fremdrift, Resultat, Status
 from vegskriv.errors import Conflict, NotFound, TransitionRefused
 from vegskriv.observability import measure
-from vegskriv.services import submission
 from vegskriv.settings import get_settings
 from vegskriv.store import changesets
 from vegskriv.store import locks as lock_store
@@ -38,6 +37,8 @@ def register(doc: Endringssett, raw: dict[str, Any], caller: Caller, *, dryrun: 
     if nolocking:  # X-NVDB-DryRun-NoLocking: a dry run (dryrun is set too) without locks
         meta["ingenLåsing"] = True
     if tjeneste is not None:  # X-NVDB-Tjeneste: the edition and the published version that apply
+        from vegskriv.services import submission  # the services context, only for its submissions
+
         meta["tjeneste"] = submission.accepting(tjeneste)
     created = changesets.create(changeset_id, meta, raw)
     measure("EndringssettRegistrert", dryrun=str(dryrun).lower())
