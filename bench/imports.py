@@ -100,8 +100,14 @@ def _layer_without_bytecode(deps: Path) -> Path:
 
 def _function_environment(name: str) -> dict[str, str]:
     """The environment ``sam local invoke --env-vars events/env.local.json`` gives the function (the
-    deploy rehearsal checks that file against the template), plus what the Lambda runtime sets."""
-    env = {"POWERTOOLS_LOG_LEVEL": "ERROR", **ENV_AT_START}
+    deploy rehearsal checks that file against the template): the template's own values, such as
+    ``PYDANTIC_DISABLE_PLUGINS``, then the file's, plus what the Lambda runtime sets. Logging stays at
+    ERROR, as in every figure before."""
+    from vegskriv.local.template import load_template_file
+
+    variables = load_template_file(ROOT / "template.yaml")["Globals"]["Function"]["Environment"]["Variables"]
+    env = {**{k: v for k, v in variables.items() if isinstance(v, str) and v}, **ENV_AT_START,
+           "POWERTOOLS_LOG_LEVEL": "ERROR"}
     given = json.loads((ROOT / "events" / "env.local.json").read_text(encoding="utf-8"))
     env.update({k: str(v) for k, v in {**given.get("Parameters", {}), **given.get(name, {})}.items()})
     env.update({"AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "eu-north-1"),

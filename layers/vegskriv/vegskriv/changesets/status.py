@@ -2,8 +2,8 @@
 the detailed status document, as NVDB API Skriv v3 shapes them (``changesets.models`` re-exports
 these, so the document and its status are imported from one place)."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``, as in changesets.models: pydantic evaluates string
+# annotations at import.
 from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
