@@ -96,14 +96,14 @@ class Resolver(APIGatewayRestResolver):
 
     def include_routers_for(self, path: str | None) -> None:
         """Include the routers not yet included that serve ``path`` (every one when ``path`` is None)."""
-        wanted = [name for name, prefixes in self._later.items()
-                  if path is None or any(path == p or path.startswith(p + "/") for p in prefixes)]
-        if not wanted:
+        if not self._later:
             return
-        with self._later_lock:
+        with self._later_lock:  # another thread may be including one
+            wanted = [name for name, prefixes in self._later.items()
+                      if path is None or any(path == p or path.startswith(p + "/") for p in prefixes)]
             for name in wanted:
-                if self._later.pop(name, None) is not None:
-                    self.include_router(importlib.import_module(name).router)
+                self.include_router(importlib.import_module(name).router)
+                del self._later[name]
 
     def enable_swagger_once(self) -> None:
         """Serve Swagger UI at /swagger, added when first asked for: ``enable_swagger`` imports
