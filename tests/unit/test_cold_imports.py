@@ -24,7 +24,7 @@ NOT_AT_INIT = {
             "email.policy",
             # The other contexts' routes are included when first asked for (vegskriv.api.app.LATER).
             "vegskriv.services", "vegskriv.provisioning", "vegskriv.api.reading", "vegskriv.api.ui",
-            "vegskriv.api.rights", "vegskriv.api.system_status"),
+            "vegskriv.api.rights", "vegskriv.api.system_status", "vegskriv.api.oidc", "vegskriv.api.upload"),
     "workflow": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
     "dispatcher": ("jwt", "shapely", "lxml", "aws_xray_sdk"),
     "authorizer": ("boto3", "aws_xray_sdk"),
