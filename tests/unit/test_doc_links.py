@@ -25,3 +25,13 @@ def test_the_contracts_are_shipped_and_linked() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for contract in ("docs/endringssett.md", "docs/tjenester.md", "docs/leveranser.md"):
         assert f"]({contract})" in readme, contract
+
+
+def test_every_setting_is_documented() -> None:
+    """An operator reads the settings in the README and docs/; a new one lands with its line."""
+    from vegskriv.settings import Settings
+
+    text = "".join(page.read_text(encoding="utf-8")
+                   for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))])
+    names = [field.alias or name.upper() for name, field in Settings.model_fields.items()]
+    assert [name for name in names if f"`{name}`" not in text] == []
