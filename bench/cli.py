@@ -80,6 +80,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--register-requests", type=int, default=200)
     p.add_argument("--fremdrift-requests", type=int, default=500)
     p.add_argument("--import-runs", type=int, default=5)
+    p.add_argument("--imports-against", metavar="REV",
+                   help="imports: also time the api's import from a worktree of REV and from this tree in "
+                        "same-minute pairs (3 × --import-runs, at least 15), and print the ratio")
     p.add_argument("--poll-interval", type=float, default=0.1, help="seconds between fremdrift polls (e2e)")
     p.add_argument("--e2e-timeout", type=float, default=600)
     p.add_argument("--lock-iterations", type=int, default=200, help="acquire/release and POST/DELETE rounds")

@@ -98,17 +98,17 @@ def _layer_without_bytecode(deps: Path) -> Path:
     return package
 
 
-def _function_environment(name: str) -> dict[str, str]:
+def _function_environment(name: str, root: Path = ROOT) -> dict[str, str]:
     """The environment ``sam local invoke --env-vars events/env.local.json`` gives the function (the
     deploy rehearsal checks that file against the template): the template's own values, such as
     ``PYDANTIC_DISABLE_PLUGINS``, then the file's, plus what the Lambda runtime sets. Logging stays at
     ERROR, as in every figure before."""
     from vegskriv.local.template import load_template_file
 
-    variables = load_template_file(ROOT / "template.yaml")["Globals"]["Function"]["Environment"]["Variables"]
+    variables = load_template_file(root / "template.yaml")["Globals"]["Function"]["Environment"]["Variables"]
     env = {**{k: v for k, v in variables.items() if isinstance(v, str) and v}, **ENV_AT_START,
            "POWERTOOLS_LOG_LEVEL": "ERROR"}
-    given = json.loads((ROOT / "events" / "env.local.json").read_text(encoding="utf-8"))
+    given = json.loads((root / "events" / "env.local.json").read_text(encoding="utf-8"))
     env.update({k: str(v) for k, v in {**given.get("Parameters", {}), **given.get(name, {})}.items()})
     env.update({"AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "eu-north-1"),
                 "AWS_REGION": env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "eu-north-1")),
@@ -198,6 +198,20 @@ def _import_figures(interpreter: Interpreter, name: str, runs: int) -> dict[str,
             "modules_loaded": modules}
 
 
+def _against(rev: str, interpreter: Interpreter, runs: int) -> dict[str, Any]:
+    from bench.import_pairs import paired_imports
+
+    pairs = max(3 * runs, 15)
+    found = paired_imports(rev, interpreter.command, interpreter.paths[1:],
+                           lambda root: _function_environment("api", root), pairs)
+    print_table(f"functions/api/app.py against {rev}, {interpreter.name}: {pairs} same-minute pairs, random "
+                "order in each", [
+                    (f"{rev}: import", found["before_median_ms"], f"ms (median; min {found['before_min_ms']})"),
+                    ("this tree: import", found["now_median_ms"], f"ms (median; min {found['now_min_ms']})"),
+                    ("this tree / " + rev, found["ratio"], "(median of the pairs' ratios)")])
+    return found
+
+
 def section_imports(bench: Any) -> dict[str, Any]:
     runs = bench.args.import_runs
     interpreters, missing = _interpreters()
@@ -239,6 +253,8 @@ def section_imports(bench: Any) -> dict[str, Any]:
                      f"ms (answered {one['statuses'][2]}; its router is included on first use)")]
             print_table("The api function cold, tracing on as on AWS: init, then its first two requests "
                         "(fresh interpreter, moto)", table)
+        if bench.args.imports_against:
+            figures["api_against"] = _against(bench.args.imports_against, interpreters[0], runs)
     finally:
         for interpreter in interpreters:
             for scratch in interpreter.scratch:

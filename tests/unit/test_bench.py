@@ -30,3 +30,24 @@ def test_counter_counts_dynamodb_requests_by_operation_and_capacity() -> None:
 def test_cli_runs_only_the_named_section() -> None:
     assert [s.name for s in chosen_sections(parse_args(["--only", "e2e"]))] == ["e2e"]
     assert "e2e10k" not in [s.name for s in chosen_sections(parse_args([]))]
+
+
+def test_imports_against_a_revision_pairs_the_two_trees_and_removes_its_worktree() -> None:
+    import subprocess
+    import sys
+
+    from bench.import_pairs import paired_imports
+    from bench.imports import _function_environment
+    from bench.paths import ROOT
+
+    def worktrees() -> str:
+        return subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout
+
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True).returncode != 0:
+        import pytest
+
+        pytest.skip("not a git checkout")
+    found = paired_imports("HEAD", [sys.executable], [], lambda root: _function_environment("api", root), pairs=2)
+    assert found["pairs"] == 2 and found["before_median_ms"] > 0 and found["now_median_ms"] > 0
+    assert found["ratio"] > 0
+    assert "vegskriv-against-" not in worktrees()
