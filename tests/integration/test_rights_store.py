@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from vegskriv import aws
-from vegskriv.api.app import app
+from vegskriv.api.app import handle
 from vegskriv.changesets.rights import Datarettighet, Tilgang
 from vegskriv.settings import get_settings
 from vegskriv.store import rights as store
@@ -84,8 +84,6 @@ def test_list_pages_by_username() -> None:
 # --- API -------------------------------------------------------------------------------------------
 
 
-APP = app  # the real resolver: the caller, roles and body validation run as they do in Lambda
-
 
 def call(method: str, path: str, *, user: str = "admin", roles: str = ADMIN, body: Any = None,
          query: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -99,7 +97,7 @@ def call(method: str, path: str, *, user: str = "admin", roles: str = ADMIN, bod
                            "requestId": "r1", "authorizer": {"user": user, "roles": json.dumps(roles.split(","))}},
         "body": body if body is None or isinstance(body, str) else json.dumps(body), "isBase64Encoded": False,
     }
-    response = APP.resolve(event, {})
+    response = handle(event, {})  # as in Lambda: the caller, roles and body validation
     return response["statusCode"], json.loads(response["body"]) if response["body"] else None
 
 

@@ -391,7 +391,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_endringssett(raw: str | bytes | dict[str, Any]) -> "Endringssett":
+def parse_endringssett(raw: str | bytes | dict[str, Any]) -> Endringssett:
     """Parse a changeset document (JSON text or already-decoded JSON) with the collector paused."""
     with gc_paused():
         if isinstance(raw, str | bytes):
