@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import threading
+from collections.abc import Mapping
 from contextlib import nullcontext
 from html import escape
 from typing import Any, cast
@@ -106,6 +107,10 @@ class Resolver(APIGatewayRestResolver):
             for name in wanted:
                 self.include_router(importlib.import_module(name).router)
                 del self._later[name]
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self.include_routers_for(event.get("path") or "/")  # before routing, so 404 and 405 see them too
+        return super().resolve(event, context)
 
     def enable_swagger_once(self) -> None:
         """Serve Swagger UI at /swagger, added when first asked for: ``enable_swagger`` imports
@@ -254,7 +259,6 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             event[BASE_PATH_USED] = BASE_PATH  # links keep the base path the client used
     if event.get("path") == SWAGGER:
         app.enable_swagger_once()
-    app.include_routers_for(event.get("path") or "/")
     origin = any(k.lower() == "origin" for k in (event.get("headers") or {}))
     if origin and event.get("httpMethod") == "OPTIONS":  # a browser's preflight: no token, no route
         preflight: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": ""}
