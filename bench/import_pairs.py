@@ -11,22 +11,16 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.imports import IMPORT_PROBE
 from bench.paths import ROOT
 
-PROBE = """
-import importlib, json, sys, time
-sys.path[:0] = {paths!r}
-began = time.perf_counter()
-importlib.import_module("app")
-print(json.dumps(time.perf_counter() - began))
-"""
 
-
-def paired_imports(rev: str, command: list[str], dependencies: list[str], environment: Any,
-                   pairs: int) -> dict[str, Any]:
+def paired_imports(rev: str, command: list[str], dependencies: list[str],
+                   environment: Callable[[Path], dict[str, str]], pairs: int) -> dict[str, Any]:
     """``command``: the interpreter as the bench starts it; ``dependencies``: what goes on ``sys.path``
     after a tree's function folder and package; ``environment(root)``: the function's environment
     as that tree's template and ``events/env.local.json`` give it."""
@@ -44,13 +38,13 @@ def paired_imports(rev: str, command: list[str], dependencies: list[str], enviro
         for _ in range(pairs):
             for name in random.sample(sorted(trees), len(trees)):
                 tree = trees[name]
-                code = PROBE.format(paths=[str(tree / "functions" / "api"), str(tree / "layers" / "vegskriv"),
+                code = IMPORT_PROBE.format(paths=[str(tree / "functions" / "api"), str(tree / "layers" / "vegskriv"),
                                            *dependencies])
                 out = subprocess.run([*command, "-c", code], cwd=tree / "functions" / "api", env=environments[name],
                                      capture_output=True, text=True, check=False)
                 if out.returncode != 0:
                     raise RuntimeError(f"importing the api ({name}, {rev}) failed:\n{out.stderr[-2000:]}")
-                seconds[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+                seconds[name].append(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
