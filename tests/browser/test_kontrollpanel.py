@@ -39,6 +39,9 @@ def test_login_filter_and_deep_link(page, done_id):
     page.click("form.filters button")
     page.wait_for_function("location.hash.includes('kum-importen')")
     page.wait_for_selector(f"#jobs a[href='#/jobs/view/{done_id}']")
+    # The unfiltered table (with the AVVIST one too) stays until the filtered answer is rendered:
+    # wait for that answer, not for a link both tables have.
+    page.wait_for_function("document.getElementById('treff')?.textContent === '1 treff'")
     assert page.locator("#jobs tbody tr").count() == 1
     screenshot(page, "kontrollpanel-endringssett")
 
