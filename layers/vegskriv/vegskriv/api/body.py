@@ -15,7 +15,6 @@ at most one byte past that bound, so a zip bomb costs that much memory and answe
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
 import io
 import json
@@ -113,17 +112,28 @@ def unpack(event: dict[str, Any]) -> None:
     encoding = (headers.get(name) or "").strip().lower() if name else ""
     if encoding in ("", "identity"):
         if event.get("isBase64Encoded"):  # a binary media type (template.yaml): text again if it is text
-            with contextlib.suppress(UnicodeDecodeError):
-                event["body"], event["isBase64Encoded"] = raw.decode("utf-8"), False
+            _as_text(event, raw)
         return
     if encoding not in ("gzip", "x-gzip"):
         raise UnsupportedMediaType(f"Content-Encoding {headers[name]} støttes ikke; send gzip eller ukomprimert")
-    event["body"] = gunzip(raw, settings.max_body_unpacked_bytes).decode("utf-8", errors="replace")
-    event["isBase64Encoded"] = False
+    _as_text(event, gunzip(raw, settings.max_body_unpacked_bytes))
     # Unpacked once: nothing after this (XML reader, Powertools) sees the encoding again.
     del headers[name]
     for other in [k for k in event.get("multiValueHeaders") or {} if k.lower() == "content-encoding"]:
         del event["multiValueHeaders"][other]
+
+
+def _as_text(event: dict[str, Any], raw: bytes) -> None:
+    """The body as text when it is UTF-8, else kept as bytes (base64) for a binary route. JSON must be
+    UTF-8 (RFC 8259): refused here, before a reader would fail on it or replace what it cannot read."""
+    try:
+        event["body"], event["isBase64Encoded"] = raw.decode("utf-8"), False
+    except UnicodeDecodeError as exc:
+        headers = event.get("headers") or {}
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None) or ""
+        if not content_type.strip() or "json" in content_type.split(";", 1)[0].lower():
+            raise BadRequest(f"Ugyldig JSON: kroppen er ikke UTF-8 (byte {exc.start}); send JSON som UTF-8") from exc
+        event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode("ascii"), True
 
 
 def json_body(body: str | bytes) -> Any:

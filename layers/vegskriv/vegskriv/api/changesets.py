@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from vegskriv.api.context import caller, changeset_links, json_response
-from vegskriv.api.docs import BODY_ERRORS, TOKEN, Lenke, responses
+from vegskriv.api.docs import BODY_ERRORS, MAX_EPOCH_MS, TOKEN, Lenke, responses
 from vegskriv.api.transactions import oppdrag_links
 from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
@@ -183,7 +183,8 @@ def get_changeset(endringssett_id: Id, inkluderResultat: Annotated[JaNei, Query(
             responses=responses(200, "Treff, nyeste først med mindre sorterStigende", Søk, 400, 401))
 def search(antall: Annotated[int, Query(ge=1, le=1000)] = 100, start: Annotated[int, Query(ge=1)] = 1,
            sorterPå: Annotated[Literal["TID"], Query()] = "TID", sorterStigende: Annotated[JaNei, Query()] = "NEI",
-           fraEpochMs: Annotated[int | None, Query(ge=0)] = None, tilEpochMs: Annotated[int | None, Query(ge=0)] = None,
+           fraEpochMs: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS)] = None,
+           tilEpochMs: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS)] = None,
            status: Annotated[Fremdrift | None, Query()] = None, årsak: Annotated[str | None, Query()] = None,
            brukernavnEllerKlient: Annotated[str | None, Query()] = None):
     total, page = use_cases.search(caller(router), antall=antall, start=start, ascending=sorterStigende == "JA",

@@ -59,6 +59,8 @@ ERRORS = {
     415: "Content-Type er ikke JSON",
 }
 BODY_ERRORS = (400, 413, 415)  # what every route that reads a JSON body may answer
+# The last millisecond of year 9999: Python's dates end there, and a later one would fail the request.
+MAX_EPOCH_MS = 253_402_300_799_999
 
 
 def responses(status: int, description: str, model: Any = None, *errors: int,

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path as PathParam
 from pydantic import BaseModel, Field
 
 from vegskriv.api.context import caller, json_response
-from vegskriv.api.docs import TOKEN, responses
+from vegskriv.api.docs import MAX_EPOCH_MS, TOKEN, responses
 from vegskriv.auth import LOCAL_DEV_SECRET, ROLE_USER, issue_dev_token
 from vegskriv.changesets import use_cases
 from vegskriv.errors import NotFound
@@ -70,8 +70,10 @@ def dev_token(body: Annotated[DevInnlogging, Body()]):
 @router.get("/rest/v1/statistikk", summary="Statistikk: endringssett per dag, behandlingstid, låseventing, leveranser",
             security=TOKEN, responses=responses(200, "Aggregater over endringssett du kan lese", dict[str, Any],
                                                 400, 401))
-def statistikk(fraEpochMs: Annotated[int | None, Query(ge=0, description="Fra og med dagen (UTC) dette er i")] = None,
-               tilEpochMs: Annotated[int | None, Query(ge=0, description="Til og med dagen (UTC) dette er i")] = None):
+def statistikk(fraEpochMs: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS,
+                                                      description="Fra og med dagen (UTC) dette er i")] = None,
+               tilEpochMs: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS,
+                                                      description="Til og med dagen (UTC) dette er i")] = None):
     return json_response(200, insight.statistics(caller(router), from_ms=fraEpochMs, to_ms=tilEpochMs))
 
 

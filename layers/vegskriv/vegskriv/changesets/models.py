@@ -110,7 +110,7 @@ class Geometri(BaseModel):
 
 
 class Binaerobjekt(Strict):
-    ressursId: str
+    ressursId: str = Field(min_length=1, max_length=1024)  # an S3 key (store.binaries)
     format: str
 
 

@@ -124,9 +124,9 @@ class Gyldighetsperiode(Strict):
         return self
 
 
-def _unique_attachment_names(types: list[Vedleggstype]) -> list[Vedleggstype]:
+def _unique_attachment_names(types: list[Vedleggstype] | None) -> list[Vedleggstype] | None:
     seen: set[str] = set()
-    for vt in types:
+    for vt in types or ():  # None: a change that leaves them as they are
         if vt.navn.lower() in seen:
             raise ValueError(f"vedleggstypen {vt.navn} er oppgitt to ganger (navn skilles ikke på store/små bokstaver)")
         seen.add(vt.navn.lower())
