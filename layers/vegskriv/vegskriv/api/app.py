@@ -31,7 +31,7 @@ from vegskriv.api import transactions as oppdrag
 from vegskriv.api import xml
 from vegskriv.api.body import json_body, unpack
 from vegskriv.api.context import BASE_PATH_USED, base_url, error_paths, header, json_response, resolve_caller
-from vegskriv.api.docs import ERRORS, roles_of, security_schemes
+from vegskriv.api.docs import complete_answers, roles_of, security_schemes
 from vegskriv.changesets.models import gc_paused
 from vegskriv.errors import Forbidden, UnsupportedMediaType, VegskrivError
 from vegskriv.observability import logger
@@ -131,28 +131,16 @@ class Resolver(APIGatewayRestResolver):
                 self._swagger_on = True
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
-        """Powertools lists 422 for every validated route (this API answers 400); 401/403 follow from security."""
+        """Every context's routes, each with every answer it can give (:func:`docs.complete_answers`)."""
         self.include_routers_for(None)  # the document describes the whole API
         kwargs["security_schemes"] = kwargs.get("security_schemes") or security_schemes()
         schema = super().get_openapi_schema(**kwargs)
         names = (schema.components.schemas or {}) if schema.components else {}
         feil = next((name for name in names if name.split("__")[-1] == "Feil"), None)
-        fault = {"application/json": {"schema": {"$ref": f"#/components/schemas/{feil}"}}} if feil else {}
         for item in (schema.paths or {}).values():
             for operation in (item.get, item.put, item.post, item.delete, item.patch):
-                if operation is None or not operation.responses:
-                    continue
-                operation.responses.pop(422, None)
-                # The same bodies are read as XML (api/xml.py) under NVDB's namespaces.
-                body = operation.requestBody
-                content = getattr(body, "content", None) or {}
-                if "application/json" in content and "application/xml" not in content:
-                    content["application/xml"] = content["application/json"]
-                # Every route behind the authorizer may answer 401, and 403 if it names roles.
-                if operation.security and 401 not in operation.responses:
-                    operation.responses[401] = {"description": ERRORS[401], "content": fault}
-                if roles_of(operation.security) and 403 not in operation.responses:
-                    operation.responses[403] = {"description": ERRORS[403], "content": fault}
+                if operation is not None and operation.responses:
+                    complete_answers(operation, feil)
         if schema.components and schema.components.schemas:
             for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
                 schema.components.schemas.pop(unused, None)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from vegskriv.api.xml import FAULT_NS
 
 SCHEME = "bearer"
 
@@ -38,7 +40,9 @@ def roles_of(security: list[dict[str, list[str]]] | None) -> set[str]:
 
 
 class Feil(BaseModel):
-    """The NVDB fault body."""
+    """The NVDB fault body, in XML as ``<fault>`` in NVDB's fault namespace."""
+
+    model_config = ConfigDict(json_schema_extra={"xml": {"name": "fault", "namespace": FAULT_NS}})
 
     message: str = Field(description="Hva som er galt, med stien til feilen, f.eks. "
                                      "`registrer.vegobjekter[0].typeId: ...`")
@@ -73,3 +77,57 @@ def responses(status: int, description: str, model: Any = None, *errors: int,
         ok["headers"] = headers
     fault = {"content": {"application/json": {"model": Feil}}}
     return {status: ok, **{code: {"description": ERRORS[code], **fault} for code in sorted(errors)}}
+
+
+def complete_answers(operation: Any, feil: str | None) -> None:
+    """Add to an operation of the generated document the answers every route can give, and drop the
+    422 Powertools lists (this API answers 400), so a client generated from it knows them all:
+    400 where anything is validated, 413/415 where a body is read, 404 where a path names a resource
+    (also a path that matches no route), 401/403 from its security; every fault with its body, in JSON and in XML (an XML request,
+    or ``Accept: application/xml``, gets NVDB's ``<fault>``)."""
+    # Only when the document is built: Powertools' OpenAPI models cost ~0.1 s to import.
+    from aws_lambda_powertools.event_handler.openapi.models import MediaType, Response, Schema
+
+    answers = operation.responses
+    answers.pop(422, None)
+    # The same bodies are read as XML (api/xml.py) under NVDB's namespaces.
+    content = getattr(operation.requestBody, "content", None) or {}
+    if "application/json" in content and "application/xml" not in content:
+        content["application/xml"] = content["application/json"]
+    parameters = operation.parameters or []
+    wanted = [400] if content or any(_may_refuse(p) for p in parameters) else []
+    wanted += [413, 415] if content else []  # every body is bounded (api/body.py); forms are refused
+    wanted += [404] if any(_place(p) == "path" for p in parameters) else []
+    wanted += [401] if operation.security else []  # every route behind the authorizer
+    wanted += [403] if roles_of(operation.security) else []
+    for code in wanted:
+        answers.setdefault(code, Response(description=ERRORS[code]))
+    if feil is None:
+        return
+    body = Schema.model_validate({"$ref": f"#/components/schemas/{feil}"})
+    for code, answer in list(answers.items()):
+        if int(code) < 400:
+            continue
+        if isinstance(answer, dict):
+            answer = answers[code] = Response.model_validate(answer)
+        media = answer.content if answer.content is not None else {}
+        json_fault = media.get("application/json")
+        if json_fault is None or json_fault.schema_ is None:
+            media["application/json"] = MediaType(schema=body)
+        media.setdefault("application/xml", MediaType(schema=body))
+        answer.content = media
+
+
+
+def _place(parameter: Any) -> str:
+    return str(getattr(parameter, "in_", "")).rsplit(".", 1)[-1]  # ParameterInType.path → "path"
+
+
+def _may_refuse(parameter: Any) -> bool:
+    """Whether validating this parameter can answer 400: required outside the path, or more than any text."""
+    schema = getattr(parameter, "schema_", None)
+    if schema is None:
+        return False
+    plain_text = getattr(schema, "type", None) == "string" and not any(
+        getattr(schema, k, None) is not None for k in ("pattern", "maxLength", "minLength", "enum", "format"))
+    return not plain_text or (bool(parameter.required) and _place(parameter) != "path")
