@@ -60,7 +60,7 @@ ERRORS = {
     404: "Finnes ikke (også andres endringssett)",
     409: "Konflikt med tilstanden",
     413: "For stor forespørsel (MAX_BODY_BYTES, MAX_VEGOBJEKTER, for store verdier)",
-    415: "Content-Type er ikke JSON",
+    415: "Content-Type er verken JSON eller XML",
 }
 BODY_ERRORS = (400, 413, 415)  # what every route that reads a JSON body may answer
 # The last millisecond of year 9999: Python's dates end there, and a later one would fail the request.
@@ -83,8 +83,8 @@ def complete_answers(operation: Any, feil: str | None) -> None:
     """Add to an operation of the generated document the answers every route can give, and drop the
     422 Powertools lists (this API answers 400), so a client generated from it knows them all:
     400 where anything is validated, 413/415 where a body is read, 404 where a path names a resource
-    (also a path that matches no route), 401/403 from its security; every fault with its body, in JSON and in XML (an XML request,
-    or ``Accept: application/xml``, gets NVDB's ``<fault>``)."""
+    (also a path that matches no route), 401/403 from its security; every fault with its body, in
+    JSON and in XML (an XML request, or ``Accept: application/xml``, gets NVDB's ``<fault>``)."""
     # Only when the document is built: Powertools' OpenAPI models cost ~0.1 s to import.
     from aws_lambda_powertools.event_handler.openapi.models import MediaType, Response, Schema
 
