@@ -1,8 +1,11 @@
 """``make fuzz``: schemathesis against the local stack's ``/openapi.json`` (opt-in, not in ``make test``).
 
-Starts the local stack on a free port, takes a dev token from ``vegskriv token``, runs
-``st run`` with it and prints how many requests were sent and how many answered 5xx, by
-operation. Exit status 1 when there was any 5xx. Extra ``st run`` options: ``FUZZ_ARGS``.
+Starts the local stack on a free port, takes a dev token from ``vegskriv token``, makes one of
+each resource a path can name (:func:`seed`: an owner with a service and an edition, a consumer
+and a run, a changeset, a binary, a lock) and gives their ids to schemathesis for those path
+parameters, so that operations on existing resources get past 404. Then runs ``st run`` and prints
+how many requests were sent and how many answered 5xx, by operation. Exit status 1 when there was
+any 5xx. Extra ``st run`` options: ``FUZZ_ARGS``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 from vegskriv.local.stack import LocalStack
 
@@ -32,7 +38,11 @@ def main() -> int:
     extra = shlex.split(os.environ.get("FUZZ_ARGS", DEFAULT_ARGS))
     with tempfile.TemporaryDirectory() as reports, \
             LocalStack(port=0, env={"POWERTOOLS_LOG_LEVEL": "CRITICAL"}) as stack:
-        command = [str(bin_dir / "st"), "run", f"{stack.url}/openapi.json", "--url", stack.url,
+        config = Path(reports) / "schemathesis.toml"
+        config.write_text("[parameters]\n" + "".join(f'"path.{name}" = {json.dumps(value)}\n'
+                                                       for name, value in seed(stack.url, token).items()))
+        command = [str(bin_dir / "st"), "--config-file", str(config), "run", f"{stack.url}/openapi.json",
+                   "--url", stack.url,
                    "-H", f"Authorization: Bearer {token}", "--report", "har", "--report-dir", reports,
                    *extra]
         print("$", shlex.join(command).replace(token, "$TOKEN"), flush=True)
@@ -46,6 +56,53 @@ def main() -> int:
     for line, count in errors.most_common():
         print(f"  {count:5d}  {line}")
     return 1 if errors else 0
+
+
+KUM = {"typeId": 83, "tempId": "kum#1", "gyldighetsperiode": {"startdato": "2024-09-27"},
+       "stedfesting": {"punkt": [{"veglenkesekvensNvdbId": 1125766, "posisjon": 0.3}]},
+       "egenskaper": [{"typeId": 1141, "verdi": ["Standard kum"]}]}
+
+
+def seed(url: str, token: str) -> dict[str, str]:
+    """One resource of each kind, made through the API; path parameter name → its id. A kind that
+    cannot be made is left out (said on stderr): its operations are fuzzed with generated ids."""
+
+    def call(method: str, path: str, body: Any, content_type: str = "application/json") -> Any:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = urllib.request.Request(url + quote(path), data=data, method=method, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": content_type})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            location = answer.headers.get("Location") or ""
+            text = answer.read().decode()
+        found = json.loads(text) if text else {}
+        return found.get("id") if isinstance(found, dict) and "id" in found else location.rsplit("/", 1)[-1]
+
+    owner, service = "FUZZ", "/rest/v1/tjenesteeiere/FUZZ/tjenester"
+    steps: list[tuple[str, str, str, Any, str]] = [
+        ("eier", "POST", "/rest/v1/tjenesteeiere", {"kode": owner, "navn": "Fuzz", "administratorer": ["fuzzer"]},
+         owner),
+        ("tjenestekode", "POST", service, {"tjenestekode": "T1", "navn": "T1", "tjenestetype": "INNSENDING"}, "T1"),
+        ("utgavekode", "POST", f"{service}/T1/utgaver", {"utgavekode": "1", "navn": "Utgave 1", "skjema": {
+            "vegobjekttyper": [83], "operasjoner": ["registrer"], "datakatalogversjon": "2.38"}}, "1"),
+        ("konsument_id", "POST", "/rest/v1/konsumenter", {"id": "fuzz", "navn": "Fuzz", "utvalg": {
+            "vegobjekttyper": [83]}, "mål": {"type": "DYNAMODB"}}, "fuzz"),
+        ("kjoring_id", "POST", "/rest/v1/konsumenter/fuzz/kjøringer", {"modus": "DELTA", "tørrkjøring": True}, ""),
+        ("endringssett_id", "POST", "/rest/v3/endringssett", {"datakatalogversjon": "2.38",
+                                                                  "registrer": {"vegobjekter": [KUM]}}, ""),
+        ("lock_id", "POST", "/rest/v1/lås", {"vegobjekttyper": [{"typeId": 83, "låstype": "NORMAL"}],
+                                                 "varighetSekunder": 3600, "stedfesting": [
+                                                     {"veglenkesekvensNvdbId": 1125766, "fra": 0.0, "til": 1.0}]}, ""),
+        ("binaer_id", "POST", "/rest/v3/binaer", b"%PDF-1.4 fuzz", ""),
+    ]
+    found = {"brukernavn": "fuzzer", "type_id": "83", "vls_id": "1125766"}
+    for name, method, path, body, known in steps:
+        try:
+            made = call(method, path, body, "application/pdf" if isinstance(body, bytes) else "application/json")
+        except (urllib.error.URLError, ValueError) as exc:
+            print(f"fuzz: could not make {name} ({method} {path}: {exc})", file=sys.stderr)
+            continue
+        found[name] = known or made
+    return found
 
 
 if __name__ == "__main__":
