@@ -78,7 +78,7 @@ def upload():
 
 @router.get("/rest/v3/binaer/<binaer_id>", summary="Last ned et binærobjekt", security=TOKEN,
             responses=responses(200, "Binærdataene med media-typen og filnavnet fra opplastingen", bytes, 401, 404,
-                                media_type="application/octet-stream"))
+                                media_type="*/*"))  # the type it was uploaded with
 def download(binaer_id: Annotated[str, Path(description="Id-en fra opplastingen")]):
     found = binaries.get(binaer_id)
     if found is None:
