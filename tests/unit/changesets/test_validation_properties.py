@@ -3,12 +3,14 @@
 Every changeset the document model accepts, against any stored data: validation answers (never
 raises), with one result per object in the document's order, and the result can be stored; and a
 changeset it finds no error in can be planned into writes (the workflow's effectuate step), one
-result per object. A crash in either would leave a client with an internal error instead of a code.
+result per object, leaving every object's history without gaps or overlaps. A crash in either would
+leave a client with an internal error instead of a code.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -232,3 +234,22 @@ def test_validation_answers_every_document_and_what_it_accepts_can_be_planned(da
     if accepted:
         plan = plan_changeset(doc, existing, 1_000_000, "cs", "2026-12-05T00:00:00Z", CATALOG)
         assert [(r.operasjon, r.typeId) for r in plan.results] == [(op, o.typeId) for op, o in objects]
+        for nvdb_id, versions in history_after(existing, plan.writes).items():
+            periods = [(v["gyldighetsperiode"]["startdato"], v["gyldighetsperiode"].get("sluttdato")) for v in versions]
+            assert all(end is None or start < end for start, end in periods), (nvdb_id, periods)
+            assert all(a[1] == b[0] for a, b in pairwise(periods)), (nvdb_id, periods)
+
+
+def history_after(existing: dict[int, list[dict[str, Any]]], writes: list[Any]) -> dict[int, list[dict[str, Any]]]:
+    """Each object's versions once the plan's writes are applied (a write of None removes a version)."""
+    by_key = {(v["id"], v["versjon"]): v for versions in existing.values() for v in versions}
+    for w in writes:
+        assert w.data is None or (w.data["id"], w.data["versjon"]) == (w.nvdb_id, w.versjon), w
+        if w.data is None:
+            by_key.pop((w.nvdb_id, w.versjon), None)
+        else:
+            by_key[(w.nvdb_id, w.versjon)] = w.data
+    result: dict[int, list[dict[str, Any]]] = {}
+    for (nvdb_id, _), version in sorted(by_key.items()):
+        result.setdefault(nvdb_id, []).append(version)
+    return result
