@@ -86,6 +86,47 @@ def test_oppdater_makes_a_new_version_and_ends_the_previous():
     assert plan.results[0].versjon == 2
 
 
+READ = {"lestFraNvdb": "2026-01-01T00:00:00"}
+
+
+def updated(op="oppdater", **changes):
+    new = kum()
+    new.pop("tempId")
+    new.pop("validering")
+    new.update({"nvdbId": 5001, "versjon": 1, **changes})
+    return doc(**{op: {"vegobjekter": [new]}})
+
+
+def test_a_closed_object_stays_closed_when_updated():
+    existing = {5001: [stored(slutt="2024-01-01")]}
+    d = updated(gyldighetsperiode={"startdato": "2023-01-01"})
+    assert not validate(d, ctx(existing)).har_feil()
+    by_version = {w.versjon: w.data for w in plan_changeset(d, existing, 0, "cs", "t").writes}
+    assert by_version[1]["gyldighetsperiode"] == {"startdato": "2020-01-01", "sluttdato": "2023-01-01"}
+    assert by_version[2]["gyldighetsperiode"] == {"startdato": "2023-01-01", "sluttdato": "2024-01-01"}
+
+
+@pytest.mark.parametrize("periode", [{"startdato": "2024-01-01"},  # would start when it ends
+                                     {"startdato": "2023-01-01", "sluttdato": "2025-01-01"}])  # would end later
+def test_an_update_cannot_outlive_a_closed_object(periode):
+    result = validate(updated(gyldighetsperiode=periode), ctx({5001: [stored(slutt="2024-01-01")]}))
+    assert [v.kode for v in result.vegobjekter[0].feil] == ["VEGOBJEKTET_ER_LUKKET"]
+
+
+def test_overskriv_keeps_the_history_whole():
+    existing = {5001: [stored(slutt="2021-01-01"), stored(versjon=2, start="2021-01-01")]}
+    d = updated(versjon=2, overskriv="JA", gyldighetsperiode={"startdato": "2020-06-01"}, validering=READ)
+    assert [v.kode for v in validate(d, ctx(existing)).vegobjekter[0].feil] == ["USAMMENHENGENDE_HISTORIKK"]
+
+
+def test_a_period_must_end_after_it_starts():
+    with pytest.raises(ValueError, match="sluttdato må være etter startdato"):
+        Endringssett.model_validate(doc(registrer={"vegobjekter": [
+            kum(gyldighetsperiode={"startdato": "2024-01-01", "sluttdato": "2024-01-01"})]}))
+    d = updated("korriger", gyldighetsperiode={"sluttdato": "2019-01-01"}, validering=READ)
+    assert [v.kode for v in validate(d, ctx({5001: [stored()]})).vegobjekter[0].feil] == ["USAMMENHENGENDE_HISTORIKK"]
+
+
 @pytest.mark.parametrize(("versjon", "existing", "code"), [
     (1, {}, "VEGOBJEKTET_FINNES_IKKE"),
     (1, {5001: [stored(), stored(versjon=2, start="2021-01-01")]}, "VERSJONSKONFLIKT"),
@@ -113,3 +154,20 @@ def test_registrer_resolves_temp_ids_in_associations():
     mother = next(w for w in plan.writes if w.type_id == 79)
     assert mother.data["assosiasjoner"] == [{"typeId": 220116, "nvdbId": [1001, 1002]}]
     assert {r.tempId: r.nvdbId for r in plan.results}[raw["registrer"]["vegobjekter"][0]["tempId"]] == 1000
+
+
+@pytest.mark.parametrize(("op", "flag", "done"), [("lukk", "kaskadelukking", "lukket"),
+                                                 ("fjern", "kaskadefjerning", "fjernet")])
+def test_a_cascade_through_a_cycle_of_compositions_reaches_each_object_once(op, flag, done):
+    """Imported data can hold a cycle (here a Tunnel that names itself as its Tunnelløp); found by
+    test_validation_properties: fjern with kaskadefjerning recursed until Python gave up."""
+    tunnel = {**stored(), "id": 6001, "typeId": 581, "egenskaper": [], "stedfesting": None,
+              "assosiasjoner": [{"typeId": 220710, "nvdbId": [6001, 6002]}]}
+    lop = {**stored(), "id": 6002, "typeId": 67, "egenskaper": [], "stedfesting": None,
+           "assosiasjoner": [{"typeId": 220760, "nvdbId": []}]}
+    obj = {"typeId": 581, "nvdbId": 6001, flag: "JA", **({"versjon": 1, "lukkedato": "2024-09-27"} if op == "lukk"
+                                                         else {})}
+    plan = plan_changeset(doc(**{op: {"vegobjekter": [obj]}}), {6001: [tunnel], 6002: [lop]}, 0, "cs", "t",
+                          default_catalog())
+    assert sorted(w.nvdb_id for w in plan.writes) == [6001, 6002]
+    assert plan.cascaded == [(6001, 6002, done)]

@@ -98,6 +98,13 @@ def periode(start: date, slutt: date | None) -> dict[str, str]:
 
 
 @st.composite
+def periods(draw: st.DrawFn) -> dict[str, str]:
+    """A period as a client may give it: mostly open, sometimes with an end, in either order."""
+    start = draw(DATES)
+    return periode(start, draw(st.one_of(st.none(), DATES)))
+
+
+@st.composite
 def stored(draw: st.DrawFn) -> dict[int, list[dict[str, Any]]]:
     """1–3 versions of each pooled object, each version's period meeting the next one's."""
     existing: dict[int, list[dict[str, Any]]] = {}
@@ -126,7 +133,7 @@ def changesets(draw: st.DrawFn, existing: dict[int, list[dict[str, Any]]]) -> di
     for i in range(draw(st.integers(0, 3))):
         type_id = draw(st.sampled_from([83, 83, *TYPES, 999999]))
         kum = type_id == 83 and draw(st.booleans())  # most generated objects are refused; a valid one too
-        obj: dict[str, Any] = {"typeId": type_id, "tempId": f"t{i}", "gyldighetsperiode": periode(draw(DATES), None),
+        obj: dict[str, Any] = {"typeId": type_id, "tempId": f"t{i}", "gyldighetsperiode": draw(periods()),
                                "egenskaper": KUM if kum else draw(st.lists(egenskap(type_id, False), max_size=4)),
                                "stedfesting": {"punkt": [{"veglenkesekvensNvdbId": draw(st.sampled_from(SEQUENCES)),
                                                           "posisjon": draw(POSITION)}]} if kum else draw(stedfesting())}
@@ -161,7 +168,7 @@ def changesets(draw: st.DrawFn, existing: dict[int, list[dict[str, Any]]]) -> di
                 if place is not None:
                     obj["stedfesting"] = place
                 if draw(st.booleans()):
-                    obj["gyldighetsperiode"] = periode(draw(DATES), None)
+                    obj["gyldighetsperiode"] = draw(periods())
                 obj["validering"] = {"lestFraNvdb": "2026-01-01T00:00:00"}
                 if op in ("oppdater", "delvisOppdater") and draw(st.booleans()):
                     obj["overskriv"] = "JA"

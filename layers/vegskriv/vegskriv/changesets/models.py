@@ -70,6 +70,12 @@ class Gyldighetsperiode(Strict):
     startdato: date | None = None
     sluttdato: date | None = None
 
+    @model_validator(mode="after")
+    def _start_before_end(self) -> "Gyldighetsperiode":
+        if self.startdato is not None and self.sluttdato is not None and self.sluttdato <= self.startdato:
+            raise ValueError("sluttdato må være etter startdato")
+        return self
+
 
 class Validering(Strict):
     lestFraNvdb: datetime | None = None

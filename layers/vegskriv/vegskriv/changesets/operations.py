@@ -256,13 +256,20 @@ def _trimmed(o: Any, others: list[dict[str, Any]], temp_ids: dict[str, int], cha
 
 def _cascade(mother: dict[str, Any], existing: dict[int, list[dict[str, Any]]], catalog: Any,
              skip: set[int]) -> list[int]:
-    """Composed daughters, depth first, that the changeset does not already handle itself."""
+    """Composed daughters, depth first, that the changeset does not already handle itself. Each object
+    once, the mother never: stored data may hold a cycle of compositions (an import takes what it gets)."""
     found: list[int] = []
-    for daughter in composed_daughters(mother, catalog):
-        if daughter in skip or daughter in found or not existing.get(daughter):
-            continue
-        found.append(daughter)
-        found.extend(d for d in _cascade(existing[daughter][-1], existing, catalog, skip) if d not in found)
+    seen = {mother["id"], *skip}
+
+    def visit(version: dict[str, Any]) -> None:
+        for daughter in composed_daughters(version, catalog):
+            if daughter in seen or not existing.get(daughter):
+                continue
+            seen.add(daughter)
+            found.append(daughter)
+            visit(existing[daughter][-1])
+
+    visit(mother)
     return found
 
 
@@ -304,8 +311,8 @@ def _changed_version(op: str, o: OppdatertVegobjekt, old: dict[str, Any], temp_i
         data = _version(o.typeId, o.nvdbId, o.versjon, periode, egenskaper, stedfesting, assosiasjoner,
                         changeset_id, tidspunkt)
         return [Write(o.nvdbId, o.versjon, o.typeId, data)]
-    if o.gyldighetsperiode is None or o.gyldighetsperiode.sluttdato is None:
-        periode.pop("sluttdato", None)  # the new version is open-ended unless told otherwise
+    # ``periode`` began as the old version's: a closed object stays closed, the new version ending when the
+    # old one did unless told otherwise (validation refuses a later end: VEGOBJEKTET_ER_LUKKET).
     new = _version(o.typeId, o.nvdbId, o.versjon + 1, periode, egenskaper, stedfesting, assosiasjoner,
                    changeset_id, tidspunkt)
     closed = _closed(old, periode["startdato"], changeset_id, tidspunkt)

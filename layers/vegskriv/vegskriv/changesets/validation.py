@@ -372,9 +372,12 @@ def _check_existing(op: str, o: Any, ctx: Context, entry: VegobjektResultat, ref
         elif periode.startdato.isoformat() <= start:
             add("UGYLDIG_STARTDATO", f"Startdato {periode.startdato} for ny versjon må være etter startdato "
                                      f"{start} for versjon {o.versjon}.")
-        elif closed and periode.startdato.isoformat() > closed:
+        elif closed and periode.startdato.isoformat() >= closed:
             add("VEGOBJEKTET_ER_LUKKET", f"Vegobjekt {o.nvdbId} er lukket {closed}; ny versjon kan ikke starte "
                                          f"{periode.startdato}.")
+        elif closed and periode.sluttdato and periode.sluttdato.isoformat() > closed:
+            add("VEGOBJEKTET_ER_LUKKET", f"Vegobjekt {o.nvdbId} er lukket {closed}; ny versjon kan ikke slutte "
+                                         f"senere ({periode.sluttdato}). Uten sluttdato slutter den {closed}.")
     return True
 
 
@@ -466,7 +469,8 @@ def _check_type_rules(op: str, o: Any, vt: cat.Vegobjekttype, ctx: Context, entr
                                   f"Vegobjekttypen {vt.navn} ({vt.id}) tillater overlapp, men "
                                   "validering.overlappsautomatikk=JA er bestilt. Bestillingen har ingen virkning.",
                                   ref))
-    if op in ("korriger", "delvisKorriger") and periode is not None:
+    in_place = op in ("korriger", "delvisKorriger") or felt(o, "overskriv") == "JA"  # overskriv=JA corrects too
+    if in_place and periode is not None:
         _check_history(o, ctx.existing.get(o.nvdbId) or [], entry, ref)
 
 
@@ -481,7 +485,7 @@ def _check_history(o: Any, versions: list[dict[str, Any]], entry: VegobjektResul
     end = o.gyldighetsperiode.sluttdato.isoformat() if o.gyldighetsperiode.sluttdato else old.get("sluttdato")
     before = versions[i - 1]["gyldighetsperiode"].get("sluttdato") if i > 0 else None
     after = versions[i + 1]["gyldighetsperiode"]["startdato"] if i + 1 < len(versions) else None
-    if (before and start != before) or (after and end != after):
+    if (before and start != before) or (after and end != after) or (end and end <= start):
         entry.feil.append(_v("USAMMENHENGENDE_HISTORIKK",
                              f"Ny gyldighetsperiode {start}–{end or ''} for versjon {o.versjon} av vegobjekt "
                              f"{o.nvdbId} gir hull eller overlapp i historikken (forrige versjon slutter "
