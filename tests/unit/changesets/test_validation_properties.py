@@ -26,8 +26,8 @@ from vegskriv.network import Veglenkesekvens
 CATALOG = default_catalog()
 TYPES = [vt.id for vt in CATALOG.vegobjekttyper]
 PROPERTIES = {vt.id: vt.egenskapstyper for vt in CATALOG.vegobjekttyper}
-CHILDREN = {vt.id: [(r.liste_egenskapstype_id, r.child_type_id) for r in vt.relasjonstyper.barn]
-            for vt in CATALOG.vegobjekttyper}
+CHILDREN = {vt.id: [(r.liste_egenskapstype_id, r.child_type_id) for r in vt.relasjonstyper.barn
+                    if r.liste_egenskapstype_id is not None] for vt in CATALOG.vegobjekttyper}
 SEQUENCES = [72817, 3325547, 1125766]
 NETWORK = {i: Veglenkesekvens(veglenkesekvensId=i, lengde=500, kommune=5059, fylke=50, vegkategori="E",
                               startdato=date(2000, 1, 1)) for i in SEQUENCES}
@@ -101,7 +101,8 @@ def periode(start: date, slutt: date | None) -> dict[str, str]:
 def periods(draw: st.DrawFn) -> dict[str, str]:
     """A period as a client may give it: mostly open, sometimes with an end, in either order."""
     start = draw(DATES)
-    return periode(start, draw(st.one_of(st.none(), DATES)))
+    days = draw(st.one_of(st.none(), st.integers(-30, 3000)))
+    return periode(start, None if days is None else start + timedelta(days=days))
 
 
 @st.composite
@@ -169,6 +170,10 @@ def changesets(draw: st.DrawFn, existing: dict[int, list[dict[str, Any]]]) -> di
                     obj["stedfesting"] = place
                 if draw(st.booleans()):
                     obj["gyldighetsperiode"] = draw(periods())
+                obj["assosiasjoner"] = [
+                    {"typeId": rel, "nvdbId": [{"verdi": draw(ids)}],
+                     **({"operasjon": draw(st.sampled_from(["oppdater", "slett"]))} if partial else {})}
+                    for rel, _ in CHILDREN.get(type_id, [])[:1] if draw(st.booleans())]
                 obj["validering"] = {"lestFraNvdb": "2026-01-01T00:00:00"}
                 if op in ("oppdater", "delvisOppdater") and draw(st.booleans()):
                     obj["overskriv"] = "JA"
@@ -188,24 +193,30 @@ def clean_changesets(draw: st.DrawFn, existing: dict[int, list[dict[str, Any]]])
             "stedfesting": draw(punkt)} for i in range(draw(st.integers(0, 2)))]
     if new:
         doc["registrer"] = {"vegobjekter": new}
-    kums = [n for n, v in existing.items() if v[-1]["typeId"] == 83 and "sluttdato" not in v[-1]["gyldighetsperiode"]]
+    kums = [n for n, v in existing.items() if v[-1]["typeId"] == 83]  # open and closed ones
     for nvdb_id in draw(st.permutations(kums)):
-        op = draw(st.sampled_from(["oppdater", "delvisOppdater", "korriger", "lukk", "fjern"]))
-        latest = existing[nvdb_id][-1]
+        op = draw(st.sampled_from(["oppdater", "delvisOppdater", "korriger", "delvisKorriger", "lukk", "fjern"]))
+        versions = existing[nvdb_id]
+        latest = versions[-1]
         start = date.fromisoformat(latest["gyldighetsperiode"]["startdato"])
         obj: dict[str, Any] = {"typeId": 83, "nvdbId": nvdb_id, "versjon": latest["versjon"]}
         later = (start + timedelta(days=draw(st.integers(1, 999)))).isoformat()
         if op == "lukk":
             obj["lukkedato"] = later
         elif op == "fjern":
-            del obj["versjon"]
+            if draw(st.booleans()):
+                del obj["versjon"]  # the whole object; else its newest version, the one before inheriting its end
         else:
             obj["validering"] = {"lestFraNvdb": "2026-01-01T00:00:00"}
             obj["stedfesting"] = draw(punkt)
             if op == "oppdater":
                 obj.update(egenskaper=KUM, gyldighetsperiode={"startdato": later})
-            elif op == "korriger":
-                obj["egenskaper"] = KUM
+            elif op.endswith("orriger"):  # any version, its period kept or moved within its neighbours
+                old = draw(st.sampled_from(versions))
+                obj["versjon"] = old["versjon"]
+                obj["egenskaper"] = KUM if op == "korriger" else []
+                if draw(st.booleans()):
+                    obj["gyldighetsperiode"] = dict(old["gyldighetsperiode"])
             else:
                 obj["gyldighetsperiode"] = {"startdato": later}
         doc.setdefault(op, {"vegobjekter": []})["vegobjekter"].append(obj)
