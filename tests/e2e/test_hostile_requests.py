@@ -71,3 +71,13 @@ def test_a_binary_value_with_an_empty_ressursid_is_refused(olanor: Client) -> No
     r = olanor.request("POST", "/rest/v3/endringssett/validator", json=doc)
     assert r.status_code == 400
     assert "ressursId" in r.json()["message"]
+
+
+@pytest.mark.parametrize("escape", ["\\u0001", "\\ud800", "\\uffff"])
+def test_text_xml_cannot_carry_is_refused(olanor: Client, escape: str) -> None:
+    """Found by tests/unit/api/test_xml_properties.py: such a value made answers in XML not well-formed
+    (and an unpaired surrogate cannot be stored as UTF-8)."""
+    body = '{"datakatalogversjon": "2.38", "registrer": {"vegobjekter": [{"typeId": 83, "tempId": "k' + escape + '"}]}}'
+    status, message = send(olanor, "POST", "/rest/v3/endringssett", body, "application/json")
+    assert status == 400
+    assert "registrer.vegobjekter[0].tempId" in message and "XML" in message

@@ -22,6 +22,9 @@ from vegskriv.errors import BadRequest
     ("[NaN]", "NaN er ikke et JSON-tall"),
     ("[Infinity]", "Infinity"),
     ("[1,", "linje 1, kolonne 4"),
+    ('{"verdi": ["a\\u0001"]}', "tegnet U+0001 i verdi[0]"),  # XML cannot carry it
+    ('{"a": {"b": "\\ud800"}}', "tegnet U+D800 i a.b"),  # an unpaired surrogate: no UTF-8 either
+    ('{"a": "\\uFFFF"}', "U+FFFF"),
 ])
 def test_refused_with_a_message_naming_the_problem(text: str, problem: str) -> None:
     with pytest.raises(BadRequest, match=r"^Ugyldig JSON: ") as refused:
@@ -31,6 +34,7 @@ def test_refused_with_a_message_naming_the_problem(text: str, problem: str) -> N
 
 def test_ordinary_documents_and_the_edges_pass() -> None:
     assert loads('{"a": [1, -2, 0.5, 1e300, "x"]}') == {"a": [1, -2, 0.5, 1e300, "x"]}
+    assert loads('["tab\\there\\r\\n", "\\ud83d\\ude00", "\\\\u0001"]') == ["tab\there\r\n", "😀", "\\u0001"]
     assert loads(f"[{2**63 - 1}, {-(2**63 - 1)}]") == [2**63 - 1, -(2**63 - 1)]
     assert loads("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
     with pytest.raises(BadRequest):

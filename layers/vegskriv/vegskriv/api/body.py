@@ -25,6 +25,7 @@ import zlib
 from itertools import accumulate, count
 from typing import Any
 
+from vegskriv.api.xml import NOT_XML
 from vegskriv.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from vegskriv.settings import get_settings
 
@@ -71,14 +72,40 @@ def _constant(text: str) -> Any:
     raise _Refused(f"{text} er ikke et JSON-tall")
 
 
+# Characters XML cannot carry come only as \u escapes (answers go out as NVDB's XML too, and stored
+# text as UTF-8, which has no unpaired surrogate): most bodies have none, and are not walked.
+_MAYBE_NOT_XML = re.compile(r"\\u(?:000[0-8bBcCeEfF]|001[0-9a-fA-F]|[dD][89a-fA-F]|[fF]{3}[eEfF])")
+
+
+def _refuse_characters(value: Any) -> None:
+    """BadRequest naming the first string (value or key) with a character XML cannot carry."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if (bad := NOT_XML.search(item)) is not None:
+                where = f" i {path.lstrip('.')}" if path else ""
+                raise BadRequest(f"Ugyldig JSON: tegnet U+{ord(bad.group()):04X}{where} kan ikke sendes (XML "
+                                 "kan ikke bære det); fjern det")
+        elif isinstance(item, dict):
+            stack.extend((k, f"{path}.{k}") for k in item)
+            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+
+
 def loads(text: str | bytes) -> Any:
-    """json.loads with bounded depth and numbers; BadRequest names what was refused."""
+    """json.loads with bounded depth and numbers, and only characters XML can carry; BadRequest names
+    what was refused."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     if (depth := _depth(text)) > MAX_DEPTH:
         raise BadRequest(f"Ugyldig JSON: nøstet {depth} nivåer dypt; høyst {MAX_DEPTH} er tillatt")
     try:
-        return json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        value = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        if _MAYBE_NOT_XML.search(text):
+            _refuse_characters(value)
+        return value
     except json.JSONDecodeError as exc:
         raise BadRequest(f"Ugyldig JSON: {exc.msg} (linje {exc.lineno}, kolonne {exc.colno})") from exc
     except _Refused as exc:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -27,6 +28,9 @@ FAULT_NS = "http://nvdb.vegvesen.no/apiskriv/fault/v1"
 TASK_NS = "http://nvdb.vegvesen.no/apiskriv/domain/task/v1"
 TRANSACTION_NS = "http://nvdb.vegvesen.no/apiskriv/domain/transaction/v1"
 MAX_DEPTH = 64  # as for JSON bodies (api/body.py)
+XML_SPACE = " \t\r\n"  # what XML calls white space: around an element's text it is layout, not value
+# What XML 1.0 cannot carry: control characters but tab, newline and return; an unpaired surrogate; U+FFFE/U+FFFF.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 ATTRIBUTES = frozenset({"typeId", "tempId", "nvdbId", "versjon", "veglenkesekvensNvdbId", "posisjon", "fra",
                         "til", "nodeNvdbId", "ressursId", "format", "rel", "src", "kode", "operasjon", "retning",
@@ -45,7 +49,8 @@ REPEATED_IN = {"lås": frozenset({"stedfesting"})}  # a lock's stedfesting is a 
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    # Stored text never has such a character (api/body.py refuses it); a fault's message may quote a path.
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def _scalar(value: Any) -> bool:
@@ -89,7 +94,9 @@ def to_xml(root: str, document: Any, ns: str = CHANGESET_NS) -> bytes:
             _fill(ET.SubElement(element, f"{{{ns}}}{WRAPPERS.get(root, root)}"), item, ns)
     else:
         _fill(element, document, ns)
-    return ET.tostring(element, encoding="utf-8", xml_declaration=True)
+    # A reader turns a raw carriage return into a newline (XML's line ends); as a reference it stays itself.
+    # ElementTree escapes it in attributes only, so a raw one can only be in text.
+    return ET.tostring(element, encoding="utf-8", xml_declaration=True).replace(b"\r", b"&#13;")
 
 
 def _local(tag: str) -> str:
@@ -104,7 +111,7 @@ def _read(element: ET.Element, root: str, depth: int, *, item: bool) -> Any:
         return [_read(child, root, depth + 1, item=True) for child in element]
     data: dict[str, Any] = dict(element.attrib)
     children = list(element)
-    text = (element.text or "").strip()
+    text = (element.text or "").strip(XML_SPACE)  # a no-break space or U+0085 is part of a value
     if not children:
         if name in TARGETS and depth > 0:
             return {"verdi": text, **data}
