@@ -1,7 +1,8 @@
 """Hypothesis strategies for changesets and the stored data they act on (tests/unit/*_properties.py).
 
 ``changesets`` draws anything the document model may accept, most of it refused by validation;
-``clean_changesets`` draws what is shaped to pass; ``stored`` draws 1–3 versions of each pooled object.
+``clean_changesets`` draws what is shaped to pass; ``stored`` draws 1–3 versions of each pooled object;
+``history_after`` is what a plan's writes make of the stored data.
 """
 
 from __future__ import annotations
@@ -212,3 +213,18 @@ def clean_changesets(draw: st.DrawFn, existing: dict[int, list[dict[str, Any]]])
                 obj["gyldighetsperiode"] = {"startdato": later}
         doc.setdefault(op, {"vegobjekter": []})["vegobjekter"].append(obj)
     return doc
+
+
+def history_after(existing: dict[int, list[dict[str, Any]]], writes: list[Any]) -> dict[int, list[dict[str, Any]]]:
+    """Each object's versions once the plan's writes are applied (a write of None removes a version)."""
+    by_key = {(v["id"], v["versjon"]): v for versions in existing.values() for v in versions}
+    for w in writes:
+        assert w.data is None or (w.data["id"], w.data["versjon"]) == (w.nvdb_id, w.versjon), w
+        if w.data is None:
+            by_key.pop((w.nvdb_id, w.versjon), None)
+        else:
+            by_key[(w.nvdb_id, w.versjon)] = w.data
+    result: dict[int, list[dict[str, Any]]] = {}
+    for (nvdb_id, _), version in sorted(by_key.items()):
+        result.setdefault(nvdb_id, []).append(version)
+    return result

@@ -10,13 +10,12 @@ leave a client with an internal error instead of a code.
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any
 
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tests.support.strategies import CATALOG, NETWORK, changesets, clean_changesets, stored
+from tests.support.strategies import CATALOG, NETWORK, changesets, clean_changesets, history_after, stored
 from vegskriv.changesets.models import Endringssett
 from vegskriv.changesets.operations import plan_changeset
 from vegskriv.changesets.validation import Context, validate
@@ -56,17 +55,3 @@ def test_validation_answers_every_document_and_what_it_accepts_can_be_planned(da
             assert all(end is None or start < end for start, end in periods), (nvdb_id, periods)
             assert all(a[1] == b[0] for a, b in pairwise(periods)), (nvdb_id, periods)
 
-
-def history_after(existing: dict[int, list[dict[str, Any]]], writes: list[Any]) -> dict[int, list[dict[str, Any]]]:
-    """Each object's versions once the plan's writes are applied (a write of None removes a version)."""
-    by_key = {(v["id"], v["versjon"]): v for versions in existing.values() for v in versions}
-    for w in writes:
-        assert w.data is None or (w.data["id"], w.data["versjon"]) == (w.nvdb_id, w.versjon), w
-        if w.data is None:
-            by_key.pop((w.nvdb_id, w.versjon), None)
-        else:
-            by_key[(w.nvdb_id, w.versjon)] = w.data
-    result: dict[int, list[dict[str, Any]]] = {}
-    for (nvdb_id, _), version in sorted(by_key.items()):
-        result.setdefault(nvdb_id, []).append(version)
-    return result
