@@ -93,6 +93,10 @@ def seed(url: str, token: str) -> dict[str, str]:
                                                  "varighetSekunder": 3600, "stedfesting": [
                                                      {"veglenkesekvensNvdbId": 1125766, "fra": 0.0, "til": 1.0}]}, ""),
         ("binaer_id", "POST", "/rest/v3/binaer", b"%PDF-1.4 fuzz", ""),
+        ("opplasting_id", "POST", "/rest/v3/endringssett/opplasting", {}, ""),
+        ("nvdb_id", "PUT", "/rest/v3/vegobjekter", {"vegobjekter": [{
+            "id": 7001, "versjon": 1, "typeId": 83, "gyldighetsperiode": {"startdato": "2020-01-01"},
+            "egenskaper": KUM["egenskaper"], "stedfesting": KUM["stedfesting"]}]}, "7001"),
     ]
     found = {"brukernavn": "fuzzer", "type_id": "83", "vls_id": "1125766"}
     for name, method, path, body, known in steps:
