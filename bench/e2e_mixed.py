@@ -61,8 +61,9 @@ def build_mixed(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         else:
             obj = copy.deepcopy(delvis_shape)
             obj.update(nvdbId=nvdb_id, versjon=versions)
-            if i % 3 == 0:
-                obj["overskriv"] = "JA"
+            if i % 3 == 0:  # as the real ones with overskriv: in place, the period kept (a new start would
+                obj["overskriv"] = "JA"  # leave a gap after the version before: USAMMENHENGENDE_HISTORIKK)
+                obj.pop("gyldighetsperiode", None)
             delvis.append(obj)
     document = {"datakatalogversjon": CATALOG_VERSION, "registrer": {"vegobjekter": new},
                 "lukk": {"vegobjekter": lukk}, "delvisOppdater": {"vegobjekter": delvis}}

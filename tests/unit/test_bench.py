@@ -51,3 +51,25 @@ def test_imports_against_a_revision_pairs_the_two_trees_and_removes_its_worktree
     assert found["pairs"] == 2 and found["before_median_ms"] > 0 and found["now_median_ms"] > 0
     assert found["ratio"] > 0
     assert "vegskriv-against-" not in worktrees()
+
+
+def test_the_mixed_changeset_passes_validation_against_the_data_it_imports() -> None:
+    """Else e2e-mixed measures a rejection: it did once, when the rules learnt that an in-place
+    overskriv may not move a version's start away from the end of the one before."""
+    from bench import e2e_mixed
+    from bench.objects import CATALOG_VERSION, NETWORK
+    from vegskriv.catalog import default_catalog
+    from vegskriv.changesets.models import Endringssett
+    from vegskriv.changesets.validation import Context, validate
+    from vegskriv.network import Veglenkesekvens
+
+    doc, imported = e2e_mixed.build_mixed(120)
+    existing: dict[int, list[dict]] = {}
+    for version in imported:
+        existing.setdefault(version["id"], []).append(version)
+    network = {s["veglenkesekvensId"]: Veglenkesekvens.model_validate(s) for s in NETWORK + e2e_mixed.EXTRA_NETWORK}
+    result = validate(Endringssett.model_validate(doc), Context(catalog=default_catalog(), existing=existing,
+                                                                current_catalog_version=CATALOG_VERSION,
+                                                                network=network))
+    assert not result.har_feil(), [(e.nvdbId, [v.kode for v in e.feil]) for e in result.vegobjekter if e.feil]
+    assert {op for op, _ in Endringssett.model_validate(doc).operations()} == {"registrer", "lukk", "delvisOppdater"}
