@@ -118,7 +118,6 @@ def complete_answers(operation: Any, feil: str | None) -> None:
         answer.content = media
 
 
-
 def _place(parameter: Any) -> str:
     return str(getattr(parameter, "in_", "")).rsplit(".", 1)[-1]  # ParameterInType.path → "path"
 

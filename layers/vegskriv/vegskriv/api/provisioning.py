@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vegskriv.api.context import caller, json_response
-from vegskriv.api.docs import TOKEN
+from vegskriv.api.docs import TOKEN, responses
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN, Caller
 from vegskriv.errors import BadRequest, Conflict, Forbidden, NotFound
 from vegskriv.provisioning import jobs
@@ -25,10 +25,6 @@ ROOT = "/rest/v1/konsumenter"
 ConsumerId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 RunId = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,64}$")]
 NOT_FOUND: OpenAPIResponse = {"description": "Ukjent id, eller en annen eiers"}
-
-
-def ok(description: str, model: Any = dict[str, Any]) -> OpenAPIResponse:
-    return {"description": description, "content": {"application/json": {"model": model}}}
 
 
 def _admin() -> Caller:
@@ -82,13 +78,13 @@ def list_all():
 
 
 @router.get(f"{ROOT}/<konsument_id>", security=TOKEN, summary="En konsument",
-            responses={200: ok("Konsumenten", Konsument), 404: NOT_FOUND})
+            responses={**responses(200, "Konsumenten", Konsument), 404: NOT_FOUND})
 def get_one(konsument_id: ConsumerId):
     return json_response(200, _mine(konsument_id).model_dump())
 
 
 @router.patch(f"{ROOT}/<konsument_id>", security=TOKEN, summary="Endre en konsument",
-              responses={200: ok("Konsumenten slik den er nå", Konsument), 404: NOT_FOUND})
+              responses={**responses(200, "Konsumenten slik den er nå", Konsument), 404: NOT_FOUND})
 def change(konsument_id: ConsumerId, endring: Annotated[KonsumentEndring, Body()]):
     konsument = _mine(konsument_id)
     changed = Konsument(**{**konsument.model_dump(), **endring.model_dump(exclude_unset=True, exclude_none=True)})
@@ -98,7 +94,7 @@ def change(konsument_id: ConsumerId, endring: Annotated[KonsumentEndring, Body()
 
 
 @router.delete(f"{ROOT}/<konsument_id>", security=TOKEN, summary="Fjern en konsument (og den innebygde kopien)",
-               responses={200: ok("Fjernet: {id, fjernet: true}"), 404: NOT_FOUND})
+               responses={**responses(200, "Fjernet: {id, fjernet: true}", dict[str, Any]), 404: NOT_FOUND})
 def remove(konsument_id: ConsumerId):
     _mine(konsument_id)
     store.delete_consumer(konsument_id)
@@ -118,21 +114,22 @@ def start(konsument_id: ConsumerId, forespørsel: Annotated[KjøringForespørsel
 
 @router.get(f"{ROOT}/<konsument_id>/kjøringer", security=TOKEN,
             summary="Kjøringer, nyeste først",
-            responses={200: ok("{kjøringer: [rapport, ...]}"), 404: NOT_FOUND})
+            responses={**responses(200, "{kjøringer: [rapport, ...]}", dict[str, Any]), 404: NOT_FOUND})
 def runs(konsument_id: ConsumerId, antall: Annotated[int, Query(ge=1, le=1000)] = 100):
     _mine(konsument_id)
     return json_response(200, {"kjøringer": [_present(r) for r in store.list_runs(konsument_id, antall)]})
 
 
 @router.get(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>", security=TOKEN, summary="En kjørings rapport",
-            responses={200: ok("Rapporten: status, modus, tellere, tider"), 404: NOT_FOUND})
+            responses={**responses(200, "Rapporten: status, modus, tellere, tider", dict[str, Any]), 404: NOT_FOUND})
 def report(konsument_id: ConsumerId, kjoring_id: RunId):
     return json_response(200, _present(_run(konsument_id, kjoring_id)))
 
 
 @router.get(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>/logg", security=TOKEN,
             summary="Logg per objekt (UENDRET telles bare)",
-            responses={200: ok("{logg: [...], metadata: {returnert, neste?}}"), 404: NOT_FOUND})
+            responses={**responses(200, "{logg: [...], metadata: {returnert, neste?}}", dict[str, Any]),
+                       404: NOT_FOUND})
 def log(konsument_id: ConsumerId, kjoring_id: RunId, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
         start: Annotated[int | None, Query(ge=0)] = None):
     _run(konsument_id, kjoring_id)

@@ -2,10 +2,10 @@
 
 Starts the local stack on a free port, takes a dev token from ``vegskriv token``, makes one of
 each resource a path can name (:func:`seed`: an owner with a service and an edition, a consumer
-and a run, a changeset, a binary, a lock) and gives their ids to schemathesis for those path
-parameters, so that operations on existing resources get past 404. Then runs ``st run`` and prints
-how many requests were sent and how many answered 5xx, by operation. Exit status 1 when there was
-any 5xx. Extra ``st run`` options: ``FUZZ_ARGS``.
+and a run, a changeset, a lock, a binary, an upload ticket, a stored Kum) and gives their ids to
+schemathesis for those path parameters, so that operations on existing resources get past 404.
+Then runs ``st run`` and prints how many requests were sent and how many answered 5xx, by
+operation. Exit status 1 when there was any 5xx. Extra ``st run`` options: ``FUZZ_ARGS``.
 """
 
 from __future__ import annotations
