@@ -49,6 +49,7 @@ class FakeTarget:
     def __init__(self):
         self.copy: dict[int, str] = {}
         self.calls: list[int] = []
+        self.deleted: list[int] = []  # ids sent as DELETE, in order
         self.refuse: set[int] = set()
         self.crash_after_calls: int | None = None
         self.pages = 0
@@ -69,6 +70,7 @@ class FakeTarget:
             if c["id"] in self.refuse:
                 failed[c["id"]] = "nekter"
             elif c["handling"] == "DELETE":
+                self.deleted.append(c["id"])
                 self.copy.pop(c["id"], None)
             else:
                 self.copy[c["id"]] = c["hash"]
@@ -239,7 +241,9 @@ def test_delta_sends_only_what_changed_and_deletes_tombstones_and_closed_objects
     delta = run_all(provider, target, store, konsument, modus="DELTA", run_id="r2")
     assert delta.status == "FULLFØRT" and delta.endretEtter == konsument.vannmerke
     assert (delta.hentet, delta.oppdatert, delta.slettet) == (602, 600, 2)
-    assert target.pages == 1  # 2 deletes of at least 1000 held are under the share: one page of the copy decides
+    # one page of the copy tells that both tombstones are held, one more that 2 deletes of at least
+    # 1000 held are under the share
+    assert target.pages == 2
     assert sum(target.calls) == 602 and 700 not in target.copy and 701 not in target.copy
     assert target.copy[1] == content_hash(provider.objects[1])
     assert store.watermark == delta.vannmerke
@@ -271,3 +275,39 @@ def test_a_delta_after_a_run_with_failures_sends_the_failed_items_again():
     again = run_all(provider, target, store, konsument, modus="DELTA", run_id="r3")
     assert again.feilet == 0 and target.copy[3] == content_hash(provider.objects[3])
     assert store.watermark == again.vannmerke
+
+
+def test_delta_tombstones_of_objects_the_consumer_never_held_are_not_sent_nor_counted():
+    data = objects(10) | objects(200, type_id=95, first=1001)
+    provider, target, store = FakeProvider(data), FakeTarget(), FakeStore()
+    konsument = consumer(antall=5, andel=0.2)  # type 83 only
+    run_all(provider, target, store, konsument, modus="FULL")
+    konsument.vannmerke = store.watermark
+    for i in range(1001, 1201):  # 200 objects of a type the consumer does not take are removed
+        provider.change(i, None)
+    provider.change(3, None)
+    delta = run_all(provider, target, store, konsument, modus="DELTA", run_id="r2")
+    assert delta.status == "FULLFØRT", delta.merknader
+    assert (delta.hentet, delta.slettet, delta.uendret, delta.ventendeSlettinger) == (201, 1, 200, 1)
+    assert target.deleted == [3] and set(store.logs["r2"]) == {3}
+
+
+def test_held_among_reads_the_consumer_list_from_each_undecided_id():
+    target = FakeTarget()
+    target.copy = {i: "h" for i in range(1, 5001)}
+    clustered = list(range(2000, 2300))
+    assert engine.held_among(target, clustered) == set(clustered) and target.pages == 1
+    target.pages = 0
+    sparse = [10, 2500, 4999, 7000]
+    assert engine.held_among(target, sparse) == {10, 2500, 4999} and target.pages == 3
+    assert engine.held_among(target, []) == set()
+
+
+def test_held_among_ends_when_a_consumer_ignores_start():
+    class Stubborn(FakeTarget):
+        def held(self, start, antall):
+            return super().held(None, antall)  # always its first page
+
+    target = Stubborn()
+    target.copy = {i: "h" for i in range(1, 3001)}
+    assert engine.held_among(target, [5, 2500, 2600]) == {5}

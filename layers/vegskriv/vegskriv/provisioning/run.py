@@ -12,8 +12,10 @@ run that writes completes with nothing refused, so a DELTA after a partial failu
 
 A DELTA run (after a completed run) instead walks the provider's change feed (``endretEtter`` the
 consumer's watermark) type by type, one page a chunk: current objects are upserted, tombstones
-(removed, closed, left the consumer's kommuner) are parked as deletes under the same threshold.
-The consumer contract cannot say whether it held an object, so DELTA counts upserts as updates.
+(removed, closed, left the consumer's kommuner) are parked as deletes under the same threshold,
+but only those the consumer holds (its id list, read from each tombstone: a tombstone of an object it
+never held, or already dropped, is counted unchanged and neither sent nor counted toward the threshold).
+The contract's id list is not read whole in a DELTA, so upserts count as updates.
 """
 
 from __future__ import annotations
@@ -146,6 +148,9 @@ def _delta_chunk(run: Kjøring, konsument: Konsument, provider: Provider, target
     gone = sorted({*page.tombstones, *(o.id for o in page.objects if not is_current(o.data, today))})
     run.hentet += len(page.objects) + len(page.tombstones)
     _upsert(run, [("OPPDATERT", o) for o in current], target, store)
+    held = held_among(target, gone)
+    run.uendret += len(gone) - len(held)
+    gone = [i for i in gone if i in held]
     store.park_deletes(run.id, gone)
     run.ventendeSlettinger += len(gone)
     if page.markør is not None:
@@ -180,6 +185,24 @@ def _log(run: Kjøring, store: RunStore, entries: list[tuple[int, str, str | Non
     if entries:
         store.log(run.id, run.loggført, entries)
         run.loggført += len(entries)
+
+
+def held_among(target: Target, ids: list[int]) -> set[int]:
+    """Which of the ascending ``ids`` the consumer holds. Its id list is read from the first id not
+    yet decided; one page decides every id up to the page's last (all of them on the list's last page),
+    so clustered ids cost one read and a sparse few one read each."""
+    found: set[int] = set()
+    i = 0
+    while i < len(ids):
+        page, more = target.held(ids[i] - 1 or None, PAGE)
+        listed = {h for h, _ in page}
+        last = page[-1][0] if more is not None and page else None  # None: the list ends in this page
+        first = i
+        while i < len(ids) and (last is None or ids[i] <= last or i == first):  # i == first: never stuck
+            if ids[i] in listed:
+                found.add(ids[i])
+            i += 1
+    return found
 
 
 def _held_count(target: Target, enough: int) -> int:
