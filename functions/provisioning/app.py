@@ -1,5 +1,6 @@
 """Step Functions tasks of the provisioning workflow: {"step": "plan"} creates tonight's runs,
-{"step": "chunk", "consumerId", "runId"} does one bounded chunk of a run."""
+{"step": "chunk", "consumerId", "runId"} does one bounded chunk of a run, {"step": "failed", ..., "error"}
+ends a run whose chunk kept failing (the state machine's Catch) as FEILET."""
 
 from typing import Any
 
@@ -15,4 +16,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if event["step"] == "plan":
         return {"runs": jobs.plan_nightly()}
     logger.append_keys(konsumentId=event["consumerId"], kjøringId=event["runId"])
+    if event["step"] == "failed":
+        jobs.fail_run(event["consumerId"], event["runId"], event.get("error"))
+        return {"ferdig": True}
     return {"ferdig": jobs.run_step(event["consumerId"], event["runId"])}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -135,6 +136,39 @@ def test_another_owners_admin_gets_404_and_users_403(stack, olanor):
     assert other.request("POST", "/rest/v1/konsumenter/innebygd/kjøringer", data="{}").status_code == 404
     assert other.request("GET", "/rest/v1/konsumenter").json() == {"konsumenter": []}
     assert olanor.request("GET", "/rest/v1/konsumenter").status_code == 403
+
+
+def test_a_chunk_that_keeps_failing_ends_its_run_and_the_other_runs_go_on(stack, fagadmin, monkeypatch):
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    from vegskriv.provisioning import jobs
+    from vegskriv.provisioning import run as engine
+
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _seconds: None))  # the Retry's pauses
+    real_step = engine.step
+
+    def step(run: Any, konsument: Any, *args: Any, **kwargs: Any) -> bool:
+        if konsument.id == "brutt":
+            raise RuntimeError("disken er full")
+        return real_step(run, konsument, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "step", step)
+    for konsument_id in ("brutt", "hel"):
+        register(fagadmin, konsument_id, {"type": "DYNAMODB"})
+    runs = {k: jobs.create_run(store.get_consumer(k), "FULL", False) for k in ("brutt", "hel")}
+    sfn = stack.client("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=stack.state_machine_arns["ProvisioningWorkflow"], input=json.dumps(
+        {"runs": [{"consumerId": k, "runId": r.id} for k, r in runs.items()]}))["executionArn"]
+    deadline = time.monotonic() + 60
+    while (status := sfn.describe_execution(executionArn=execution)["status"]) == "RUNNING" \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert status == "SUCCEEDED"
+    failed, done = (store.get_run(k, r.id) for k, r in runs.items())
+    assert failed.status == "FEILET" and "feilet gjentatte ganger" in failed.merknader[-1], failed
+    assert done.status == "FULLFØRT", done
+    monkeypatch.setattr(engine, "step", real_step)
+    assert run(fagadmin, "brutt", modus="FULL")["status"] == "FULLFØRT"  # the consumer is not blocked
 
 
 def _get(url: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from vegskriv import aws
 from vegskriv.errors import Conflict, NotFound
@@ -22,22 +24,53 @@ def target_for(konsument: Konsument) -> Target:
     return store.DynamoTarget(konsument.id)
 
 
+# A run saves its report after every chunk, and a chunk ends inside Lambda's 15 minutes (retries
+# included, well inside an hour): a run still PÅGÅR with no save for this long has no execution left.
+STALE_AFTER = timedelta(hours=1)
+
+
 def create_run(konsument: Konsument, modus: str, dry_run: bool) -> Kjøring:
     latest = store.list_runs(konsument.id, limit=1)
     if latest and latest[0].status == "PÅGÅR":
-        raise Conflict(f"konsumenter/{konsument.id}: kjøring {latest[0].id} pågår allerede")
+        if not _stale(latest[0]):
+            raise Conflict(f"konsumenter/{konsument.id}: kjøring {latest[0].id} pågår allerede")
+        _end(latest[0], f"Kjøringen stoppet uten å bli ferdig (sist lagret {latest[0].lagret or latest[0].startet}); "
+                        "en ny kjøring erstatter den")
+    elif latest and latest[0].status == "KARANTENE":
+        # The new run compares again; approving the old one would apply deletes decided on older data.
+        _end(latest[0], "Erstattet av en nyere kjøring før den ble godkjent; ingenting ble slettet")
     run = engine.new_run(store.new_run_id(), konsument, modus, dry_run, store.ReadApiProvider())
     store.save_run(run)
     return run
 
 
+def _stale(run: Kjøring) -> bool:
+    saved = datetime.fromisoformat((run.lagret or run.startet).replace("Z", "+00:00"))
+    return datetime.now(UTC) - saved > STALE_AFTER
+
+
+def _end(run: Kjøring, why: str) -> None:
+    """FEILET with the reason; the watermark stays, so the next run reads the same changes again."""
+    logger.warning("provisioning run ended as failed", extra={"konsumentId": run.konsumentId, "kjøringId": run.id,
+                                                              "reason": why})
+    run.status, run.ferdig = "FEILET", engine.now_iso()
+    run.merknader.append(why)
+    store.save_run(run)
+
+
 def start_execution(runs: list[Kjøring]) -> None:
-    """Hand the runs to the provisioning state machine (no-op when none is configured: unit tests)."""
+    """Hand the runs to the provisioning state machine (no-op when none is configured: unit tests).
+    Runs it could not be given to end FEILET at once instead of blocking their consumer."""
     arn = get_settings().provisioning_state_machine_arn
     if arn and runs:
         batch = [{"consumerId": r.konsumentId, "runId": r.id} for r in runs]
-        aws.client("stepfunctions").start_execution(stateMachineArn=arn, name=f"kj-{runs[0].id}-{uuid.uuid4().hex[:6]}",
-                                                    input=json.dumps({"runs": batch}))
+        try:
+            aws.client("stepfunctions").start_execution(
+                stateMachineArn=arn, name=f"kj-{runs[0].id}-{uuid.uuid4().hex[:6]}", input=json.dumps({"runs": batch}))
+        except Exception:
+            for run in runs:
+                _end(run, "Kjøringen kunne ikke startes (Step Functions svarte med feil)")
+            raise
 
 
 def plan_nightly() -> list[dict[str, str]]:
@@ -76,6 +109,19 @@ def run_to_end(konsument_id: str, run_id: str) -> Kjøring:
     run = store.get_run(konsument_id, run_id)
     assert run is not None
     return run
+
+
+def fail_run(konsument_id: str, run_id: str, error: dict[str, Any] | None) -> None:
+    """A chunk failed after its retries (the state machine's Catch): the run ends FEILET, said why."""
+    run = store.get_run(konsument_id, run_id)
+    if run is None or run.status != "PÅGÅR":
+        return
+    error = error or {}
+    logger.error("provisioning run failed", extra={"konsumentId": konsument_id, "kjøringId": run_id,
+                                                   "error": error.get("Error"),
+                                                   "cause": str(error.get("Cause"))[:2000]})
+    _end(run, f"Et steg feilet gjentatte ganger ({error.get('Error') or 'ukjent feil'}); neste kjøring leser de "
+              "samme endringene igjen")
 
 
 def approve(konsument_id: str, run_id: str) -> Kjøring:

@@ -75,6 +75,7 @@ class Kjøring(BaseModel):
     konsumentAntall: int = 0  # DELTA: counted only as far as the share rule needs
     startet: str
     ferdig: str | None = None
+    lagret: str | None = None  # when the report was last saved (every chunk saves it)
     vannmerke: str | None = None
     merknader: list[str] = []
     etter: int = 0

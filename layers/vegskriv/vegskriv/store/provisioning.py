@@ -105,10 +105,12 @@ def set_watermark(konsument_id: str, vannmerke: str) -> None:
 # ---------------------------------------------------------------- runs and logs
 
 def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    # Microseconds: runs list newest first by id, and a run that replaces another may start in its second.
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
 
 
 def save_run(run: Kjøring) -> None:
+    run.lagret = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     _table().put_item(Item={"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}",
                             "data": run.model_dump_json()})
 

@@ -1,0 +1,108 @@
+"""Runs as use cases (moto): a run can never block its consumer for good. A run with no execution
+left (its report unsaved for an hour) or that the state machine could not take ends FEILET, and a
+quarantined run is replaced by the next one, which compares again, instead of being approved later."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from vegskriv import aws
+from vegskriv.errors import Conflict
+from vegskriv.provisioning import jobs
+from vegskriv.provisioning.model import Kjøring, Konsument
+from vegskriv.settings import get_settings
+from vegskriv.store import provisioning as store
+
+KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+
+
+@pytest.fixture(autouse=True)
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PROVISIONING_TABLE", "p")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
+    with mock_aws():
+        aws.reset()
+        get_settings.cache_clear()
+        boto3.client("dynamodb", region_name="eu-north-1").create_table(
+            TableName="p", BillingMode="PAY_PER_REQUEST", KeySchema=KEYS,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        yield
+    aws.reset()
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def konsument() -> Konsument:
+    made = Konsument(id="k1", navn="K", utvalg={"vegobjekttyper": [83]}, mål={"type": "DYNAMODB"}, eier="fagadmin")
+    store.create_consumer(made)
+    return made
+
+
+def _saved_ago(run: Kjøring, age: timedelta) -> None:
+    """The report as a run left it ``age`` ago (save_run would stamp it now)."""
+    run.lagret = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    boto3.resource("dynamodb", region_name="eu-north-1").Table("p").put_item(Item={
+        "pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}", "data": run.model_dump_json()})
+
+
+def test_a_run_that_is_going_blocks_a_new_one_until_nothing_has_saved_it_for_an_hour(konsument: Konsument) -> None:
+    first = jobs.create_run(konsument, "DELTA", False)
+    with pytest.raises(Conflict):
+        jobs.create_run(konsument, "FULL", False)
+    _saved_ago(first, timedelta(minutes=50))
+    with pytest.raises(Conflict):
+        jobs.create_run(konsument, "FULL", False)
+    _saved_ago(first, timedelta(minutes=70))
+    second = jobs.create_run(konsument, "FULL", False)
+    ended = store.get_run("k1", first.id)
+    assert ended is not None and ended.status == "FEILET" and ended.ferdig
+    assert "stoppet uten å bli ferdig" in ended.merknader[-1]
+    assert [r.id for r in store.list_runs("k1")] == [second.id, first.id]
+
+
+def test_a_quarantined_run_is_replaced_by_the_next_and_can_no_longer_be_approved(konsument: Konsument) -> None:
+    held = jobs.create_run(konsument, "DELTA", False)
+    held.status = "KARANTENE"
+    store.save_run(held)
+    newer = jobs.create_run(konsument, "DELTA", False)
+    replaced = store.get_run("k1", held.id)
+    assert replaced is not None and replaced.status == "FEILET"
+    assert "ingenting ble slettet" in replaced.merknader[-1]
+    with pytest.raises(Conflict):
+        jobs.approve("k1", held.id)
+    assert store.get_run("k1", newer.id).status == "PÅGÅR"  # type: ignore[union-attr]
+
+
+def test_a_run_the_state_machine_cannot_take_ends_feilet_at_once(konsument: Konsument,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVISIONING_STATE_MACHINE_ARN",
+                       "arn:aws:states:eu-north-1:123456789012:stateMachine:finnes-ikke")
+    get_settings.cache_clear()
+    run = jobs.create_run(konsument, "DELTA", False)
+    with pytest.raises(Exception, match=r"StateMachineDoesNotExist|does not exist"):
+        jobs.start_execution([run])
+    assert store.get_run("k1", run.id).status == "FEILET"  # type: ignore[union-attr]
+    jobs.create_run(konsument, "DELTA", False)  # the consumer is free again
+
+
+def test_the_state_machines_catch_ends_a_going_run_and_leaves_an_ended_one(konsument: Konsument) -> None:
+    run = jobs.create_run(konsument, "DELTA", False)
+    error = {"Error": "RuntimeError", "Cause": json.dumps({"errorMessage": "disken er full"})}
+    jobs.fail_run("k1", run.id, error)
+    failed = store.get_run("k1", run.id)
+    assert failed is not None and failed.status == "FEILET" and "RuntimeError" in failed.merknader[-1]
+    jobs.fail_run("k1", run.id, error)  # the Catch's task retried: said once
+    assert store.get_run("k1", run.id).merknader == failed.merknader  # type: ignore[union-attr]
+    done = jobs.create_run(konsument, "DELTA", False)
+    done.status = "FULLFØRT"
+    store.save_run(done)
+    jobs.fail_run("k1", done.id, error)
+    assert store.get_run("k1", done.id).status == "FULLFØRT"  # type: ignore[union-attr]
+    jobs.fail_run("k1", "finnes-ikke", None)
