@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto import mock_aws
 
+from tests.support.tables import moto_tables
 from vegskriv import aws
 from vegskriv.changesets.locks import Cell, Claim
-from vegskriv.settings import get_settings
 from vegskriv.store import locks
 
 LOCKS = "test-LocksTable"
@@ -19,19 +17,8 @@ LOCKS = "test-LocksTable"
 
 @pytest.fixture(autouse=True)
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("LOCKS_TABLE", LOCKS)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
-    with mock_aws():
-        aws.reset()
-        get_settings.cache_clear()
-        boto3.client("dynamodb", region_name="eu-north-1").create_table(
-            TableName=LOCKS, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+    with moto_tables(monkeypatch, LOCKS_TABLE=("LocksTable", LOCKS)):
         yield
-    aws.reset()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from vegskriv import aws
+from tests.support.tables import moto_tables
 from vegskriv.network import Veglenkesekvens
-from vegskriv.settings import get_settings
 from vegskriv.store import reference
 
 TABLE = "test-ReferenceTable"
@@ -22,21 +19,10 @@ OLD = {"veglenkesekvensId": 11, "lengde": 100, "kommune": 301, "fylke": 3, "vegk
 
 @pytest.fixture(autouse=True)
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REFERENCE_TABLE", TABLE)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
-    with mock_aws():
-        aws.reset()
-        get_settings.cache_clear()
-        boto3.client("dynamodb", region_name="eu-north-1").create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+    with moto_tables(monkeypatch, REFERENCE_TABLE=("ReferenceTable", TABLE)):
         reference._network_cache.clear()
         yield
         reference._network_cache.clear()
-        aws.reset()
-        get_settings.cache_clear()
 
 
 def test_links_and_ports_are_stored_with_the_sequence_and_old_items_still_read():

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto import mock_aws
 
+from tests.support.tables import moto_tables
 from vegskriv import aws
-from vegskriv.settings import get_settings
 from vegskriv.store import provisioning as store
 
 KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
@@ -17,18 +15,8 @@ KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "Key
 
 @pytest.fixture(autouse=True)
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PROVISIONING_TABLE", "p")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
-    with mock_aws():
-        aws.reset()
-        get_settings.cache_clear()
-        boto3.client("dynamodb", region_name="eu-north-1").create_table(
-            TableName="p", BillingMode="PAY_PER_REQUEST", KeySchema=KEYS,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+    with moto_tables(monkeypatch, PROVISIONING_TABLE=("ProvisioningTable", "p")):
         yield
-    aws.reset()
-    get_settings.cache_clear()
 
 
 def _all(run_id: str, antall: int) -> list[tuple[int, str]]:

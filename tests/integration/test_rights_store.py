@@ -8,12 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from vegskriv import aws
+from tests.support.tables import moto_tables
 from vegskriv.api.app import handle
 from vegskriv.changesets.rights import Datarettighet, Tilgang
-from vegskriv.settings import get_settings
 from vegskriv.store import rights as store
 
 TABLE = "test-ReferenceTable"
@@ -22,20 +20,9 @@ ADMIN = "9_system_admin"
 
 @pytest.fixture(autouse=True)
 def reference_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REFERENCE_TABLE", TABLE)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
     monkeypatch.delenv("DEFAULT_RIGHTS", raising=False)
-    with mock_aws():
-        aws.reset()
-        get_settings.cache_clear()
-        boto3.client("dynamodb", region_name="eu-north-1").create_table(
-            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}])
+    with moto_tables(monkeypatch, REFERENCE_TABLE=("ReferenceTable", TABLE)):
         yield
-    aws.reset()
-    get_settings.cache_clear()
 
 
 def grants(user: str, *tilganger: dict[str, Any]) -> Datarettighet:
