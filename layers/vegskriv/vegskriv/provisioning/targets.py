@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,15 +35,29 @@ class HttpTarget:
         except (OSError, ValueError) as exc:
             raise ConsumerError(f"{self.url}{path}: {exc}") from exc
 
+    @contextmanager
+    def _shape(self, path: str) -> Iterator[None]:
+        """JSON of another shape than the contract's (a list, ids that are not numbers, ...)."""
+        try:
+            yield
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ConsumerError(f"{self.url}{path}: svaret følger ikke kontrakten ({exc!r})") from exc
+
     def held(self, start: int | None, antall: int) -> tuple[list[tuple[int, str]], int | None]:
         query = urlencode({"antall": antall, **({"start": start} if start else {})})
-        answer = self._call(f"/objekter?{query}")
-        held = [(int(o["id"]), str(o["hash"])) for o in answer.get("objekter") or []]
-        return held, (held[-1][0] if answer.get("neste") is not None and held else None)
+        path = f"/objekter?{query}"
+        answer = self._call(path)
+        with self._shape(path):
+            held = [(int(o["id"]), str(o["hash"])) for o in answer.get("objekter") or []]
+            more = answer.get("neste") is not None
+        if any(b[0] <= a[0] for a, b in pairwise(held)) or (held and start and held[0][0] <= start):
+            raise ConsumerError(f"{self.url}{path}: id-ene kommer ikke stigende etter start")
+        return held, (held[-1][0] if more and held else None)
 
     def apply(self, changes: list[dict[str, Any]]) -> dict[int, str | None]:
         answer = self._call("/endringer", {"endringer": changes})
-        results = {int(r["id"]): r for r in answer.get("resultat") or []}
+        with self._shape("/endringer"):
+            results = {int(r["id"]): r for r in answer.get("resultat") or []}
         # An item the consumer did not answer for counts as failed: it is sent again next run.
         return {int(c["id"]): None if (results.get(int(c["id"])) or {}).get("ok")
                 else str((results.get(int(c["id"])) or {}).get("melding") or "ikke bekreftet av konsumenten")
