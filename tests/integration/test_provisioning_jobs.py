@@ -95,3 +95,38 @@ def test_the_state_machines_catch_ends_a_going_run_and_leaves_an_ended_one(konsu
     jobs.fail_run("k1", done.id, error)
     assert store.get_run("k1", done.id).status == "FULLFØRT"  # type: ignore[union-attr]
     jobs.fail_run("k1", "finnes-ikke", None)
+
+
+def test_of_two_runs_started_at_once_one_is_refused(konsument: Konsument, monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(2):  # a consumer's first run, then a run after a finished one
+        seen = store.newest_run("k1")  # both requests read the newest run before either writes
+        with monkeypatch.context() as patched:
+            patched.setattr(store, "newest_run", lambda _id, seen=seen: seen)
+            started = jobs.create_run(konsument, "DELTA", False)
+            with pytest.raises(Conflict, match="samtidig"):
+                jobs.create_run(konsument, "DELTA", False)
+        assert store.list_runs("k1", limit=1)[0].id == started.id
+        started.status = "FULLFØRT"
+        store.save_run(started)
+    assert len(store.list_runs("k1")) == 2
+
+
+def test_a_replaced_run_is_not_brought_back_by_a_late_save_or_an_approval(konsument: Konsument,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    held = jobs.create_run(konsument, "DELTA", False)
+    held.status = "KARANTENE"
+    store.save_run(held)
+    seen = store.newest_run("k1")
+    jobs.approve("k1", held.id)  # approved between another request's read and its write
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "newest_run", lambda _id: seen)
+        with pytest.raises(Conflict):
+            jobs.create_run(konsument, "DELTA", False)  # it read KARANTENE, but the run goes on now
+    assert store.get_run("k1", held.id).status == "PÅGÅR"  # type: ignore[union-attr]
+
+    _saved_ago(held, timedelta(hours=2))  # its execution died
+    jobs.create_run(konsument, "DELTA", False)
+    with pytest.raises(store.Replaced):
+        store.save_run(held)  # a late chunk of the replaced run
+    assert store.get_run("k1", held.id).status == "FEILET"  # type: ignore[union-attr]
+    assert jobs.run_step("k1", held.id) is True  # its workflow stops

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,17 +31,23 @@ STALE_AFTER = timedelta(hours=1)
 
 
 def create_run(konsument: Konsument, modus: str, dry_run: bool) -> Kjøring:
-    latest = store.list_runs(konsument.id, limit=1)
-    if latest and latest[0].status == "PÅGÅR":
-        if not _stale(latest[0]):
-            raise Conflict(f"konsumenter/{konsument.id}: kjøring {latest[0].id} pågår allerede")
-        _end(latest[0], f"Kjøringen stoppet uten å bli ferdig (sist lagret {latest[0].lagret or latest[0].startet}); "
-                        "en ny kjøring erstatter den")
-    elif latest and latest[0].status == "KARANTENE":
+    """A new run, unless one is going. A run with no execution left, or one held in KARANTENE, is
+    ended in the same write that saves the new one; of two runs started at once, one is refused."""
+    newest = store.newest_run(konsument.id)
+    latest = newest[0] if newest else None
+    if latest is not None and latest.status == "PÅGÅR":
+        if not _stale(latest):
+            raise Conflict(f"konsumenter/{konsument.id}: kjøring {latest.id} pågår allerede")
+        _ended(latest, f"Kjøringen stoppet uten å bli ferdig (sist lagret {latest.lagret or latest.startet}); "
+                       "en ny kjøring erstatter den")
+    elif latest is not None and latest.status == "KARANTENE":
         # The new run compares again; approving the old one would apply deletes decided on older data.
-        _end(latest[0], "Erstattet av en nyere kjøring før den ble godkjent; ingenting ble slettet")
+        _ended(latest, "Erstattet av en nyere kjøring før den ble godkjent; ingenting ble slettet")
     run = engine.new_run(store.new_run_id(), konsument, modus, dry_run, store.ReadApiProvider())
-    store.save_run(run)
+    try:
+        store.start_run(run, newest)
+    except store.Replaced as exc:
+        raise Conflict(str(exc)) from exc
     return run
 
 
@@ -49,13 +56,18 @@ def _stale(run: Kjøring) -> bool:
     return datetime.now(UTC) - saved > STALE_AFTER
 
 
-def _end(run: Kjøring, why: str) -> None:
-    """FEILET with the reason; the watermark stays, so the next run reads the same changes again."""
+def _ended(run: Kjøring, why: str) -> Kjøring:
+    """FEILET with the reason (not saved); the watermark stays, so the next run reads the same changes again."""
     logger.warning("provisioning run ended as failed", extra={"konsumentId": run.konsumentId, "kjøringId": run.id,
                                                               "reason": why})
     run.status, run.ferdig = "FEILET", engine.now_iso()
     run.merknader.append(why)
-    store.save_run(run)
+    return run
+
+
+def _end(run: Kjøring, why: str) -> None:
+    with suppress(store.Replaced):  # a newer run has ended it already
+        store.save_run(_ended(run, why))
 
 
 def start_execution(runs: list[Kjøring]) -> None:
@@ -94,12 +106,11 @@ def run_step(konsument_id: str, run_id: str) -> bool:
         return True
     try:
         return engine.step(run, konsument, store.ReadApiProvider(), target_for(konsument), store.Runs())
+    except store.Replaced:
+        return True  # a newer run has taken over (this one was given up as stale): stop here
     except ConsumerError as exc:
         # Nothing after the last saved chunk counts; the next run compares again from the start.
-        run = store.get_run(konsument_id, run_id) or run
-        run.status, run.ferdig = "FEILET", engine.now_iso()
-        run.merknader.append(f"Konsumenten svarte ikke etter kontrakten: {exc}")
-        store.save_run(run)
+        _end(store.get_run(konsument_id, run_id) or run, f"Konsumenten svarte ikke etter kontrakten: {exc}")
         return True
 
 
@@ -131,5 +142,8 @@ def approve(konsument_id: str, run_id: str) -> Kjøring:
     if run.status != "KARANTENE":
         raise Conflict(f"kjøringer/{run_id}: status er {run.status}; bare en kjøring i KARANTENE kan godkjennes")
     engine.approve(run)
-    store.save_run(run)
+    try:
+        store.save_run(run)
+    except store.Replaced as exc:
+        raise Conflict(f"kjøringer/{run_id}: en nyere kjøring har erstattet den; godkjenn den nyeste") from exc
     return run

@@ -4,7 +4,9 @@ built-in DYNAMODB target's copy, and the provider port on top of the read functi
 Keys: ``KONSUMENTER``/``<id>`` a consumer; ``KONSUMENT#<id>``/``KJ#<runId>`` a run (run ids sort
 by start time); ``KJ#<runId>``/``LOGG#<n>`` its log, entries numbered in the order written, many to
 an item (``n`` = the first's number: a FULL of 100,000 objects writes 100 log items, not 100,000),
-and ``KJ#<runId>``/``SLETT#<nvdbId>`` its parked deletes;
+and ``KJ#<runId>``/``SLETT#<nvdbId>`` its parked deletes. A run item gets ``etterfolger`` (the next
+run's id) in the transaction that saves the next run, and the consumer's item ``foersteKjoering``
+with its first: so each run has at most one successor, and a replaced run is never saved again;
 ``KOPI#<consumerId>``/``<nvdbId>`` the built-in consumer's copy (ids zero-padded: they sort).
 """
 
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from vegskriv import aws
@@ -24,6 +27,8 @@ from vegskriv.provisioning.model import Kjøring, Konsument
 from vegskriv.provisioning.run import Page
 from vegskriv.settings import get_settings
 from vegskriv.store import batch, changes, objects, reference
+
+_ser = TypeSerializer()
 
 
 def _table() -> Any:
@@ -109,10 +114,64 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
 
 
+class Replaced(Exception):
+    """The run has a newer run after it (or the newest run changed since it was read): not saved."""
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def save_run(run: Kjøring) -> None:
-    run.lagret = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    _table().put_item(Item={"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}",
-                            "data": run.model_dump_json()})
+    """Save a run's report, unless a newer run has replaced it (:func:`start_run`): a late save of
+    a replaced run would otherwise make it look alive again."""
+    run.lagret = _stamp()
+    try:
+        _table().put_item(Item={"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}",
+                                "data": run.model_dump_json()}, ConditionExpression="attribute_not_exists(etterfolger)")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise Replaced(f"kjøring {run.id} er erstattet av en nyere") from exc
+        raise
+
+
+def newest_run(konsument_id: str) -> tuple[Kjøring, str] | None:
+    """The consumer's newest run, with its stored text (what :func:`start_run` checks is unchanged)."""
+    items = _query(f"KONSUMENT#{konsument_id}", "KJ#", limit=1, forward=False)
+    return (Kjøring.model_validate_json(items[0]["data"]), items[0]["data"]) if items else None
+
+
+def start_run(run: Kjøring, previous: tuple[Kjøring, str] | None) -> None:
+    """Save ``run`` as the consumer's next run in one transaction with marking what came before as
+    followed: ``previous`` (the newest run as read, and its text then; saved as given, e.g. ended)
+    only if nothing changed it since, or for a first run the consumer's item. Of two runs started at
+    once, one wins and the other raises :class:`Replaced`."""
+    table = get_settings().provisioning_table
+    run.lagret = _stamp()
+    wire = {k: _ser.serialize(v) for k, v in {"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}",
+                                              "data": run.model_dump_json()}.items()}
+    items: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": wire,
+                                            "ConditionExpression": "attribute_not_exists(pk)"}}]
+    if previous is None:
+        key, update, condition = {"pk": "KONSUMENTER", "sk": run.konsumentId}, "SET foersteKjoering = :id", \
+            "attribute_exists(pk) AND attribute_not_exists(foersteKjoering)"
+        values = {":id": run.id}
+    else:
+        before, text = previous
+        key = {"pk": f"KONSUMENT#{before.konsumentId}", "sk": f"KJ#{before.id}"}
+        update, condition = "SET etterfolger = :id, #d = :now", "attribute_not_exists(etterfolger) AND #d = :then"
+        values = {":id": run.id, ":now": before.model_dump_json(), ":then": text}
+    items.append({"Update": {
+        "TableName": table, "Key": {k: _ser.serialize(v) for k, v in key.items()}, "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": {k: _ser.serialize(v) for k, v in values.items()},
+        **({"ExpressionAttributeNames": {"#d": "data"}} if previous else {})}})
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+            raise Replaced(f"konsumenter/{run.konsumentId}: en annen kjøring ble startet samtidig") from exc
+        raise
 
 
 def get_run(konsument_id: str, run_id: str) -> Kjøring | None:
