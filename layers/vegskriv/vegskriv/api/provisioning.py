@@ -103,7 +103,7 @@ def remove(konsument_id: ConsumerId):
 
 @router.post(f"{ROOT}/<konsument_id>/kjøringer", security=TOKEN, summary="Start en kjøring nå",
              responses={202: {"description": "Startet"}, 404: NOT_FOUND,
-                        409: {"description": "En kjøring pågår allerede"}})
+                        409: {"description": "En kjøring pågår allerede, eller en annen ble startet samtidig"}})
 def start(konsument_id: ConsumerId, forespørsel: Annotated[KjøringForespørsel | None, Body()] = None):
     konsument = _mine(konsument_id)
     request = forespørsel or KjøringForespørsel()
@@ -143,7 +143,7 @@ def log(konsument_id: ConsumerId, kjoring_id: RunId, antall: Annotated[int, Quer
 @router.post(f"{ROOT}/<konsument_id>/kjøringer/<kjoring_id>/godkjenn",
              security=TOKEN, summary="Slipp en kjøring i KARANTENE: slettingene utføres",
              responses={202: {"description": "Godkjent"}, 404: NOT_FOUND,
-                        409: {"description": "Ikke i KARANTENE"}})
+                        409: {"description": "Ikke i KARANTENE (også: erstattet av en nyere kjøring)"}})
 def approve(konsument_id: ConsumerId, kjoring_id: RunId):
     _run(konsument_id, kjoring_id)
     run = jobs.approve(konsument_id, kjoring_id)
