@@ -58,3 +58,12 @@ def test_the_built_in_copy_lists_ids_and_hashes_without_the_data() -> None:
         "after-call.dynamodb.Query", lambda parsed, **_: sent.extend(set(i) for i in parsed["Items"]))
     assert target.held(None, 2) == ([(1, "h1"), (2, "h2")], 2)
     assert sent and all(keys == {"sk", "hash"} for keys in sent)
+
+
+def test_the_built_in_copy_says_which_ids_it_holds_by_their_keys() -> None:
+    target = store.DynamoTarget("k")
+    target.apply([{"handling": "UPSERT", "id": i, "hash": "h", "data": {"id": i}} for i in range(1, 301, 2)])
+    calls: list[str] = []
+    aws.client("dynamodb").meta.events.register("after-call.dynamodb", lambda model, **_: calls.append(model.name))
+    assert target.holds(list(range(1, 251))) == set(range(1, 251, 2))
+    assert calls == ["BatchGetItem"] * 3  # 250 keys, 100 a request; no Query of the copy

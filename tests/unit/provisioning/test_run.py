@@ -296,11 +296,21 @@ def test_held_among_reads_the_consumer_list_from_each_undecided_id():
     target = FakeTarget()
     target.copy = {i: "h" for i in range(1, 5001)}
     clustered = list(range(2000, 2300))
-    assert engine.held_among(target, clustered) == set(clustered) and target.pages == 1
+    assert engine.held_among(target, clustered) == set(clustered) and target.pages == 3  # pages of 100
     target.pages = 0
     sparse = [10, 2500, 4999, 7000]
     assert engine.held_among(target, sparse) == {10, 2500, 4999} and target.pages == 3
     assert engine.held_among(target, []) == set()
+
+
+def test_held_among_asks_a_target_that_can_say_what_it_holds():
+    class Direct(FakeTarget):
+        def holds(self, ids):
+            return {i for i in ids if i in self.copy}
+
+    target = Direct()
+    target.copy = {i: "h" for i in range(1, 100)}
+    assert engine.held_among(target, [5, 150]) == {5} and target.pages == 0
 
 
 def test_held_among_ends_when_a_consumer_ignores_start():

@@ -271,6 +271,11 @@ class DynamoTarget:
         held = [(int(i["sk"]), str(i["hash"])) for i in items[:antall]]
         return held, (held[-1][0] if len(items) > antall else None)
 
+    def holds(self, ids: list[int]) -> set[int]:
+        """Which of ``ids`` the copy has: their keys read in batches of 100, not the id list."""
+        found = batch.get_many(_table().name, [{"pk": self.pk, "sk": _n(i)} for i in ids], attributes=["sk"])
+        return {int(item["sk"]) for item in found}
+
     def apply(self, changes: list[dict[str, Any]]) -> dict[int, str | None]:
         requests: dict[str, dict[str, Any]] = {}  # the last change of an id wins
         for change in changes:
