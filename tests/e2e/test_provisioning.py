@@ -102,7 +102,14 @@ def test_full_runs_to_the_builtin_dynamodb_target(stack, admin, fagadmin):
     assert consumer["vannmerke"] == third["vannmerke"]
 
 
-def test_reference_http_consumer_quarantine_and_approve(stack, admin, fagadmin, consumer_url):
+def test_reference_http_consumer_quarantine_and_approve(stack, admin, fagadmin, consumer_url, monkeypatch):
+    from vegskriv import observability
+    from vegskriv.provisioning import jobs
+
+    alarms: list[str] = []  # emissions of the metric template.yaml's ProvisioningAttentionAlarm watches
+    monkeypatch.setattr(observability.metrics, "add_metric",
+                        lambda name, **_: alarms.append(name) if name == jobs.ATTENTION_METRIC else None)
+    monkeypatch.setattr(observability.metrics, "flush_metrics", lambda **_: None)
     load(admin, [version(i) for i in range(6001, 6011)])
     register(fagadmin, "sqlite", {"type": "HTTP", "url": consumer_url})
     konsument = fagadmin.request("GET", "/rest/v1/konsumenter/sqlite").json()
@@ -113,8 +120,10 @@ def test_reference_http_consumer_quarantine_and_approve(stack, admin, fagadmin, 
     assert dry["uendret"] == first["hentet"] and dry["opprettet"] == 0
 
     load(admin, [version(i, 2, sluttdato="2021-01-01") for i in range(6001, 6011)])
+    assert alarms == []
     held = run(fagadmin, "sqlite", modus="FULL")
     assert held["status"] == "KARANTENE" and held["ventendeSlettinger"] == 10
+    assert alarms == [jobs.ATTENTION_METRIC]
     listing = json.loads(_get(consumer_url + "/objekter?antall=1000"))
     assert {o["id"] for o in listing["objekter"]} >= set(range(6001, 6011))
 

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from tests.support.tables import moto_tables
+from vegskriv import observability
 from vegskriv.errors import Conflict
 from vegskriv.provisioning import jobs
 from vegskriv.provisioning.model import Kjøring, Konsument
@@ -81,10 +82,15 @@ def test_a_run_the_state_machine_cannot_take_ends_feilet_at_once(konsument: Kons
     jobs.create_run(konsument, "DELTA", False)  # the consumer is free again
 
 
-def test_the_state_machines_catch_ends_a_going_run_and_leaves_an_ended_one(konsument: Konsument) -> None:
+def test_the_state_machines_catch_ends_a_going_run_and_leaves_an_ended_one(konsument: Konsument,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    alarms: list[str] = []
+    monkeypatch.setattr(observability.metrics, "add_metric", lambda name, **_: alarms.append(name))
+    monkeypatch.setattr(observability.metrics, "flush_metrics", lambda **_: None)
     run = jobs.create_run(konsument, "DELTA", False)
     error = {"Error": "RuntimeError", "Cause": json.dumps({"errorMessage": "disken er full"})}
     jobs.fail_run("k1", run.id, error)
+    assert alarms == [jobs.ATTENTION_METRIC]  # an administrator is told
     failed = store.get_run("k1", run.id)
     assert failed is not None and failed.status == "FEILET" and "RuntimeError" in failed.merknader[-1]
     jobs.fail_run("k1", run.id, error)  # the Catch's task retried: said once

@@ -10,7 +10,7 @@ from typing import Any
 
 from vegskriv import aws
 from vegskriv.errors import Conflict, NotFound
-from vegskriv.observability import logger
+from vegskriv.observability import logger, measure
 from vegskriv.provisioning import run as engine
 from vegskriv.provisioning.model import Kjøring, Konsument
 from vegskriv.provisioning.run import Target
@@ -24,6 +24,8 @@ def target_for(konsument: Konsument) -> Target:
         return HttpTarget(konsument.mål.url)
     return store.DynamoTarget(konsument.id)
 
+
+ATTENTION_METRIC = "ProvisjoneringTilsyn"  # a run an administrator must look at (template.yaml's alarm)
 
 # A run saves its report after every chunk, and a chunk ends inside Lambda's 15 minutes (retries
 # included, well inside an hour): a run still PÅGÅR with no save for this long has no execution left.
@@ -60,6 +62,7 @@ def _ended(run: Kjøring, why: str) -> Kjøring:
     """FEILET with the reason (not saved); the watermark stays, so the next run reads the same changes again."""
     logger.warning("provisioning run ended as failed", extra={"konsumentId": run.konsumentId, "kjøringId": run.id,
                                                               "reason": why})
+    measure(ATTENTION_METRIC)
     run.status, run.ferdig = "FEILET", engine.now_iso()
     run.merknader.append(why)
     return run
@@ -105,7 +108,12 @@ def run_step(konsument_id: str, run_id: str) -> bool:
     if konsument is None or run is None:
         return True
     try:
-        return engine.step(run, konsument, store.ReadApiProvider(), target_for(konsument), store.Runs())
+        done = engine.step(run, konsument, store.ReadApiProvider(), target_for(konsument), store.Runs())
+        if done and run.status == "KARANTENE":
+            logger.warning("provisioning run held in KARANTENE", extra={
+                "konsumentId": konsument_id, "kjøringId": run_id, "ventendeSlettinger": run.ventendeSlettinger})
+            measure(ATTENTION_METRIC)
+        return done
     except store.Replaced:
         return True  # a newer run has taken over (this one was given up as stale): stop here
     except ConsumerError as exc:
