@@ -138,6 +138,11 @@ def test_patch_changes_a_consumer_and_delete_removes_it_with_its_copy(admin, fag
 
     r = fagadmin.request("PATCH", "/rest/v1/konsumenter/endres", data=json.dumps({"mål": {"type": "HTTP"}}))
     assert r.status_code == 400 and "mål.url" in r.json()["message"]
+    for url in ("http://kopi.example.org/api", "http://10.0.0.7:3200"):  # road data never leaves unencrypted
+        r = fagadmin.request("PATCH", "/rest/v1/konsumenter/endres", data=json.dumps({"mål": {"type": "HTTP",
+                                                                                            "url": url}}))
+        assert r.status_code == 400 and "https" in r.json()["message"], url
+    assert fagadmin.request("GET", "/rest/v1/konsumenter/endres").json()["mål"]["type"] == "DYNAMODB"
     assert fagadmin.request("PATCH", "/rest/v1/konsumenter/finnes-ikke", data="{}").status_code == 404
     other = Client(fagadmin.base, "annenadmin", ("5_fagdata_admin",))
     assert other.request("PATCH", "/rest/v1/konsumenter/endres", data='{"navn": "x"}').status_code == 404

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
+from vegskriv import outbound
 from vegskriv.api.context import caller, json_response
 from vegskriv.api.docs import TOKEN, responses
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN, Caller
@@ -45,6 +46,8 @@ def _mine(konsument_id: str) -> Konsument:
 def _check_target(konsument: NyKonsument | Konsument) -> None:
     if konsument.mål.type == "HTTP" and not konsument.mål.url:
         raise BadRequest("mål.url: påkrevd når mål.type er HTTP")
+    if konsument.mål.type == "HTTP" and not outbound.allowed(konsument.mål.url or ""):
+        raise BadRequest("mål.url: må være https (http bare til 127.0.0.1 og localhost)")
 
 
 def _run(konsument_id: str, run_id: str) -> Kjøring:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from vegskriv import outbound
 from vegskriv.changesets.models import OPERATIONS
 
 KODE = r"^[A-Za-z0-9_-]{1,40}$"
@@ -104,9 +105,7 @@ class Oversendingsmetode(Strict):
 
     @model_validator(mode="after")
     def _url(self) -> Oversendingsmetode:
-        # Plain http only to this machine: the local stack and its test consumers.
-        local = self.url is not None and self.url.scheme == "http" and self.url.host in ("127.0.0.1", "localhost")
-        if self.type == "PUSH" and (self.url is None or (self.url.scheme != "https" and not local)):
+        if self.type == "PUSH" and (self.url is None or not outbound.allowed(str(self.url))):
             raise ValueError("PUSH krever en https-url")
         if self.type == "NEDLASTINGSKØ" and self.url is not None:
             raise ValueError("NEDLASTINGSKØ tar ingen url")
