@@ -136,6 +136,7 @@ def test_approve_a_quarantined_run_and_see_statistics(page, stack, admin, done_i
 
     login(page, "fagadmin", where="/kontrollpanel#/provisioning")
     page.wait_for_selector(f"a[href='#/provisioning/kopi/{held['id']}']")
+    assert page.locator("tr", has_text=held["id"]).inner_text().count("sletteterskelen")  # why it is held
     page.click(f"a[href='#/provisioning/kopi/{held['id']}']")
     page.wait_for_selector("#run-status")
     assert page.inner_text("#run-status") == "KARANTENE"

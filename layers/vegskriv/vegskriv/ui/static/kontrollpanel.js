@@ -191,7 +191,8 @@ async function provisioning() {
       ["Kjøring", (x) => link(`#/provisioning/${enc(k.id)}/${enc(x.id)}`, x.id)], ["Status", (x) => badge(x.status)],
       ["Modus", (x) => x.modus + (x.tørrkjøring ? " (tørr)" : "")], ["Startet", (x) => x.startet],
       ["Opprettet/oppdatert/slettet", (x) => `${x.opprettet}/${x.oppdatert}/${x.slettet}`],
-      ["Ventende slettinger", (x) => x.ventendeSlettinger]], runs.body?.kjøringer || []));
+      ["Ventende slettinger", (x) => x.ventendeSlettinger],
+      ["Siste merknad", (x) => (x.merknader || []).at(-1) ?? ""]], runs.body?.kjøringer || []));
   }
   render(h("h1", {}, "Leveranser (konsumenter)"), failed(r), parts.length ? parts : h("p.muted", {}, "Ingen konsumenter."));
 }
