@@ -13,8 +13,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vegskriv import outbound
+from vegskriv.api import examples
 from vegskriv.api.context import caller, json_response
 from vegskriv.api.docs import TOKEN, responses
+from vegskriv.api.examples import example
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN, Caller
 from vegskriv.errors import BadRequest, Conflict, Forbidden, NotFound
 from vegskriv.provisioning import jobs
@@ -64,7 +66,8 @@ def _present(run: Kjøring) -> dict[str, Any]:
 
 @router.post(ROOT, security=TOKEN, summary="Registrer en konsument", responses={201: {"description": "Registrert"},
                                                                   409: {"description": "id er i bruk"}})
-def create(konsument: Annotated[NyKonsument, Body()]):
+def create(konsument: Annotated[NyKonsument, Body(openapi_examples=example("Referansekonsumenten (SQLite)",
+                                                                          examples.CONSUMER))]):
     who = _admin()
     _check_target(konsument)
     saved = Konsument(**konsument.model_dump(), eier=who.user)
@@ -107,7 +110,8 @@ def remove(konsument_id: ConsumerId):
 @router.post(f"{ROOT}/<konsument_id>/kjøringer", security=TOKEN, summary="Start en kjøring nå",
              responses={202: {"description": "Startet"}, 404: NOT_FOUND,
                         409: {"description": "En kjøring pågår allerede, eller en annen ble startet samtidig"}})
-def start(konsument_id: ConsumerId, forespørsel: Annotated[KjøringForespørsel | None, Body()] = None):
+def start(konsument_id: ConsumerId, forespørsel: Annotated[KjøringForespørsel | None, Body(
+        openapi_examples=example("Tørrkjøring av alt", examples.RUN))] = None):
     konsument = _mine(konsument_id)
     request = forespørsel or KjøringForespørsel()
     run = jobs.create_run(konsument, request.modus, request.tørrkjøring)

@@ -10,8 +10,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from vegskriv.api import examples
 from vegskriv.api.context import base_url, header, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
+from vegskriv.api.examples import example
 from vegskriv.auth import ROLE_SYSTEM_ADMIN
 from vegskriv.changesets.models import Gyldighetsperiode
 from vegskriv.errors import BadRequest, NotFound
@@ -291,6 +293,6 @@ class Import(BaseModel):
 
 @router.put("/rest/v3/vegobjekter", summary="Importer eksisterende vegobjektversjoner (9_system_admin)",
             security=ADMIN, responses=_loaded("antall"))
-def import_objects(parsed: Annotated[Import, Body()]):
+def import_objects(parsed: Annotated[Import, Body(openapi_examples=example("En lagret kum", examples.STORED_KUM))]):
     versions = [v.model_dump(mode="json", exclude_none=True) for v in parsed.vegobjekter]
     return json_response(200, {"antall": objects.import_versions(versions)})

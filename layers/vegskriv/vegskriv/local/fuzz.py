@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from vegskriv.api import examples
 from vegskriv.local.stack import LocalStack
 
 DEFAULT_ARGS = "--checks not_a_server_error --max-examples 50 --workers 4 --phases examples,coverage,fuzzing"
@@ -58,11 +59,6 @@ def main() -> int:
     return 1 if errors else 0
 
 
-KUM = {"typeId": 83, "tempId": "kum#1", "gyldighetsperiode": {"startdato": "2024-09-27"},
-       "stedfesting": {"punkt": [{"veglenkesekvensNvdbId": 1125766, "posisjon": 0.3}]},
-       "egenskaper": [{"typeId": 1141, "verdi": ["Standard kum"]}]}
-
-
 def seed(url: str, token: str) -> dict[str, str]:
     """One resource of each kind, made through the API; path parameter name → its id. A kind that
     cannot be made is left out (said on stderr): its operations are fuzzed with generated ids."""
@@ -79,24 +75,18 @@ def seed(url: str, token: str) -> dict[str, str]:
 
     owner, service = "FUZZ", "/rest/v1/tjenesteeiere/FUZZ/tjenester"
     steps: list[tuple[str, str, str, Any, str]] = [
-        ("eier", "POST", "/rest/v1/tjenesteeiere", {"kode": owner, "navn": "Fuzz", "administratorer": ["fuzzer"]},
+        ("eier", "POST", "/rest/v1/tjenesteeiere", {**examples.OWNER, "kode": owner, "administratorer": ["fuzzer"]},
          owner),
-        ("tjenestekode", "POST", service, {"tjenestekode": "T1", "navn": "T1", "tjenestetype": "INNSENDING"}, "T1"),
-        ("utgavekode", "POST", f"{service}/T1/utgaver", {"utgavekode": "1", "navn": "Utgave 1", "skjema": {
-            "vegobjekttyper": [83], "operasjoner": ["registrer"], "datakatalogversjon": "2.38"}}, "1"),
-        ("konsument_id", "POST", "/rest/v1/konsumenter", {"id": "fuzz", "navn": "Fuzz", "utvalg": {
-            "vegobjekttyper": [83]}, "mål": {"type": "DYNAMODB"}}, "fuzz"),
-        ("kjoring_id", "POST", "/rest/v1/konsumenter/fuzz/kjøringer", {"modus": "DELTA", "tørrkjøring": True}, ""),
-        ("endringssett_id", "POST", "/rest/v3/endringssett", {"datakatalogversjon": "2.38",
-                                                                  "registrer": {"vegobjekter": [KUM]}}, ""),
-        ("lock_id", "POST", "/rest/v1/lås", {"vegobjekttyper": [{"typeId": 83, "låstype": "NORMAL"}],
-                                                 "varighetSekunder": 3600, "stedfesting": [
-                                                     {"veglenkesekvensNvdbId": 1125766, "fra": 0.0, "til": 1.0}]}, ""),
+        ("tjenestekode", "POST", service, {**examples.SERVICE, "tjenestekode": "T1"}, "T1"),
+        ("utgavekode", "POST", f"{service}/T1/utgaver", examples.EDITION, "1"),
+        ("konsument_id", "POST", "/rest/v1/konsumenter", {**examples.CONSUMER, "id": "fuzz",
+                                                          "mål": {"type": "DYNAMODB"}}, "fuzz"),
+        ("kjoring_id", "POST", "/rest/v1/konsumenter/fuzz/kjøringer", examples.RUN, ""),
+        ("endringssett_id", "POST", "/rest/v3/endringssett", examples.CHANGESET, ""),
+        ("lock_id", "POST", "/rest/v1/lås", examples.LOCK, ""),
         ("binaer_id", "POST", "/rest/v3/binaer", b"%PDF-1.4 fuzz", ""),
         ("opplasting_id", "POST", "/rest/v3/endringssett/opplasting", {}, ""),
-        ("nvdb_id", "PUT", "/rest/v3/vegobjekter", {"vegobjekter": [{
-            "id": 7001, "versjon": 1, "typeId": 83, "gyldighetsperiode": {"startdato": "2020-01-01"},
-            "egenskaper": KUM["egenskaper"], "stedfesting": KUM["stedfesting"]}]}, "7001"),
+        ("nvdb_id", "PUT", "/rest/v3/vegobjekter", examples.STORED_KUM, "7001"),
     ]
     found = {"brukernavn": "fuzzer", "type_id": "83", "vls_id": "1125766"}
     for name, method, path, body, known in steps:
