@@ -7,6 +7,7 @@
     vegskriv tjenester HANDLING ...   (service owners' admin tasks; see local/services_cli.py)
     vegskriv send FILE [--wait] [--dry-run] | status ID | valider FILE | endringssett   (see `vegskriv send -h`)
     vegskriv provisjoner --konsument ID [--full] [--tørrkjøring] | godkjenn ...   (see local/provisioning_cli.py)
+    vegskriv konsumentsjekk --url URL [--skriv]   (an HTTP consumer against the contract)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from vegskriv.local.api_client import call, print_body
 from vegskriv.local.client_cli import add_client_parsers
 from vegskriv.local.consumer import add_consumer_parser
+from vegskriv.local.consumer_check import add_consumer_check_parser
 from vegskriv.local.provisioning_cli import add_provisioning_parser
 from vegskriv.local.rights_cli import add_rights_parser
 from vegskriv.local.services_cli import add_services_parser
@@ -192,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=cmd_load)
     add_rights_parser(sub)
     add_consumer_parser(sub)
+    add_consumer_check_parser(sub)
     add_services_parser(sub)
     add_client_parsers(sub)
     add_provisioning_parser(sub)
