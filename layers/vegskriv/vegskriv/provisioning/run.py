@@ -58,6 +58,9 @@ class Provider(Protocol):
 
 
 class Target(Protocol):
+    """The consumer contract. A target may also have ``holds(ids) -> set[int]`` (which of these ids
+    it has), when it can answer that more cheaply than its id list (the built-in copy)."""
+
     def held(self, start: int | None, antall: int) -> tuple[list[tuple[int, str]], int | None]: ...
 
     def apply(self, changes: list[dict[str, Any]]) -> dict[int, str | None]:
