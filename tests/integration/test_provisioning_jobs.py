@@ -29,6 +29,16 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture()
+def alarms(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each emission of the metric ProvisioningAttentionAlarm watches."""
+    emitted: list[str] = []
+    monkeypatch.setattr(observability.metrics, "add_metric",
+                        lambda name, **_: emitted.append(name) if name == jobs.ATTENTION_METRIC else None)
+    monkeypatch.setattr(observability.metrics, "flush_metrics", lambda **_: None)
+    return emitted
+
+
+@pytest.fixture()
 def konsument() -> Konsument:
     made = Konsument(id="k1", navn="K", utvalg={"vegobjekttyper": [83]}, mål={"type": "DYNAMODB"}, eier="fagadmin")
     store.create_consumer(made)
@@ -42,7 +52,8 @@ def _saved_ago(run: Kjøring, age: timedelta) -> None:
         "pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}", "data": run.model_dump_json()})
 
 
-def test_a_run_that_is_going_blocks_a_new_one_until_nothing_has_saved_it_for_an_hour(konsument: Konsument) -> None:
+def test_a_run_that_is_going_blocks_a_new_one_until_nothing_has_saved_it_for_an_hour(konsument: Konsument,
+                                                                                     alarms: list[str]) -> None:
     first = jobs.create_run(konsument, "DELTA", False)
     with pytest.raises(Conflict):
         jobs.create_run(konsument, "FULL", False)
@@ -50,18 +61,22 @@ def test_a_run_that_is_going_blocks_a_new_one_until_nothing_has_saved_it_for_an_
     with pytest.raises(Conflict):
         jobs.create_run(konsument, "FULL", False)
     _saved_ago(first, timedelta(minutes=70))
+    assert alarms == []
     second = jobs.create_run(konsument, "FULL", False)
+    assert alarms == [jobs.ATTENTION_METRIC]  # its execution died: an administrator is told
     ended = store.get_run("k1", first.id)
     assert ended is not None and ended.status == "FEILET" and ended.ferdig
     assert "stoppet uten å bli ferdig" in ended.merknader[-1]
     assert [r.id for r in store.list_runs("k1")] == [second.id, first.id]
 
 
-def test_a_quarantined_run_is_replaced_by_the_next_and_can_no_longer_be_approved(konsument: Konsument) -> None:
+def test_a_quarantined_run_is_replaced_by_the_next_and_can_no_longer_be_approved(konsument: Konsument,
+                                                                                alarms: list[str]) -> None:
     held = jobs.create_run(konsument, "DELTA", False)
     held.status = "KARANTENE"
     store.save_run(held)
     newer = jobs.create_run(konsument, "DELTA", False)
+    assert alarms == []  # it told when it was held; the new run tells if it is held too
     replaced = store.get_run("k1", held.id)
     assert replaced is not None and replaced.status == "FEILET"
     assert "ingenting ble slettet" in replaced.merknader[-1]
@@ -83,10 +98,7 @@ def test_a_run_the_state_machine_cannot_take_ends_feilet_at_once(konsument: Kons
 
 
 def test_the_state_machines_catch_ends_a_going_run_and_leaves_an_ended_one(konsument: Konsument,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    alarms: list[str] = []
-    monkeypatch.setattr(observability.metrics, "add_metric", lambda name, **_: alarms.append(name))
-    monkeypatch.setattr(observability.metrics, "flush_metrics", lambda **_: None)
+                                                                         alarms: list[str]) -> None:
     run = jobs.create_run(konsument, "DELTA", False)
     error = {"Error": "RuntimeError", "Cause": json.dumps({"errorMessage": "disken er full"})}
     jobs.fail_run("k1", run.id, error)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,19 +36,25 @@ def create_run(konsument: Konsument, modus: str, dry_run: bool) -> Kjøring:
     ended in the same write that saves the new one; of two runs started at once, one is refused."""
     newest = store.newest_run(konsument.id)
     latest = newest[0] if newest else None
+    why, alarm = None, True
     if latest is not None and latest.status == "PÅGÅR":
         if not _stale(latest):
             raise Conflict(f"konsumenter/{konsument.id}: kjøring {latest.id} pågår allerede")
-        _ended(latest, f"Kjøringen stoppet uten å bli ferdig (sist lagret {latest.lagret or latest.startet}); "
-                       "en ny kjøring erstatter den")
+        why = (f"Kjøringen stoppet uten å bli ferdig (sist lagret {latest.lagret or latest.startet}); "
+               "en ny kjøring erstatter den")
     elif latest is not None and latest.status == "KARANTENE":
         # The new run compares again; approving the old one would apply deletes decided on older data.
-        _ended(latest, "Erstattet av en nyere kjøring før den ble godkjent; ingenting ble slettet")
+        # It told the administrators when it was held; the new run will if it is held too.
+        why, alarm = "Erstattet av en nyere kjøring før den ble godkjent; ingenting ble slettet", False
+    if latest is not None and why:
+        _ended(latest, why)
     run = engine.new_run(store.new_run_id(), konsument, modus, dry_run, store.ReadApiProvider())
     try:
         store.start_run(run, newest)
     except store.Replaced as exc:
         raise Conflict(str(exc)) from exc
+    if latest is not None and why:
+        _told(latest, why, alarm)
     return run
 
 
@@ -60,17 +65,24 @@ def _stale(run: Kjøring) -> bool:
 
 def _ended(run: Kjøring, why: str) -> Kjøring:
     """FEILET with the reason (not saved); the watermark stays, so the next run reads the same changes again."""
-    logger.warning("provisioning run ended as failed", extra={"konsumentId": run.konsumentId, "kjøringId": run.id,
-                                                              "reason": why})
-    measure(ATTENTION_METRIC)
     run.status, run.ferdig = "FEILET", engine.now_iso()
     run.merknader.append(why)
     return run
 
 
+def _told(run: Kjøring, why: str, alarm: bool = True) -> None:
+    logger.warning("provisioning run ended as failed", extra={"konsumentId": run.konsumentId, "kjøringId": run.id,
+                                                              "reason": why})
+    if alarm:
+        measure(ATTENTION_METRIC)
+
+
 def _end(run: Kjøring, why: str) -> None:
-    with suppress(store.Replaced):  # a newer run has ended it already
+    try:
         store.save_run(_ended(run, why))
+    except store.Replaced:
+        return  # a newer run has ended it already
+    _told(run, why)
 
 
 def start_execution(runs: list[Kjøring]) -> None:
