@@ -162,3 +162,35 @@ def test_a_page_after_writes_is_still_moto_s_own_answer(ddb: Any, monkeypatch: p
         ddb.batch_write_item(RequestItems={"t": [{"DeleteRequest": {"Key": gone}}]})
         second, moto_second = both({**kwargs, "Limit": 5, "ExclusiveStartKey": last})
         assert second == moto_second and second["Items"] != following[:2]
+
+
+@pytest.mark.parametrize("patched", [False, True])
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(ddb: Any, patched: bool) -> None:
+    """With the local stack's item rollback (and with moto's own whole-table copy, for comparison): a
+    put, an update and a delete that ran before the failing check are all undone; a clean one stays."""
+    from vegskriv.local.moto_patches import Patches
+    from vegskriv.local.moto_query import install
+
+    patches = Patches()
+    if patched:
+        install(patches)
+    try:
+        ddb.put_item(TableName="t", Item={"pk": {"S": "T"}, "sk": {"S": "b"}, "v": {"N": "1"}})
+        ddb.put_item(TableName="t", Item={"pk": {"S": "T"}, "sk": {"S": "c"}, "v": {"N": "1"}})
+        before = ddb.scan(TableName="t")["Items"]
+        key = {"pk": {"S": "T"}}
+        ops = [{"Put": {"TableName": "t", "Item": {**key, "sk": {"S": "a"}}}},
+               {"Update": {"TableName": "t", "Key": {**key, "sk": {"S": "b"}}, "UpdateExpression": "SET v = :two",
+                           "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+               {"Delete": {"TableName": "t", "Key": {**key, "sk": {"S": "c"}}}}]
+        failing = {"ConditionCheck": {"TableName": "t", "Key": {**key, "sk": {"S": "x"}},
+                                      "ConditionExpression": "attribute_exists(pk)"}}
+        with pytest.raises(ddb.exceptions.TransactionCanceledException):
+            ddb.transact_write_items(TransactItems=[*ops, failing])
+        assert sorted(map(str, ddb.scan(TableName="t")["Items"])) == sorted(map(str, before))
+        ddb.transact_write_items(TransactItems=ops)
+        got = {i["sk"]["S"]: i.get("v") for i in ddb.query(TableName="t", KeyConditionExpression="pk = :h",
+                                                             ExpressionAttributeValues={":h": {"S": "T"}})["Items"]}
+        assert got == {"a": None, "b": {"N": "2"}}
+    finally:
+        patches.undo()
