@@ -121,6 +121,7 @@ def test_of_two_runs_started_at_once_one_is_refused(konsument: Konsument, monkey
         with monkeypatch.context() as patched:
             patched.setattr(store, "newest_run", lambda _id, seen=seen: seen)
             started = jobs.create_run(konsument, "DELTA", False)
+            store.save_consumer(konsument)  # a PATCH of the consumer in between changes nothing
             with pytest.raises(Conflict, match="samtidig"):
                 jobs.create_run(konsument, "DELTA", False)
         assert store.list_runs("k1", limit=1)[0].id == started.id
@@ -148,3 +149,11 @@ def test_a_replaced_run_is_not_brought_back_by_a_late_save_or_an_approval(konsum
         store.save_run(held)  # a late chunk of the replaced run
     assert store.get_run("k1", held.id).status == "FEILET"  # type: ignore[union-attr]
     assert jobs.run_step("k1", held.id) is True  # its workflow stops
+
+
+def test_a_consumer_removed_and_registered_again_starts_its_first_run(konsument: Konsument) -> None:
+    jobs.create_run(konsument, "DELTA", False)
+    store.delete_consumer("k1")
+    store.create_consumer(konsument)
+    jobs.create_run(konsument, "DELTA", False)
+    assert len(store.list_runs("k1")) == 1

@@ -5,8 +5,8 @@ Keys: ``KONSUMENTER``/``<id>`` a consumer; ``KONSUMENT#<id>``/``KJ#<runId>`` a r
 by start time); ``KJ#<runId>``/``LOGG#<n>`` its log, entries numbered in the order written, many to
 an item (``n`` = the first's number: a FULL of 100,000 objects writes 100 log items, not 100,000),
 and ``KJ#<runId>``/``SLETT#<nvdbId>`` its parked deletes. A run item gets ``etterfolger`` (the next
-run's id) in the transaction that saves the next run, and the consumer's item ``foersteKjoering``
-with its first: so each run has at most one successor, and a replaced run is never saved again;
+run's id) in the transaction that saves the next run, and ``KONSUMENT#<id>``/``FORSTE`` is made with
+the consumer's first run: so each run has at most one successor, and a replaced run is never saved again;
 ``KOPI#<consumerId>``/``<nvdbId>`` the built-in consumer's copy (ids zero-padded: they sort).
 """
 
@@ -29,6 +29,9 @@ from vegskriv.settings import get_settings
 from vegskriv.store import batch, changes, objects, reference
 
 _ser = TypeSerializer()
+
+
+FIRST_RUN = "FORSTE"  # sort key of the marker a consumer's first run makes (not a KJ# item: no run)
 
 
 def _table() -> Any:
@@ -97,6 +100,7 @@ def delete_consumer(konsument_id: str) -> None:
         for pk, prefix in ((f"KOPI#{konsument_id}", ""), (f"KONSUMENT#{konsument_id}", "KJ#")):
             for item in _query(pk, prefix):
                 writer.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+        writer.delete_item(Key={"pk": f"KONSUMENT#{konsument_id}", "sk": FIRST_RUN})
         writer.delete_item(Key={"pk": "KONSUMENTER", "sk": konsument_id})
 
 
@@ -152,20 +156,20 @@ def start_run(run: Kjøring, previous: tuple[Kjøring, str] | None) -> None:
                                               "data": run.model_dump_json()}.items()}
     items: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": wire,
                                             "ConditionExpression": "attribute_not_exists(pk)"}}]
-    if previous is None:
-        key, update, condition = {"pk": "KONSUMENTER", "sk": run.konsumentId}, "SET foersteKjoering = :id", \
-            "attribute_exists(pk) AND attribute_not_exists(foersteKjoering)"
-        values = {":id": run.id}
+    if previous is None:  # the consumer's first run: its marker item can be made once
+        first = {"pk": f"KONSUMENT#{run.konsumentId}", "sk": FIRST_RUN, "kjoering": run.id}
+        items.append({"Put": {"TableName": table, "Item": {k: _ser.serialize(v) for k, v in first.items()},
+                              "ConditionExpression": "attribute_not_exists(pk)"}})
     else:
         before, text = previous
         key = {"pk": f"KONSUMENT#{before.konsumentId}", "sk": f"KJ#{before.id}"}
-        update, condition = "SET etterfolger = :id, #d = :now", "attribute_not_exists(etterfolger) AND #d = :then"
         values = {":id": run.id, ":now": before.model_dump_json(), ":then": text}
-    items.append({"Update": {
-        "TableName": table, "Key": {k: _ser.serialize(v) for k, v in key.items()}, "UpdateExpression": update,
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": {k: _ser.serialize(v) for k, v in values.items()},
-        **({"ExpressionAttributeNames": {"#d": "data"}} if previous else {})}})
+        items.append({"Update": {
+            "TableName": table, "Key": {k: _ser.serialize(v) for k, v in key.items()},
+            "UpdateExpression": "SET etterfolger = :id, #d = :now",
+            "ConditionExpression": "attribute_not_exists(etterfolger) AND #d = :then",
+            "ExpressionAttributeNames": {"#d": "data"},
+            "ExpressionAttributeValues": {k: _ser.serialize(v) for k, v in values.items()}}})
     try:
         aws.client("dynamodb").transact_write_items(TransactItems=items)
     except ClientError as exc:
