@@ -12,7 +12,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from vegskriv.api import examples
 from vegskriv.api.context import caller, changeset_links, json_response
 from vegskriv.api.docs import BODY_ERRORS, MAX_EPOCH_MS, TOKEN, Lenke, responses
-from vegskriv.api.examples import example
 from vegskriv.api.transactions import oppdrag_links
 from vegskriv.api.xml import SENT_AS_XML
 from vegskriv.changesets import use_cases
@@ -35,7 +34,7 @@ class Dokument(Endringssett):
 
 Document = Annotated[Dokument, Body(description="Endringssettet som JSON eller XML (application/xml, navnerom "
                                                 "http://nvdb.vegvesen.no/apiskriv/domain/changeset/v3)",
-                                    openapi_examples=example("Registrer en kum", examples.CHANGESET))]
+                                    openapi_examples=examples.example("Registrer en kum", examples.CHANGESET))]
 
 
 class Treff(BaseModel):

@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from vegskriv.api import examples
 from vegskriv.api.context import caller, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
-from vegskriv.api.examples import example
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN
 from vegskriv.changesets.dispatch import wake
 from vegskriv.changesets.locks import NyLås, external_claims
@@ -52,8 +51,8 @@ def get_lock(lock_id: LockId):
 @router.post("/rest/v1/lås", summary="Opprett en langvarig lås for et annet system (5_fagdata_admin, 9_system_admin)",
              security=bearer(ROLE_SYSTEM_ADMIN, ROLE_FAGDATA_ADMIN),
              responses=responses(201, "Låsen", LOCK, 401, 403, 409, *BODY_ERRORS))
-def create_lock(request: Annotated[NyLås, Body(openapi_examples=example("Lås kummer på en veglenkesekvens",
-                                                                      examples.LOCK))]):
+def create_lock(request: Annotated[NyLås, Body(
+        openapi_examples=examples.example("Lås kummer på en veglenkesekvens", examples.LOCK))]):
     who = caller(router)
     settings = get_settings()
     longest = settings.external_lock_max_seconds

@@ -16,7 +16,6 @@ from vegskriv import outbound
 from vegskriv.api import examples
 from vegskriv.api.context import caller, json_response
 from vegskriv.api.docs import TOKEN, responses
-from vegskriv.api.examples import example
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN, Caller
 from vegskriv.errors import BadRequest, Conflict, Forbidden, NotFound
 from vegskriv.provisioning import jobs
@@ -66,8 +65,8 @@ def _present(run: Kjøring) -> dict[str, Any]:
 
 @router.post(ROOT, security=TOKEN, summary="Registrer en konsument", responses={201: {"description": "Registrert"},
                                                                   409: {"description": "id er i bruk"}})
-def create(konsument: Annotated[NyKonsument, Body(openapi_examples=example("Referansekonsumenten (SQLite)",
-                                                                          examples.CONSUMER))]):
+def create(konsument: Annotated[NyKonsument, Body(
+        openapi_examples=examples.example("Referansekonsumenten (SQLite)", examples.CONSUMER))]):
     who = _admin()
     _check_target(konsument)
     saved = Konsument(**konsument.model_dump(), eier=who.user)
@@ -111,7 +110,7 @@ def remove(konsument_id: ConsumerId):
              responses={202: {"description": "Startet"}, 404: NOT_FOUND,
                         409: {"description": "En kjøring pågår allerede, eller en annen ble startet samtidig"}})
 def start(konsument_id: ConsumerId, forespørsel: Annotated[KjøringForespørsel | None, Body(
-        openapi_examples=example("Tørrkjøring av alt", examples.RUN))] = None):
+        openapi_examples=examples.example("Tørrkjøring av alt", examples.RUN))] = None):
     konsument = _mine(konsument_id)
     request = forespørsel or KjøringForespørsel()
     run = jobs.create_run(konsument, request.modus, request.tørrkjøring)

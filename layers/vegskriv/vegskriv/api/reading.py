@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from vegskriv.api import examples
 from vegskriv.api.context import base_url, header, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
-from vegskriv.api.examples import example
 from vegskriv.auth import ROLE_SYSTEM_ADMIN
 from vegskriv.changesets.models import Gyldighetsperiode
 from vegskriv.errors import BadRequest, NotFound
@@ -293,6 +292,7 @@ class Import(BaseModel):
 
 @router.put("/rest/v3/vegobjekter", summary="Importer eksisterende vegobjektversjoner (9_system_admin)",
             security=ADMIN, responses=_loaded("antall"))
-def import_objects(parsed: Annotated[Import, Body(openapi_examples=example("En lagret kum", examples.STORED_KUM))]):
+def import_objects(parsed: Annotated[Import, Body(
+        openapi_examples=examples.example("En lagret kum", examples.STORED_KUM))]):
     versions = [v.model_dump(mode="json", exclude_none=True) for v in parsed.vegobjekter]
     return json_response(200, {"antall": objects.import_versions(versions)})

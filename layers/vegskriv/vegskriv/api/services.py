@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from vegskriv.api import examples
 from vegskriv.api.context import caller, json_response
 from vegskriv.api.docs import TOKEN, Feil
-from vegskriv.api.examples import example
 from vegskriv.services import delivery, use_cases
 from vegskriv.services.models import (
     KODE,
@@ -66,7 +65,8 @@ def _answers(ok: int, model: Any, *errors: int) -> dict[int, OpenAPIResponse]:
 
 @router.post(ROOT, security=TOKEN, summary="Opprett en tjenesteeier (9_system_admin)",
              responses=_answers(201, Tjenesteeier, 400, 403, 409))
-def create_owner(body: Annotated[NyTjenesteeier, Body(openapi_examples=example("En tjenesteeier", examples.OWNER))]):
+def create_owner(body: Annotated[NyTjenesteeier, Body(
+        openapi_examples=examples.example("En tjenesteeier", examples.OWNER))]):
     owner = use_cases.create_owner(caller(router), body)
     return json_response(201, owner, headers={"Location": f"{ROOT}/{owner.kode}"})
 
@@ -93,8 +93,8 @@ def change_owner(eier: Eier, body: Annotated[EndreTjenesteeier, Body()]):
 
 @router.post(f"{ROOT}/<eier>/tjenester", security=TOKEN, summary="Opprett en tjeneste",
              responses=_answers(201, Tjeneste, 400, 404, 409))
-def create_service(eier: Eier, body: Annotated[NyTjeneste, Body(openapi_examples=example("En innsendingstjeneste",
-                                                                                   examples.SERVICE))]):
+def create_service(eier: Eier, body: Annotated[NyTjeneste, Body(
+        openapi_examples=examples.example("En innsendingstjeneste", examples.SERVICE))]):
     service = use_cases.create_service(caller(router), eier, body)
     return json_response(201, service, headers={"Location": f"{ROOT}/{eier}/tjenester/{service.tjenestekode}"})
 
@@ -113,7 +113,7 @@ def list_services(eier: Eier):
              summary="Opprett en utgave (aldri master)",
              responses=_answers(201, Utgave, 400, 404, 409))
 def create_edition(eier: Eier, tjenestekode: Tk, body: Annotated[NyUtgave, Body(
-        openapi_examples=example("Registrering av kummer", examples.EDITION))]):
+        openapi_examples=examples.example("Registrering av kummer", examples.EDITION))]):
     edition = use_cases.create_edition(caller(router), eier, tjenestekode, body)
     return json_response(201, use_cases.view(edition),
                          headers={"Location": f"{ROOT}/{eier}/tjenester/{tjenestekode}/utgaver/{edition.utgavekode}"})

@@ -36,10 +36,9 @@ def _pages(target: HttpTarget) -> str:
     seen: list[int] = []
     start: int | None = None
     for _ in range(MAX_PAGES):
-        page, start = target.held(start, PAGE)  # raises if not ascending after start
+        # held() raises unless the ids ascend after start, the previous page's last: across pages too
+        page, start = target.held(start, PAGE)
         _expect(len(page) <= PAGE, f"antall={PAGE} ga {len(page)} objekter")
-        _expect(not seen or not page or page[0][0] > seen[-1], f"side etter {seen[-1] if seen else '-'} begynner "
-                                                                 f"med {page[0][0] if page else '-'}")
         seen += [i for i, _ in page]
         if start is None:
             return f"{len(seen)} id-er lest, {PAGE} om gangen"
@@ -107,7 +106,7 @@ def check(url: str, write: bool, out: Any = None) -> bool:
         checks += _write_checks(target)
     passed = True
     for name, run in checks:
-        if not passed and write and name != checks[0][0]:
+        if not passed:  # the write checks build on each other (the first check is always run)
             print(f"- {name}: hoppet over", file=out)
             continue
         try:

@@ -13,8 +13,8 @@ run that writes completes with nothing refused, so a DELTA after a partial failu
 A DELTA run (after a completed run) instead walks the provider's change feed (``endretEtter`` the
 consumer's watermark) type by type, one page a chunk: current objects are upserted, tombstones
 (removed, closed, left the consumer's kommuner) are parked as deletes under the same threshold,
-but only those the consumer holds (its id list, read from each tombstone: a tombstone of an object it
-never held, or already dropped, is counted unchanged and neither sent nor counted toward the threshold).
+but only those the consumer holds (``held_among``: a tombstone of an object it never held, or has
+already dropped, is counted unchanged and neither sent nor counted toward the threshold).
 The contract's id list is not read whole in a DELTA, so upserts count as updates.
 """
 
@@ -198,7 +198,7 @@ def held_among(target: Target, ids: list[int]) -> set[int]:
     so clustered ids cost a read per LOOKUP of them and scattered ones a small read each."""
     holds = getattr(target, "holds", None)
     if holds is not None:
-        return set(holds(ids)) if ids else set()
+        return set(holds(ids))
     found: set[int] = set()
     i = 0
     while i < len(ids):

@@ -29,9 +29,12 @@ from vegskriv.settings import get_settings
 from vegskriv.store import batch, changes, objects, reference
 
 _ser = TypeSerializer()
-
-
 FIRST_RUN = "FORSTE"  # sort key of the marker a consumer's first run makes (not a KJ# item: no run)
+
+
+def _wire(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain values as the low-level client (and so a transaction) takes them."""
+    return {k: _ser.serialize(v) for k, v in values.items()}
 
 
 def _table() -> Any:
@@ -148,28 +151,25 @@ def newest_run(konsument_id: str) -> tuple[Kjøring, str] | None:
 def start_run(run: Kjøring, previous: tuple[Kjøring, str] | None) -> None:
     """Save ``run`` as the consumer's next run in one transaction with marking what came before as
     followed: ``previous`` (the newest run as read, and its text then; saved as given, e.g. ended)
-    only if nothing changed it since, or for a first run the consumer's item. Of two runs started at
-    once, one wins and the other raises :class:`Replaced`."""
+    only if nothing changed it since, or for a first run the consumer's first-run marker. Of two runs
+    started at once, one wins and the other raises :class:`Replaced`."""
     table = get_settings().provisioning_table
     run.lagret = _stamp()
-    wire = {k: _ser.serialize(v) for k, v in {"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}",
-                                              "data": run.model_dump_json()}.items()}
-    items: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": wire,
+    new = {"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}", "data": run.model_dump_json()}
+    items: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": _wire(new),
                                             "ConditionExpression": "attribute_not_exists(pk)"}}]
     if previous is None:  # the consumer's first run: its marker item can be made once
         first = {"pk": f"KONSUMENT#{run.konsumentId}", "sk": FIRST_RUN, "kjoering": run.id}
-        items.append({"Put": {"TableName": table, "Item": {k: _ser.serialize(v) for k, v in first.items()},
+        items.append({"Put": {"TableName": table, "Item": _wire(first),
                               "ConditionExpression": "attribute_not_exists(pk)"}})
     else:
         before, text = previous
-        key = {"pk": f"KONSUMENT#{before.konsumentId}", "sk": f"KJ#{before.id}"}
-        values = {":id": run.id, ":now": before.model_dump_json(), ":then": text}
         items.append({"Update": {
-            "TableName": table, "Key": {k: _ser.serialize(v) for k, v in key.items()},
+            "TableName": table, "Key": _wire({"pk": f"KONSUMENT#{before.konsumentId}", "sk": f"KJ#{before.id}"}),
             "UpdateExpression": "SET etterfolger = :id, #d = :now",
             "ConditionExpression": "attribute_not_exists(etterfolger) AND #d = :then",
             "ExpressionAttributeNames": {"#d": "data"},
-            "ExpressionAttributeValues": {k: _ser.serialize(v) for k, v in values.items()}}})
+            "ExpressionAttributeValues": _wire({":id": run.id, ":now": before.model_dump_json(), ":then": text})}})
     try:
         aws.client("dynamodb").transact_write_items(TransactItems=items)
     except ClientError as exc:
