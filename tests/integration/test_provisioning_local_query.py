@@ -124,15 +124,19 @@ def test_item_answers_are_the_ones_moto_serializes(ddb: Any, monkeypatch: pytest
     assert _answers(ddb) == expected
 
 
-def test_a_page_after_writes_is_still_moto_s_own_answer(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sorted views are dropped when the table is written (put, update in place, delete, batch)."""
+def _maintained(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
-    from vegskriv.local.moto_query import bumping, bumping_update
+    from vegskriv.local.moto_query import maintaining_delete, maintaining_put, maintaining_update
 
-    for write in ("put_item", "delete_item"):
-        monkeypatch.setattr(Table, write, bumping(Table.__dict__[write]))
-    monkeypatch.setattr(DynamoDBBackend, "update_item", bumping_update(DynamoDBBackend.__dict__["update_item"]))
+    monkeypatch.setattr(Table, "put_item", maintaining_put(Table.__dict__["put_item"]))
+    monkeypatch.setattr(Table, "delete_item", maintaining_delete(Table.__dict__["delete_item"]))
+    monkeypatch.setattr(DynamoDBBackend, "update_item", maintaining_update(DynamoDBBackend.__dict__["update_item"]))
+
+
+def test_a_page_after_writes_is_still_moto_s_own_answer(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sorted views follow the table's writes (put, update in place, delete, batch)."""
+    _maintained(monkeypatch)
     original = Table.__dict__["query"]
     fast = fast_query(original)
 
@@ -194,3 +198,60 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(ddb: Any, patched: 
         assert got == {"a": None, "b": {"N": "2"}}
     finally:
         patches.undo()
+
+
+def test_views_kept_in_step_through_many_writes_are_moto_s_answers(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walk that writes the partitions it reads (as a FULL provisioning run does): random puts,
+    overwrites that move an item within an index, updates in place (a new item among them), deletes,
+    a failing conditional update and a cancelled transaction, each followed by pages read through the
+    views and by moto alone."""
+    from moto.core.responses import ActionResult
+
+    from vegskriv.local.moto_query import fast_json
+
+    _maintained(monkeypatch)
+    monkeypatch.setattr(ActionResult, "execute_result", fast_json(ActionResult.__dict__["execute_result"]))
+    original = Table.__dict__["query"]
+    fast = fast_query(original)
+    rnd = random.Random(11)
+
+    def answers(kwargs: dict[str, Any]) -> list[Any]:
+        got = []
+        for query in (fast, original):
+            monkeypatch.setattr(Table, "query", query)
+            got.append(_all_pages(ddb, kwargs))
+        return got
+
+    def key() -> dict[str, Any]:
+        return {"pk": {"S": f"P#{rnd.randrange(4)}"}, "sk": {"S": f"{rnd.randrange(10**6):07d}"}}
+
+    for step in range(30):
+        kind = step % 4 if step % 10 != 9 else 4 + step // 10 % 2  # failures (which drop views) rarely
+        if kind == 0:
+            ddb.put_item(TableName="t", Item={**key(), "typeId": {"N": str(rnd.randrange(3))},
+                                              "nokkel": {"S": f"{rnd.randrange(50):03d}#p{step}"}})
+        elif kind == 1:  # an existing item put again, elsewhere in the index (or out of it)
+            item = rnd.choice(ddb.scan(TableName="t", Limit=50)["Items"])
+            item = {k: v for k, v in item.items() if k not in ("typeId", "nokkel")}
+            if step % 3:
+                item |= {"typeId": {"N": "1"}, "nokkel": {"S": f"{rnd.randrange(50):03d}#m{step}"}}
+            ddb.put_item(TableName="t", Item=item)
+        elif kind == 2:
+            ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET typeId = :t, nokkel = :n",
+                            ExpressionAttributeValues={":t": {"N": "2"}, ":n": {"S": f"{step:03d}#u"}})
+        elif kind == 3:
+            item = rnd.choice(ddb.scan(TableName="t", Limit=80)["Items"])
+            ddb.delete_item(TableName="t", Key={"pk": item["pk"], "sk": item["sk"]})
+        elif kind == 4:
+            with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
+                ddb.update_item(TableName="t", Key=key(), UpdateExpression="SET x = :x", ExpressionAttributeValues={
+                    ":x": {"S": "z"}}, ConditionExpression="attribute_exists(pk)")
+        else:
+            with pytest.raises(ddb.exceptions.TransactionCanceledException):
+                ddb.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": "t", "Item": {**key(), "typeId": {"N": "0"}, "nokkel": {"S": "000#t"}}}},
+                    {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": "none"}, "sk": {"S": "none"}},
+                                        "ConditionExpression": "attribute_exists(pk)"}}])
+        for query in QUERIES:
+            fast_pages, moto_pages = answers({**query, "Limit": 60})
+            assert fast_pages == moto_pages, (step, query)

@@ -6,8 +6,9 @@ its time in moto's sort. The patch hands moto's own ``Table.query`` only the ite
 on the page - the partition's items whose sort key meets the key condition and lies after
 ``ExclusiveStartKey``, and (with ``Limit``) only the first ``Limit + 1`` of those in key order -
 so its answer, ``LastEvaluatedKey`` and 1 MB rule included, is unchanged. A forward Query finds
-its page in a sorted view of the partition (or index partition), kept until the table is next
-written (``bump``), so a walk of N items in pages costs about N, not N²/page. Anything it does not
+its page in a sorted view of the partition (or index partition), built once and kept in step with
+every write (a bisect each), so a walk of N items in pages costs about N, not N²/page, also when
+the walk writes the partition it reads. Anything it does not
 understand (filters of the legacy API, several key attributes, non-string/number keys) goes to
 moto untouched.
 
@@ -36,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from moto.dynamodb.comparisons import get_comparison_func
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
 
@@ -59,54 +61,119 @@ def _start_value(dct: dict[str, Any], attr: str) -> Any:
     raise TypeError(kind)
 
 
-# id(table) -> [a weak reference to it, its write generation, {view key: (generation, keys, items)}]
-_STATE: dict[int, list[Any]] = {}
+# id(table) -> (a weak reference to it, {view name: (keys, items)}); a view is one partition of the
+# table or of an index, in key order, built on the first Query that reads it and then kept in step
+# with every write (a FULL provisioning run reads and writes the same partition in every chunk).
+_STATE: dict[int, tuple[Any, dict[Any, tuple[list[Any], list[Any]]]]] = {}
 
 
-def _state(table: Table) -> list[Any]:
+def _views(table: Table) -> dict[Any, tuple[list[Any], list[Any]]]:
     state = _STATE.get(id(table))
     if state is None or state[0]() is not table:  # a new table (or one restored by a failed transaction)
-        state = _STATE[id(table)] = [weakref.ref(table), 0, {}]
-    return state
+        state = _STATE[id(table)] = (weakref.ref(table), {})
+    return state[1]
 
 
-def bump(table: Table) -> None:
-    """The table was written: its sorted views are stale."""
-    _state(table)[1] += 1
+def _places(table: Table, item: Any) -> list[tuple[Any, tuple[Any, ...]]]:
+    """(view name, key) of every view the item belongs in: its partition of the table, and of each
+    index (one hash and one range attribute) whose key attributes it has."""
+    if item is None or not table.range_key_attr:
+        return []
+    attrs = item.attrs
+    hash_key, range_key = _raw(attrs[table.hash_key_attr]), _raw(attrs[table.range_key_attr])
+    places: list[tuple[Any, tuple[Any, ...]]] = [((None, hash_key), (range_key,))]
+    for index in table.all_indexes():
+        hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+        ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+        if len(hashes) == 1 and len(ranges) == 1 and hashes[0] in attrs and ranges[0] in attrs:
+            places.append(((index.name, _raw(attrs[hashes[0]])), (_raw(attrs[ranges[0]]), hash_key, range_key)))
+    return places
 
 
-def bumping(original: Callable[..., Any]) -> Callable[..., Any]:
-    """For ``Table.put_item`` and ``Table.delete_item``: every write of moto's batch, transaction and
-    single-item calls goes through them."""
+def _moved(table: Table, before: list[tuple[Any, tuple[Any, ...]]], item: Any) -> None:
+    """Keep the table's views in step with a write: the item was at ``before`` and is now ``item``
+    (None when deleted). A key is unique within a view, so each step is one bisect."""
+    views = _views(table)
+    if not views:
+        return
+    try:
+        after = _places(table, item)
+        for name, key in before:
+            view = views.get(name)
+            if view is not None:
+                at = bisect.bisect_left(view[0], key)
+                if at < len(view[0]) and view[0][at] == key:
+                    del view[0][at], view[1][at]
+        for name, key in after:
+            view = views.get(name)
+            if view is not None:
+                at = bisect.bisect_left(view[0], key)
+                if at < len(view[0]) and view[0][at] == key:
+                    view[1][at] = item
+                else:
+                    view[0].insert(at, key)
+                    view[1].insert(at, item)
+    except TypeError:  # a key of another type (binary), or mixed types: built again when next read
+        views.clear()
+
+
+def _current(table: Table, item_attrs: dict[str, Any]) -> Any:
+    """The item a put with these attributes replaces, if any (tables with a sort key only)."""
+    range_attr = table.range_key_attr
+    try:
+        partition = table.items.get(DynamoType(item_attrs[table.hash_key_attr]))
+        return partition.get(DynamoType(item_attrs[range_attr])) if partition and range_attr else None
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+def maintaining_put(original: Callable[..., Any]) -> Callable[..., Any]:
+    """For ``Table.put_item``: every put of moto's batch, transaction and single-item calls."""
     @functools.wraps(original)
-    def write(self: Table, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            bump(self)
-    return write
+    def put_item(self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        before = _places(self, _current(self, item_attrs)) if _views(self) and self.range_key_attr else []
+        item = original(self, item_attrs, *args, **kwargs)
+        _moved(self, before, item)
+        return item
+    return put_item
 
 
-def bumping_update(original: Callable[..., Any]) -> Callable[..., Any]:
-    """For the backend's ``update_item``, which changes an existing item in place."""
+def maintaining_delete(original: Callable[..., Any]) -> Callable[..., Any]:
+    """For ``Table.delete_item``: it answers the item it removed."""
     @functools.wraps(original)
-    def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+    def delete_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+        item = original(self, *args, **kwargs)
+        _moved(self, _places(self, item), None)
+        return item
+    return delete_item
+
+
+def maintaining_update(original: Callable[..., Any]) -> Callable[..., Any]:
+    """For the backend's ``update_item``, which changes an existing item in place (or puts a new one
+    first): where the item was before, where it is after."""
+    @functools.wraps(original)
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        table = self.tables.get(table_name)
+        if table is None or not _views(table) or not table.range_key_attr:
+            return original(self, table_name, key, *args, **kwargs)
+        before = _places(table, _current(table, key))
         try:
-            return original(self, table_name, *args, **kwargs)
-        finally:
-            table = self.tables.get(table_name)
-            if table is not None:
-                bump(table)
+            item = original(self, table_name, key, *args, **kwargs)
+        except Exception:
+            _views(table).clear()  # it may have changed the item before failing: built again when read
+            raise
+        _moved(table, before, _current(table, key))
+        return item
     return update_item
 
 
 def _view(table: Table, name: Any, keyed: Callable[[], list[tuple[Any, Any]]]) -> tuple[list[Any], list[Any]]:
-    generation, views = _state(table)[1:]
+    views = _views(table)
     view = views.get(name)
-    if view is None or view[0] != generation:
+    if view is None:
         ordered = sorted(keyed(), key=lambda ki: ki[0])
-        view = views[name] = (generation, [k for k, _ in ordered], [i for _, i in ordered])
-    return view[1], view[2]
+        view = views[name] = ([k for k, _ in ordered], [i for _, i in ordered])
+    return view
 
 
 _LOWER_BOUNDED = {"EQ", "GE", "GT", "BETWEEN", "BEGINS_WITH"}
@@ -236,14 +303,14 @@ def fast_json(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def install(patches: Any) -> None:
     """Into the local stack's undo list (``moto_patches.Patches``): Query given its page, the sorted
-    views dropped on every write, item answers written as JSON."""
+    views kept in step with every write, item answers written as JSON."""
     from moto.core.responses import ActionResult
     from moto.dynamodb.models import DynamoDBBackend
 
     patches.replace(Table, "query", fast_query(Table.__dict__["query"]))
-    for write in ("put_item", "delete_item"):
-        patches.replace(Table, write, bumping(Table.__dict__[write]))
-    patches.replace(DynamoDBBackend, "update_item", bumping_update(DynamoDBBackend.__dict__["update_item"]))
+    patches.replace(Table, "put_item", maintaining_put(Table.__dict__["put_item"]))
+    patches.replace(Table, "delete_item", maintaining_delete(Table.__dict__["delete_item"]))
+    patches.replace(DynamoDBBackend, "update_item", maintaining_update(DynamoDBBackend.__dict__["update_item"]))
     patches.replace(ActionResult, "execute_result", fast_json(ActionResult.__dict__["execute_result"]))
     import moto.dynamodb.models as models
 
