@@ -255,3 +255,33 @@ def test_views_kept_in_step_through_many_writes_are_moto_s_answers(ddb: Any, mon
         for query in QUERIES:
             fast_pages, moto_pages = answers({**query, "Limit": 60})
             assert fast_pages == moto_pages, (step, query)
+
+
+def test_a_walk_that_writes_its_partition_sorts_it_once(ddb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a FULL run does to the consumer's copy: read a page, write into the partition, read the
+    next page. The partition is sorted for the first page only (then O(N²) per walk, not O(N))."""
+    from vegskriv.local import moto_query
+
+    _maintained(monkeypatch)
+    monkeypatch.setattr(Table, "query", fast_query(Table.__dict__["query"]))
+    sorts: list[int] = []
+
+    def counting_sorted(items: Any, **kwargs: Any) -> list[Any]:
+        result = sorted(items, **kwargs)
+        sorts.append(len(result))
+        return result
+
+    monkeypatch.setattr(moto_query, "sorted", counting_sorted, raising=False)
+    kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :h", "ExpressionAttributeValues": {":h": {"S": "P#1"}},
+                              "Limit": 10}
+    seen = 0
+    while True:
+        page = ddb.query(TableName="t", **kwargs)
+        seen += len(page["Items"])
+        for item in page["Items"]:
+            ddb.put_item(TableName="t", Item={**item, "sk": {"S": item["sk"]["S"] + "~"}})  # after it: read later
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert sorts == [100]
+    assert seen > 100  # the items written behind the walk were read too, as on DynamoDB
