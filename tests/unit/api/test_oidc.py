@@ -95,3 +95,11 @@ def test_client_config_names_the_issuer():
              "requestContext": {"stage": "v1"}, "body": None, "isBase64Encoded": False}
     config = json.loads(handle(event, None)["body"])
     assert config["issuer"] == "vegskriv-local" and config["realm"] == "employee"
+
+
+@pytest.mark.parametrize("path", ["/rest/v1/oidc/authenticate", "/rest/v1/oidc/refresh"])
+@pytest.mark.parametrize("body", ["[" * 32_000 + "]" * 32_000, '{"a":' * 10_000 + "1" + "}" * 10_000])
+def test_a_deeply_nested_body_is_a_failed_login_not_500(path: str, body: str) -> None:
+    """Read before any bound of api/body.py applies, and nested deeper than Python's json recurses."""
+    assert len(body) <= 64_000  # under _read's own bound
+    assert post(path, body) == {}

@@ -189,3 +189,13 @@ def test_a_large_changeset_is_not_formatted_into_a_debug_message(monkeypatch: py
 def test_request_bodies_are_documented_as_json_and_xml(document: dict[str, Any]) -> None:
     content = document["paths"]["/rest/v3/endringssett"]["post"]["requestBody"]["content"]
     assert content["application/xml"] == content["application/json"]
+
+
+def test_every_integer_parameter_is_bounded(document: dict[str, Any]) -> None:
+    """Ids and indexes in paths and queries reach DynamoDB, which keeps 38 digits: each is bounded to
+    int64, as JSON numbers in bodies are, so a longer one is a 400 that names it, never a 500."""
+    unbounded = [(method, path, p["name"]) for method, path, op in operations(document)
+                 for p in op.get("parameters", [])
+                 for schema in p.get("schema", {}).get("anyOf", [p.get("schema", {})])
+                 if schema.get("type") == "integer" and "maximum" not in schema]
+    assert unbounded == []

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from vegskriv.api import examples
+from vegskriv.api.body import MAX_INT
 from vegskriv.api.context import caller, changeset_links, json_response
 from vegskriv.api.docs import BODY_ERRORS, MAX_EPOCH_MS, TOKEN, Lenke, responses
 from vegskriv.api.transactions import oppdrag_links
@@ -183,7 +184,7 @@ def get_changeset(endringssett_id: Id, inkluderResultat: Annotated[JaNei, Query(
 
 @router.get("/rest/v3/endringssett", summary="Søk i endringssett", security=TOKEN,
             responses=responses(200, "Treff, nyeste først med mindre sorterStigende", Søk, 400, 401))
-def search(antall: Annotated[int, Query(ge=1, le=1000)] = 100, start: Annotated[int, Query(ge=1)] = 1,
+def search(antall: Annotated[int, Query(ge=1, le=1000)] = 100, start: Annotated[int, Query(ge=1, le=MAX_INT)] = 1,
            sorterPå: Annotated[Literal["TID"], Query()] = "TID", sorterStigende: Annotated[JaNei, Query()] = "NEI",
            fraEpochMs: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS)] = None,
            tilEpochMs: Annotated[int | None, Query(ge=0, le=MAX_EPOCH_MS)] = None,

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from vegskriv.api import examples
+from vegskriv.api.body import MAX_INT
 from vegskriv.api.context import caller, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN
@@ -26,9 +27,10 @@ LOCK = dict[str, Any]  # store.present: id, eier, type, vegobjekttyper, stedfest
 
 @router.get("/rest/v1/lås", summary="Søk i låser", security=TOKEN,
             responses=responses(200, "antallTotalt og låser", dict[str, Any], 400, 401))
-def search(eier: Annotated[str | None, Query()] = None, oppdragId: Annotated[int | None, Query()] = None,
+def search(eier: Annotated[str | None, Query()] = None,
+           oppdragId: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
            blokkererEndringssettId: Annotated[str | None, Query()] = None,
-           antall: Annotated[int, Query(ge=1, le=1000)] = 100, start: Annotated[int, Query(ge=1)] = 1):
+           antall: Annotated[int, Query(ge=1, le=1000)] = 100, start: Annotated[int, Query(ge=1, le=MAX_INT)] = 1):
     found = [m for m in store.search(eier=eier, oppdrag_id=oppdragId) if store.live(m)]
     if blokkererEndringssettId is not None:
         waiting = changesets.get(blokkererEndringssettId) or {}

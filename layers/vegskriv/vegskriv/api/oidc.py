@@ -55,6 +55,8 @@ def _read(model: type[BaseModel]) -> Any:
         return None
     try:
         data = json.loads(text)
+    except RecursionError:  # nested deeper than json recurses: no login either
+        return None
     except ValueError:
         try:
             data = ast.literal_eval(text)  # literals only: never evaluates code

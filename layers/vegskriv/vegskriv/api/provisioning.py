@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from vegskriv import outbound
 from vegskriv.api import examples
+from vegskriv.api.body import MAX_INT
 from vegskriv.api.context import caller, json_response
 from vegskriv.api.docs import TOKEN, responses
 from vegskriv.auth import ROLE_FAGDATA_ADMIN, ROLE_SYSTEM_ADMIN, Caller
@@ -137,7 +138,7 @@ def report(konsument_id: ConsumerId, kjoring_id: RunId):
             responses={**responses(200, "{logg: [...], metadata: {returnert, neste?}}", dict[str, Any]),
                        404: NOT_FOUND})
 def log(konsument_id: ConsumerId, kjoring_id: RunId, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
-        start: Annotated[int | None, Query(ge=0)] = None):
+        start: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None):
     _run(konsument_id, kjoring_id)
     entries, last = store.log_page(kjoring_id, start, antall)
     metadata: dict[str, Any] = {"returnert": len(entries)}

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vegskriv.api import examples
+from vegskriv.api.body import MAX_INT
 from vegskriv.api.context import base_url, header, json_response
 from vegskriv.api.docs import BODY_ERRORS, TOKEN, bearer, responses
 from vegskriv.auth import ROLE_SYSTEM_ADMIN
@@ -22,7 +23,7 @@ from vegskriv.store import changes, objects, reference
 
 router = Router()
 ADMIN = bearer(ROLE_SYSTEM_ADMIN)
-TypeId = Annotated[int, Path(description="Vegobjekttypens id")]
+TypeId = Annotated[int, Path(ge=0, le=MAX_INT, description="Vegobjekttypens id")]
 PAGE = dict[str, Any]  # {"objekter": [...], "metadata": {"returnert", "sidestørrelse", "neste"}}
 
 
@@ -131,6 +132,8 @@ def _cursor(kind: str, start: str | None) -> tuple[str | None, str, int | None]:
         parts = changes.decode_cursor(kind, start).split("|")
         if len(parts) not in (2, 3) or not parts[0]:
             raise ValueError(start)
+        if kind == "n" and not 0 <= int(parts[0]) <= MAX_INT:  # the last nvdbId read
+            raise ValueError(start)
         return parts[0], parts[1], int(parts[2]) if len(parts) == 3 else None
     except ValueError as exc:
         raise BadRequest(f"start: {start} er ikke en markør fra neste.start i et tidligere svar") from exc
@@ -158,7 +161,7 @@ def list_objects(type_id: TypeId, antall: Annotated[int, Query(ge=1, le=1000)] =
     if endretEtter is not None:
         try:
             after = changes.parse_time(endretEtter)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # OverflowError: astimezone past year 1 or 9999
             raise BadRequest(f"endretEtter: {endretEtter} er ikke et ISO-tidspunkt") from exc
         position, tidspunkt, treff = _cursor("e", start)
         if treff is None:
@@ -189,14 +192,15 @@ def list_objects(type_id: TypeId, antall: Annotated[int, Query(ge=1, le=1000)] =
     # The page's content and where it ends; not tidspunkt, which moves with every read (a client
     # that gets 304 keeps its older tidspunkt, which is always safe).
     etag = '"' + content_hash({"objekter": found, "neste": after_page, "antall": treff}) + '"'
-    if etag in (header(router, "If-None-Match") or "").replace("W/", "").split(", "):
+    wanted = [tag.strip().removeprefix("W/") for tag in (header(router, "If-None-Match") or "").split(",")]
+    if etag in wanted or "*" in wanted:
         return Response(status_code=304, headers={"ETag": etag})
     return json_response(200, {"objekter": found, "metadata": meta}, headers={"ETag": etag})
 
 
 @router.get("/rest/v3/vegobjekter/<type_id>/<nvdb_id>", summary="Alle versjoner av et vegobjekt", security=TOKEN,
             responses=responses(200, "id, typeId og versjoner", dict[str, Any], 400, 401, 404))
-def get_object(type_id: TypeId, nvdb_id: Annotated[int, Path(description="Vegobjektets nvdbId")]):
+def get_object(type_id: TypeId, nvdb_id: Annotated[int, Path(ge=0, le=MAX_INT, description="Vegobjektets nvdbId")]):
     versions = [v for v in objects.versions(nvdb_id) if v["typeId"] == type_id]
     if not versions:
         raise NotFound(f"Vegobjekt {nvdb_id} av type {type_id} finnes ikke")
@@ -243,8 +247,9 @@ def put_catalog(body: Annotated[dict[str, Any], Body(description="Datakatalogen:
 
 @router.get("/rest/v3/vegnett/veglenkesekvenser", summary="Veglenkesekvenser, sidevis, filter på kommune",
             security=TOKEN, responses=responses(200, "objekter og metadata (neste side)", PAGE, 400, 401))
-def list_network(kommune: Annotated[int | None, Query()] = None, antall: Annotated[int, Query(ge=1, le=1000)] = 100,
-                 start: Annotated[int | None, Query(ge=0)] = None):
+def list_network(kommune: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
+                 antall: Annotated[int, Query(ge=1, le=1000)] = 100,
+                 start: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None):
     items, cursor = reference.list_network(kommune=kommune, after_id=start, limit=antall)
     body = {"objekter": [s.model_dump(mode="json") for s in items],
             "metadata": _cursor_meta("/rest/v3/vegnett/veglenkesekvenser", {"antall": antall, "kommune": kommune},
@@ -254,7 +259,7 @@ def list_network(kommune: Annotated[int | None, Query()] = None, antall: Annotat
 
 @router.get("/rest/v3/vegnett/veglenkesekvenser/<vls_id>", summary="En veglenkesekvens", security=TOKEN,
             responses=responses(200, "Veglenkesekvensen", Veglenkesekvens, 400, 401, 404))
-def get_sequence(vls_id: Annotated[int, Path(description="Veglenkesekvensens id")]):
+def get_sequence(vls_id: Annotated[int, Path(ge=0, le=MAX_INT, description="Veglenkesekvensens id")]):
     found = reference.veglenkesekvenser([vls_id]).get(vls_id)
     if found is None:
         raise NotFound(f"Veglenkesekvens {vls_id} finnes ikke")
@@ -274,7 +279,7 @@ class ImportertVersjon(BaseModel):
     id: int = Field(gt=0, lt=objects.FIRST_NVDB_ID,
                     description=f"Id-er fra og med {objects.FIRST_NVDB_ID} tildeles av vegskriv")
     versjon: int = Field(gt=0)
-    typeId: int = Field(gt=0)
+    typeId: int = Field(gt=0, le=MAX_INT)
     gyldighetsperiode: Gyldighetsperiode
     egenskaper: list[dict[str, Any]] = Field(default_factory=list)
     stedfesting: dict[str, Any] | None = None

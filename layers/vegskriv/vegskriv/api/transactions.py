@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BeforeValidator
 
+from vegskriv.api.body import MAX_INT
 from vegskriv.api.context import base_url, caller, json_response
 from vegskriv.api.docs import TOKEN, responses
 from vegskriv.changesets.models import OSLO, ja_nei, local_time
@@ -25,7 +26,7 @@ from vegskriv.store import changesets
 router = Router()
 JaNei = Annotated[Literal["JA", "NEI"], BeforeValidator(ja_nei)]
 Antall = Annotated[int, Query(ge=1, le=1000, description="Sidestørrelse")]
-Start = Annotated[int, Query(ge=1, description="Indeks (1-basert) for første treff")]
+Start = Annotated[int, Query(ge=1, le=MAX_INT, description="Indeks (1-basert) for første treff")]
 SorterPå = Annotated[Literal["BRUKERNAVN", "TID"], Query()]
 
 
@@ -91,7 +92,7 @@ def _transaksjon(meta: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/rest/v1/oppdrag/<oppdrag_id>", summary="Et oppdrag (et effektuert endringssett)", security=TOKEN,
             responses=responses(200, "Oppdraget", dict[str, Any], 401, 404))
-def get_oppdrag(oppdrag_id: Annotated[int, Path(description="oppdragId")]):
+def get_oppdrag(oppdrag_id: Annotated[int, Path(ge=0, le=MAX_INT, description="oppdragId")]):
     meta = next(iter(_committed(None, False, "TID", among=[changesets.by_oppdrag(oppdrag_id)])), None)
     if meta is None:
         raise NotFound(f"Oppdrag {oppdrag_id} finnes ikke")
@@ -119,9 +120,9 @@ def search_oppdrag(antall: Antall = 100, start: Start = 1, sorterPå: SorterPå 
 def search_transaksjon(antall: Antall = 100, start: Start = 1, sorterPå: SorterPå = "TID",
                        sorterStigende: Annotated[JaNei, Query()] = "NEI",
                        endringssettId: Annotated[str | None, Query()] = None,
-                       oppdragId: Annotated[int | None, Query()] = None,
-                       vegobjektId: Annotated[int | None, Query()] = None,
-                       nettelementId: Annotated[int | None, Query()] = None,
+                       oppdragId: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
+                       vegobjektId: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
+                       nettelementId: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
                        fraDato: Annotated[date | None, Query()] = None, eier: Annotated[str | None, Query()] = None):
     if endringssettId is None and oppdragId is None and vegobjektId is None and nettelementId is None:
         raise BadRequest("Minst én av endringssettId, oppdragId, vegobjektId og nettelementId må angis")

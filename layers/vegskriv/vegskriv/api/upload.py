@@ -69,9 +69,15 @@ def _parsed(raw: bytes) -> tuple[dict, bool]:
     elif len(raw) > settings.max_body_unpacked_bytes:
         raise PayloadTooLarge(f"Dokumentet er større enn grensen på {settings.max_body_unpacked_bytes} byte "
                               "(MAX_BODY_UNPACKED_BYTES); del det opp")
-    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
-    sent_xml = text.startswith("<")
-    parsed = xml.from_xml(text) if sent_xml else body.loads(text)
+    sent_xml = raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+    if sent_xml:
+        parsed = xml.from_xml(raw)  # the encoding its declaration names
+    else:
+        try:
+            text = raw.decode("utf-8").lstrip("\ufeff \t\r\n")
+        except UnicodeDecodeError as exc:  # as api/body.py answers a direct request
+            raise BadRequest(f"Ugyldig JSON: dokumentet er ikke UTF-8 (byte {exc.start}); send JSON som UTF-8") from exc
+        parsed = body.loads(text)
     if not isinstance(parsed, dict):
         raise BadRequest("Ugyldig dokument: et endringssett er et JSON-objekt")
     return parsed, sent_xml

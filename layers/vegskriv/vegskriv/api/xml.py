@@ -135,11 +135,18 @@ def _read(element: ET.Element, root: str, depth: int, *, item: bool) -> Any:
 
 def from_xml(body: str | bytes) -> Any:
     """NVDB's XML as the JSON document the models read; BadRequest names what is wrong."""
-    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-    if "<!DOCTYPE" in text or "<!ENTITY" in text:  # entities are how XML bombs are made; NVDB needs none
+    # Bytes go to the parser as bytes: it reads the encoding their XML declaration names (UTF-8 if none)
+    # and refuses bytes not in it, instead of U+FFFD replacing them. Text is already decoded.
+    if isinstance(body, bytes):
+        if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:4]:  # UTF-16/32 would hide the markers
+            raise BadRequest("Ugyldig XML: send XML i UTF-8 eller ISO-8859-1")
+        hostile = b"<!DOCTYPE" in body or b"<!ENTITY" in body
+    else:
+        hostile = "<!DOCTYPE" in body or "<!ENTITY" in body
+    if hostile:  # entities are how XML bombs are made; NVDB needs none
         raise BadRequest("Ugyldig XML: DOCTYPE og ENTITY er ikke tillatt")
     try:
-        element = ET.fromstring(text)
+        element = ET.fromstring(body)
     except ET.ParseError as exc:
         raise BadRequest(f"Ugyldig XML: {exc}") from exc
     return _read(element, _local(element.tag), 0, item=False)
@@ -228,7 +235,7 @@ def _root(method: str, path: str) -> tuple[str, str] | None:
         return "status", CHANGESET_NS
     if last in ("fremdrift", "fremdriftOgÅrsak"):
         return "fremdrift", CHANGESET_NS
-    if last in ("start", "kanseller", "restart"):
+    if last in ("start", "kanseller", "restart", "registrer"):  # registrer: opplasting/{id}/registrer
         return "ressurser", CHANGESET_NS
     return "endringssett", CHANGESET_NS
 

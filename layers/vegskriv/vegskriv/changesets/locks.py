@@ -45,7 +45,7 @@ class NyLås(BaseModel):
     """A long-lived lock requested through the API (how other systems' locks are represented)."""
 
     eier: str | None = Field(None, description="Eier; bare 9_system_admin kan sette en annen enn seg selv")
-    oppdragId: int | None = None
+    oppdragId: int | None = Field(None, ge=0, le=2**63 - 1)  # int64, as JSON numbers are read
     vegobjekttyper: list[LåsteType] = Field(min_length=1)
     stedfesting: list[LåstStrekning] = Field(min_length=1)
     varighetSekunder: int | None = Field(None, ge=1, description="Standard ett døgn; høyst EXTERNAL_LOCK_MAX_SECONDS")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,7 +13,7 @@ COUNTERS = ("hentet", "uendret", "opprettet", "oppdatert", "slettet", "feilet")
 
 class Utvalg(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    vegobjekttyper: list[int] = Field(min_length=1, max_length=50)
+    vegobjekttyper: list[Annotated[int, Field(gt=0, le=2**63 - 1)]] = Field(min_length=1, max_length=50)
     kommuner: list[int] | None = Field(None, max_length=500)
 
 

@@ -86,7 +86,7 @@ class Vedleggstype(Strict):
     @field_validator("navn")
     @classmethod
     def _navn(cls, value: str) -> str:
-        if not VEDLEGGSTYPE_NAVN.match(value):
+        if not VEDLEGGSTYPE_NAVN.fullmatch(value):
             raise ValueError("bare A-Z, a-z, 0-9 og _ (1-50 tegn)")
         if value.lower().startswith("xml"):
             raise ValueError("kan ikke begynne med 'xml'")
