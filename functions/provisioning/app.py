@@ -1,4 +1,5 @@
-"""Step Functions tasks of the provisioning workflow: {"step": "plan"} creates tonight's runs,
+"""Step Functions tasks of the provisioning workflow: {"step": "plan", "plan": <execution id>} creates
+tonight's runs (a retry hands over those the failed attempt created),
 {"step": "chunk", "consumerId", "runId"} does one bounded chunk of a run, {"step": "failed", ..., "error"}
 ends a run whose chunk kept failing (the state machine's Catch) as FEILET."""
 
@@ -14,7 +15,7 @@ from vegskriv.provisioning import jobs
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event["step"] == "plan":
-        return {"runs": jobs.plan_nightly()}
+        return {"runs": jobs.plan_nightly(event.get("plan"))}
     logger.append_keys(konsumentId=event["consumerId"], kjøringId=event["runId"])
     if event["step"] == "failed":
         jobs.fail_run(event["consumerId"], event["runId"], event.get("error"))

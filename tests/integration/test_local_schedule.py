@@ -40,4 +40,6 @@ def test_every_half_second_the_nightly_workflow_runs_every_consumer(stack) -> No
     sfn = stack.client("stepfunctions")
     executions = sfn.list_executions(stateMachineArn=stack.state_machine_arns["ProvisioningWorkflow"])
     assert len(executions["executions"]) >= 2
+    arns = {e["executionArn"] for e in executions["executions"]}
+    assert {r.plan for r in done} <= arns  # each run names the execution whose plan made it
 

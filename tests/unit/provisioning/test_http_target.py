@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.unit.provisioning.test_run import FakeProvider, FakeStore, objects, run_all
+from tests.unit.provisioning.test_run import consumer as konsument_of
 from vegskriv.provisioning.targets import ConsumerError, HttpTarget
 
 
@@ -72,3 +74,42 @@ def test_a_change_answer_of_another_shape_is_the_consumers_fault(consumer, answe
     answers["/endringer"] = answer
     with pytest.raises(ConsumerError):
         target.apply([{"handling": "DELETE", "id": 1}])
+
+
+@pytest.mark.parametrize("answer", [
+    {},  # no "objekter": read as "I hold nothing"
+    {"message": "Internal error"},  # an error body with 200
+    {"objekter": None, "neste": None},
+    {"objekter": [], "neste": 17},  # "there is more" with an empty page: read as the end of the list
+])
+def test_an_id_list_without_the_contracts_shape_is_the_consumers_fault(consumer: Any, answer: Any) -> None:
+    target, answers = consumer
+    answers["/objekter"] = answer
+    with pytest.raises(ConsumerError):
+        target.held(2, 10)
+
+
+@pytest.mark.parametrize("ok", ["false", "nei"])
+def test_only_ok_true_confirms_a_change(consumer: Any, ok: Any) -> None:
+    target, answers = consumer
+    answers["/endringer"] = {"resultat": [{"id": 3, "ok": ok, "melding": "avvist"}]}
+    try:
+        answer = target.apply([{"handling": "DELETE", "id": 3}])
+    except ConsumerError:
+        return  # refusing the answer is as good
+    assert answer[3] is not None, f'"ok": {ok!r} counted as applied'
+
+
+def test_an_error_body_from_the_consumer_does_not_lose_tonights_deletes(consumer: Any) -> None:
+    target, answers = consumer
+    answers["/objekter"] = {"message": "database is locked"}  # HTTP 200, not the contract's shape
+    answers["/endringer"] = {"resultat": []}
+    provider, store = FakeProvider(objects(10)), FakeStore()
+    konsument = konsument_of()
+    konsument.vannmerke = provider.watermark()  # the consumer holds 1..10 from earlier runs
+    provider.change(3, None)  # removed at the provider today
+    try:
+        run = run_all(provider, target, store, konsument, modus="DELTA")
+    except ConsumerError:
+        run = None  # jobs.run_step ends the run FEILET with the reason
+    assert store.watermark is None, f"the watermark moved past a delete never sent: {run}"

@@ -100,7 +100,8 @@ class FakeStore:
     def parked_deletes(self, run_id, after, limit):
         return sorted(i for i in self.parked.get(run_id, ()) if i > after)[:limit]
 
-    def set_watermark(self, konsument_id, vannmerke):
+    def finish_run(self, run, vannmerke):
+        self.save_run(run)
         self.watermark = vannmerke
 
 
@@ -321,3 +322,24 @@ def test_held_among_ends_when_a_consumer_ignores_start():
     target = Stubborn()
     target.copy = {i: "h" for i in range(1, 3001)}
     assert engine.held_among(target, [5, 2500, 2600]) == {5}
+
+
+def test_what_a_full_run_could_not_repair_is_sent_again_by_the_next_nightly_delta():
+    """"Failed items are retried in the next run": a FULL finds differences that are older than the
+    consumer's watermark (that is what a FULL is for); when the consumer refuses them the watermark
+    stays, but the next DELTA reads only changes after it and never sees them again."""
+    provider, target, store = FakeProvider(objects(10)), FakeTarget(), FakeStore()
+    konsument = consumer()
+    run_all(provider, target, store, konsument)  # a completed run: the consumer has a watermark
+    konsument.vannmerke = store.watermark
+    target.copy[5] = "ikke det tilbyderen har"  # the copy drifted (restored from a backup, a lost write, ...)
+    target.copy[99] = "fjernet for lenge siden"  # an object removed before the watermark
+    target.refuse = {5, 99}
+    repair = run_all(provider, target, store, konsument, modus="FULL", run_id="r2")
+    assert (repair.status, repair.feilet) == ("FULLFØRT", 2)
+    assert store.watermark != repair.vannmerke  # not moved forward: "neste kjøring sender dem igjen"
+    target.refuse = set()
+    konsument.vannmerke = store.watermark
+    nightly = run_all(provider, target, store, konsument, modus="DELTA", run_id="r3")
+    assert nightly.status == "FULLFØRT"
+    assert target.copy.get(5) == content_hash(provider.objects[5]) and 99 not in target.copy, target.copy

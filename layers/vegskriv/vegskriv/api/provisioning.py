@@ -38,11 +38,16 @@ def _admin() -> Caller:
 
 
 def _mine(konsument_id: str) -> Konsument:
+    return _mine_as_stored(konsument_id)[0]
+
+
+def _mine_as_stored(konsument_id: str) -> tuple[Konsument, str]:
+    """The caller's consumer, and its stored text (an edit is saved only if nobody wrote it since)."""
     who = _admin()
-    konsument = store.get_consumer(konsument_id)
-    if konsument is None or (konsument.eier != who.user and not who.is_system_admin):
+    found = store.get_consumer_text(konsument_id)
+    if found is None or (found[0].eier != who.user and not who.is_system_admin):
         raise NotFound(f"konsumenter/{konsument_id} finnes ikke")
-    return konsument
+    return found
 
 
 def _check_target(konsument: NyKonsument | Konsument) -> None:
@@ -90,12 +95,12 @@ def get_one(konsument_id: ConsumerId):
 
 
 @router.patch(f"{ROOT}/<konsument_id>", security=TOKEN, summary="Endre en konsument",
-              responses={**responses(200, "Konsumenten slik den er nå", Konsument), 404: NOT_FOUND})
+              responses={**responses(200, "Konsumenten slik den er nå", Konsument, 409), 404: NOT_FOUND})
 def change(konsument_id: ConsumerId, endring: Annotated[KonsumentEndring, Body()]):
-    konsument = _mine(konsument_id)
+    konsument, text = _mine_as_stored(konsument_id)
     changed = Konsument(**{**konsument.model_dump(), **endring.model_dump(exclude_unset=True, exclude_none=True)})
     _check_target(changed)
-    store.save_consumer(changed)
+    jobs.change_consumer(konsument, text, changed)
     return json_response(200, changed.model_dump())
 
 

@@ -31,7 +31,7 @@ ATTENTION_METRIC = "ProvisjoneringTilsyn"  # a run an administrator must look at
 STALE_AFTER = timedelta(hours=1)
 
 
-def create_run(konsument: Konsument, modus: str, dry_run: bool) -> Kjøring:
+def create_run(konsument: Konsument, modus: str, dry_run: bool, plan: str | None = None) -> Kjøring:
     """A new run, unless one is going. A run with no execution left, or one held in KARANTENE, is
     ended in the same write that saves the new one; of two runs started at once, one is refused."""
     newest = store.newest_run(konsument.id)
@@ -42,6 +42,10 @@ def create_run(konsument: Konsument, modus: str, dry_run: bool) -> Kjøring:
             raise Conflict(f"konsumenter/{konsument.id}: kjøring {latest.id} pågår allerede")
         why = (f"Kjøringen stoppet uten å bli ferdig (sist lagret {latest.lagret or latest.startet}); "
                "en ny kjøring erstatter den")
+    elif latest is not None and latest.status == "KARANTENE" and dry_run:
+        # A preview must not cost the administrators the approval they are about to give.
+        raise Conflict(f"konsumenter/{konsument.id}: kjøring {latest.id} holdes i KARANTENE; godkjenn den, "
+                       "eller start en vanlig kjøring (den erstatter den og sammenligner på nytt)")
     elif latest is not None and latest.status == "KARANTENE":
         # The new run compares again; approving the old one would apply deletes decided on older data.
         # It told the administrators when it was held; the new run will if it is held too.
@@ -49,6 +53,7 @@ def create_run(konsument: Konsument, modus: str, dry_run: bool) -> Kjøring:
     if latest is not None and why:
         _ended(latest, why)
     run = engine.new_run(store.new_run_id(), konsument, modus, dry_run, store.ReadApiProvider())
+    run.plan = plan
     try:
         store.start_run(run, newest)
     except store.Replaced as exc:
@@ -61,6 +66,23 @@ def create_run(konsument: Konsument, modus: str, dry_run: bool) -> Kjøring:
 def _stale(run: Kjøring) -> bool:
     saved = datetime.fromisoformat((run.lagret or run.startet).replace("Z", "+00:00"))
     return datetime.now(UTC) - saved > STALE_AFTER
+
+
+def change_consumer(konsument: Konsument, text: str, changed: Konsument) -> None:
+    """Save an edit of a consumer (read with its stored text). Another subset or target clears the
+    watermark, so the next run compares everything, and ends a run that is going or held in the same
+    write: it would go on under the new subset, or apply deletes decided under the old one."""
+    ended = ended_text = None
+    if changed.utvalg != konsument.utvalg or changed.mål != konsument.mål:
+        changed.vannmerke = None
+        newest = store.newest_run(konsument.id)
+        if newest is not None and newest[0].status in ("PÅGÅR", "KARANTENE"):
+            ended, ended_text = newest
+            _ended(ended, "Konsumentens utvalg eller mål ble endret; neste kjøring sammenligner alt")
+    try:
+        store.change_consumer(changed, text, ended, ended_text)
+    except store.ConsumerChanged as exc:
+        raise Conflict(f"{exc}; hent konsumenten og prøv igjen") from exc
 
 
 def _ended(run: Kjøring, why: str) -> Kjøring:
@@ -100,14 +122,24 @@ def start_execution(runs: list[Kjøring]) -> None:
             raise
 
 
-def plan_nightly() -> list[dict[str, str]]:
-    """A DELTA run for every consumer that is not already running."""
+def plan_nightly(plan: str | None = None) -> list[dict[str, str]]:
+    """A DELTA run for every consumer that is not already running. ``plan`` (the execution's id) is
+    kept on each run, so a retried plan hands over the runs its failed attempt created instead of
+    leaving them without an execution; one consumer that cannot be planned does not stop the rest."""
     planned = []
     for konsument in store.list_consumers():
         try:
-            run = create_run(konsument, "DELTA", False)
+            run = create_run(konsument, "DELTA", False, plan)
         except Conflict:
-            logger.info("run still going; skipped tonight", extra={"konsumentId": konsument.id})
+            newest = store.newest_run(konsument.id)
+            if plan is not None and newest is not None and newest[0].plan == plan and newest[0].status == "PÅGÅR":
+                planned.append({"consumerId": konsument.id, "runId": newest[0].id})
+            else:
+                logger.info("run still going; skipped tonight", extra={"konsumentId": konsument.id})
+            continue
+        except Exception:  # logged and alarmed: the other consumers still get their run
+            logger.exception("could not plan a run", extra={"konsumentId": konsument.id})
+            measure(ATTENTION_METRIC)
             continue
         planned.append({"consumerId": konsument.id, "runId": run.id})
     return planned
@@ -156,14 +188,15 @@ def fail_run(konsument_id: str, run_id: str, error: dict[str, Any] | None) -> No
 
 
 def approve(konsument_id: str, run_id: str) -> Kjøring:
-    run = store.get_run(konsument_id, run_id)
-    if run is None:
+    found = store.get_run_text(konsument_id, run_id)
+    if found is None:
         raise NotFound(f"konsumenter/{konsument_id}/kjøringer/{run_id} finnes ikke")
+    run, text = found
     if run.status != "KARANTENE":
         raise Conflict(f"kjøringer/{run_id}: status er {run.status}; bare en kjøring i KARANTENE kan godkjennes")
     engine.approve(run)
     try:
-        store.save_run(run)
+        store.save_run(run, unchanged_since=text)  # of two approvals at once, one starts the deletes
     except store.Replaced as exc:
-        raise Conflict(f"kjøringer/{run_id}: en nyere kjøring har erstattet den; godkjenn den nyeste") from exc
+        raise Conflict(f"kjøringer/{run_id}: erstattet av en nyere kjøring, eller godkjent alt") from exc
     return run

@@ -84,3 +84,4 @@ class Kjøring(BaseModel):
     markør: str | None = None
     fase: Literal["SAMMENLIGN", "SLETT", "FERDIG"] = "SAMMENLIGN"
     loggført: int = 0  # log entries written so far: the number of the next one
+    plan: str | None = None  # the nightly execution that created it: a retried plan hands it over again

@@ -79,7 +79,8 @@ class RunStore(Protocol):
 
     def parked_deletes(self, run_id: str, after: int, limit: int) -> list[int]: ...
 
-    def set_watermark(self, konsument_id: str, vannmerke: str) -> None: ...
+    def finish_run(self, run: Kjøring, vannmerke: str | None) -> None:
+        """save_run, and the consumer's watermark set in the same write."""
 
 
 def now_iso() -> str:
@@ -107,7 +108,14 @@ def step(run: Kjøring, konsument: Konsument, provider: Provider, target: Target
         _compare_chunk(run, konsument, provider, target, store, today or datetime.now(UTC).date())
     elif run.fase == "SLETT":
         _delete_chunk(run, konsument, target, store)
-    store.save_run(run)
+    # Saving raises for a run that is no longer its consumer's newest, so such a run never moves the
+    # watermark. After a compare of everything with failures the watermark is cleared: what it could
+    # not send may be older than the watermark, and a DELTA would never read it again.
+    if run.status == "FULLFØRT" and not run.tørrkjøring and ((run.feilet and not run.endretEtter) or
+                                                           (not run.feilet and run.vannmerke)):
+        store.finish_run(run, None if run.feilet else run.vannmerke)
+    else:
+        store.save_run(run)
     return run.status != "PÅGÅR"
 
 
@@ -273,12 +281,12 @@ def _finish(run: Kjøring, store: RunStore) -> None:
     run.status, run.fase, run.ferdig = "FULLFØRT", "FERDIG", now_iso()
     if run.tørrkjøring:
         run.merknader.append("Tørrkjøring: ingenting ble skrevet hos konsumenten")
+    elif run.feilet and not run.endretEtter:
+        run.merknader.append(f"{run.feilet} objekter feilet: vannmerket fjernes, neste kjøring sammenligner alt")
     elif run.feilet:
         # The watermark stays where it was, so the next DELTA reads the refused changes again
         # (with what succeeded: an upsert of the same content is harmless at the consumer).
         run.merknader.append(f"{run.feilet} objekter feilet: vannmerket flyttes ikke, neste kjøring sender dem igjen")
-    elif run.vannmerke:
-        store.set_watermark(run.konsumentId, run.vannmerke)
 
 
 def approve(run: Kjøring) -> None:

@@ -48,8 +48,10 @@ class HttpTarget:
         path = f"/objekter?{query}"
         answer = self._call(path)
         with self._shape(path):
-            held = [(int(o["id"]), str(o["hash"])) for o in answer.get("objekter") or []]
-            more = answer.get("neste") is not None
+            objekter, more = answer["objekter"], answer.get("neste") is not None
+            if not isinstance(objekter, list) or (more and not objekter):
+                raise ValueError("objekter: en liste, ikke tom når neste er satt")
+            held = [(int(o["id"]), str(o["hash"])) for o in objekter]
         if any(b[0] <= a[0] for a, b in pairwise(held)) or (held and start and held[0][0] <= start):
             raise ConsumerError(f"{self.url}{path}: id-ene kommer ikke stigende etter start")
         return held, (held[-1][0] if more and held else None)
@@ -59,6 +61,6 @@ class HttpTarget:
         with self._shape("/endringer"):
             results = {int(r["id"]): r for r in answer.get("resultat") or []}
         # An item the consumer did not answer for counts as failed: it is sent again next run.
-        return {int(c["id"]): None if (results.get(int(c["id"])) or {}).get("ok")
+        return {int(c["id"]): None if (results.get(int(c["id"])) or {}).get("ok") is True
                 else str((results.get(int(c["id"])) or {}).get("melding") or "ikke bekreftet av konsumenten")
                 for c in changes}

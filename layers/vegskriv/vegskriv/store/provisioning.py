@@ -83,13 +83,68 @@ def create_consumer(konsument: Konsument) -> bool:
     return True
 
 
-def save_consumer(konsument: Konsument) -> None:
-    _table().put_item(Item={"pk": "KONSUMENTER", "sk": konsument.id, "data": konsument.model_dump_json()})
+# What a run ended by an edit of its consumer has as its successor: the next run may follow it.
+ENDED_BY_EDIT = "KONSUMENT_ENDRET"
+
+
+class ConsumerChanged(Exception):
+    """The consumer (or its newest run) was written since it was read: read it again."""
+
+
+def _consumer_item(konsument: Konsument) -> dict[str, Any]:
+    return {"pk": "KONSUMENTER", "sk": konsument.id, "data": konsument.model_dump_json()}
+
+
+def save_consumer(konsument: Konsument, unchanged_since: str | None = None) -> None:
+    """With ``unchanged_since`` (its stored text as read) only if nobody wrote it since, else
+    :class:`ConsumerChanged`."""
+    if unchanged_since is None:
+        _table().put_item(Item=_consumer_item(konsument))
+        return
+    try:
+        _table().put_item(Item=_consumer_item(konsument), ConditionExpression="#d = :then",
+                          ExpressionAttributeNames={"#d": "data"}, ExpressionAttributeValues={":then": unchanged_since})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise ConsumerChanged(f"konsumenter/{konsument.id} ble endret samtidig") from exc
+        raise
+
+
+def change_consumer(konsument: Konsument, unchanged_since: str, ended: Kjøring | None = None,
+                    ended_since: str | None = None) -> None:
+    """Save the changed consumer, and with ``ended`` (its newest run, going, with its text as read)
+    end that run in the same write: a run must not go on under another subset or target, nor move
+    the watermark the change has cleared. :class:`ConsumerChanged` if either was written since."""
+    if ended is None:
+        save_consumer(konsument, unchanged_since)
+        return
+    table = get_settings().provisioning_table
+    items = [{"Put": {"TableName": table, "Item": _wire(_consumer_item(konsument)), "ConditionExpression": "#d = :then",
+                      "ExpressionAttributeNames": {"#d": "data"}, "ExpressionAttributeValues": _wire(
+                          {":then": unchanged_since})}},
+             {"Update": {"TableName": table, "Key": _wire({"pk": f"KONSUMENT#{konsument.id}", "sk": f"KJ#{ended.id}"}),
+                         "UpdateExpression": "SET etterfolger = :why, #d = :now",
+                         "ConditionExpression": "attribute_not_exists(etterfolger) AND #d = :then",
+                         "ExpressionAttributeNames": {"#d": "data"},
+                         "ExpressionAttributeValues": _wire({":why": ENDED_BY_EDIT, ":now": ended.model_dump_json(),
+                                                             ":then": ended_since})}}]
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+            raise ConsumerChanged(f"konsumenter/{konsument.id} eller kjøringen {ended.id} ble endret samtidig") from exc
+        raise
 
 
 def get_consumer(konsument_id: str) -> Konsument | None:
+    found = get_consumer_text(konsument_id)
+    return found[0] if found else None
+
+
+def get_consumer_text(konsument_id: str) -> tuple[Konsument, str] | None:
+    """The consumer and its stored text (what ``unchanged_since`` compares)."""
     item = _table().get_item(Key={"pk": "KONSUMENTER", "sk": konsument_id}, ConsistentRead=True).get("Item")
-    return Konsument.model_validate_json(item["data"]) if item else None
+    return (Konsument.model_validate_json(item["data"]), item["data"]) if item else None
 
 
 def list_consumers() -> list[Konsument]:
@@ -107,11 +162,6 @@ def delete_consumer(konsument_id: str) -> None:
         writer.delete_item(Key={"pk": "KONSUMENTER", "sk": konsument_id})
 
 
-def set_watermark(konsument_id: str, vannmerke: str) -> None:
-    konsument = get_consumer(konsument_id)
-    if konsument is not None:
-        konsument.vannmerke = vannmerke
-        save_consumer(konsument)
 
 
 # ---------------------------------------------------------------- runs and logs
@@ -129,13 +179,19 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def save_run(run: Kjøring) -> None:
+def save_run(run: Kjøring, unchanged_since: str | None = None) -> None:
     """Save a run's report, unless a newer run has replaced it (:func:`start_run`): a late save of
-    a replaced run would otherwise make it look alive again."""
+    a replaced run would otherwise make it look alive again. With ``unchanged_since`` (its stored
+    text as read) only if nobody saved it since."""
     run.lagret = _stamp()
+    condition = "attribute_exists(pk) AND attribute_not_exists(etterfolger)"
+    extra: dict[str, Any] = {}
+    if unchanged_since is not None:
+        condition += " AND #d = :then"
+        extra = {"ExpressionAttributeNames": {"#d": "data"}, "ExpressionAttributeValues": {":then": unchanged_since}}
     try:
         _table().put_item(Item={"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}",
-                                "data": run.model_dump_json()}, ConditionExpression="attribute_not_exists(etterfolger)")
+                                "data": run.model_dump_json()}, ConditionExpression=condition, **extra)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise Replaced(f"kjøring {run.id} er erstattet av en nyere") from exc
@@ -146,6 +202,37 @@ def newest_run(konsument_id: str) -> tuple[Kjøring, str] | None:
     """The consumer's newest run, with its stored text (what :func:`start_run` checks is unchanged)."""
     items = _query(f"KONSUMENT#{konsument_id}", "KJ#", limit=1, forward=False)
     return (Kjøring.model_validate_json(items[0]["data"]), items[0]["data"]) if items else None
+
+
+def finish_run(run: Kjøring, vannmerke: str | None) -> None:
+    """Save the completed run and set its consumer's watermark in one write: a run that has been
+    replaced (or whose consumer was removed or changed its subset, which ends it) raises
+    :class:`Replaced` and leaves the watermark alone; an edit of the consumer meanwhile is kept."""
+    table = get_settings().provisioning_table
+    for _ in range(5):
+        found = get_consumer_text(run.konsumentId)
+        if found is None:
+            raise Replaced(f"konsumenter/{run.konsumentId} finnes ikke lenger")
+        konsument, text = found
+        konsument.vannmerke = vannmerke
+        run.lagret = _stamp()
+        saved = {"pk": f"KONSUMENT#{run.konsumentId}", "sk": f"KJ#{run.id}", "data": run.model_dump_json()}
+        items = [{"Put": {"TableName": table, "Item": _wire(saved),
+                          "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(etterfolger)"}},
+                 {"Put": {"TableName": table, "Item": _wire(_consumer_item(konsument)),
+                          "ConditionExpression": "#d = :then", "ExpressionAttributeNames": {"#d": "data"},
+                          "ExpressionAttributeValues": _wire({":then": text})}}]
+        try:
+            aws.client("dynamodb").transact_write_items(TransactItems=items)
+            return
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("TransactionCanceledException", "TransactionConflictException"):
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise Replaced(f"kjøring {run.id} er erstattet av en nyere") from exc
+            # the consumer was edited between the read and the write: read it again
+    raise ConsumerChanged(f"konsumenter/{run.konsumentId} endres stadig; kjøring {run.id} ikke lagret")
 
 
 def start_run(run: Kjøring, previous: tuple[Kjøring, str] | None) -> None:
@@ -167,9 +254,10 @@ def start_run(run: Kjøring, previous: tuple[Kjøring, str] | None) -> None:
         items.append({"Update": {
             "TableName": table, "Key": _wire({"pk": f"KONSUMENT#{before.konsumentId}", "sk": f"KJ#{before.id}"}),
             "UpdateExpression": "SET etterfolger = :id, #d = :now",
-            "ConditionExpression": "attribute_not_exists(etterfolger) AND #d = :then",
+            "ConditionExpression": "(attribute_not_exists(etterfolger) OR etterfolger = :edit) AND #d = :then",
             "ExpressionAttributeNames": {"#d": "data"},
-            "ExpressionAttributeValues": _wire({":id": run.id, ":now": before.model_dump_json(), ":then": text})}})
+            "ExpressionAttributeValues": _wire({":id": run.id, ":now": before.model_dump_json(), ":then": text,
+                                                ":edit": ENDED_BY_EDIT})}})
     try:
         aws.client("dynamodb").transact_write_items(TransactItems=items)
     except ClientError as exc:
@@ -179,9 +267,15 @@ def start_run(run: Kjøring, previous: tuple[Kjøring, str] | None) -> None:
 
 
 def get_run(konsument_id: str, run_id: str) -> Kjøring | None:
+    found = get_run_text(konsument_id, run_id)
+    return found[0] if found else None
+
+
+def get_run_text(konsument_id: str, run_id: str) -> tuple[Kjøring, str] | None:
+    """The run and its stored text (what :func:`save_run`'s ``unchanged_since`` compares)."""
     item = _table().get_item(Key={"pk": f"KONSUMENT#{konsument_id}", "sk": f"KJ#{run_id}"},
                              ConsistentRead=True).get("Item")
-    return Kjøring.model_validate_json(item["data"]) if item else None
+    return (Kjøring.model_validate_json(item["data"]), item["data"]) if item else None
 
 
 def list_runs(konsument_id: str, limit: int = 100) -> list[Kjøring]:
@@ -258,7 +352,7 @@ class Runs:
     log = staticmethod(log)
     park_deletes = staticmethod(park_deletes)
     parked_deletes = staticmethod(parked_deletes)
-    set_watermark = staticmethod(set_watermark)
+    finish_run = staticmethod(finish_run)
 
 
 # ---------------------------------------------------------------- the built-in DYNAMODB target
