@@ -158,3 +158,16 @@ def test_register_from_an_upload_answers_the_same_xml_as_a_direct_register(olano
         return root.tag, [child.tag for child in root]
 
     assert shape(uploaded.content) == shape(direct.content)  # <ressurser><ressurs rel=.../>...
+
+
+@pytest.mark.parametrize("header", ["X-NVDB-DryRun", "X-NVDB-DryRun-NoLocking"])
+def test_a_dry_run_header_that_is_neither_yes_nor_no_is_refused_not_taken_as_no(olanor: Client, header: str) -> None:
+    """A client that meant a dry run must not get a real registration because of a typo."""
+    r = olanor.request("POST", "/rest/v3/endringssett", data=json.dumps(changeset(registrer=[kum()])),
+                       headers={header: "kanskje"})
+    assert r.status_code == 400, r.text
+    assert header.lower() in r.json()["message"].lower()
+    for yes in ("true", "TRUE", "JA", "1"):
+        r = olanor.request("POST", "/rest/v3/endringssett", data=json.dumps(changeset(registrer=[kum()])),
+                           headers={header: yes})
+        assert r.status_code == 201, r.text

@@ -53,12 +53,21 @@ LOCATION = {"Location": {"description": "Endringssettets adresse", "schema": {"t
 RETRY_AFTER = {"Retry-After": {"description": "Sekunder til neste spørring lønner seg", "schema": {"type": "integer"}}}
 
 
-DryRun = Annotated[str | None, Header(alias="X-NVDB-DryRun", description="true: valider bare, skriv ingenting")]
+def _flag(value: Any) -> Any:
+    """A yes/no header as clients send it: true/false or JA/NEI in any case, 1/0, or empty (no)."""
+    if isinstance(value, str) and value.strip() in ("", "0", "1"):
+        return {"": "NEI", "0": "NEI", "1": "JA"}[value.strip()]
+    return ja_nei(value)
+
+
+# Anything else is a 400: a client that meant a dry run must not get a real registration.
+Flag = Annotated[Literal["JA", "NEI"], BeforeValidator(_flag)]
+DryRun = Annotated[Flag | None, Header(alias="X-NVDB-DryRun", description="true: valider bare, skriv ingenting")]
 Delay = Annotated[int | None, Header(alias="X-NVDB-Delay", ge=0, le=3600,
                                      description="Sekunder pause mellom validering og effektuering")]
 Tjeneste = Annotated[str | None, Header(alias="X-NVDB-Tjeneste", description="Send inn gjennom en utgave: "
                                                                              "{eier}/{tjenestekode}/{utgavekode}")]
-NoLocking = Annotated[str | None, Header(alias="X-NVDB-DryRun-NoLocking",
+NoLocking = Annotated[Flag | None, Header(alias="X-NVDB-DryRun-NoLocking",
                                          description="true: som X-NVDB-DryRun, men uten å ta låser")]
 
 
@@ -74,14 +83,14 @@ def register(doc: Document, dryrun: DryRun = None, delay: Delay = None, tjeneste
 
 
 def registered(via: Router, doc: Dokument, body: dict[str, Any], sent_xml: bool, *, dryrun: str | None,
-               delay: int | None, tjeneste: str | None, nolocking: str | None):
+               delay: int | None, tjeneste: str | None, nolocking: str | None):  # dryrun, nolocking: Flag
     """Register ``doc`` read from ``body`` (a request's or an upload's) and answer 201 with its links."""
     # The document as sent, less what a fetched changeset carries; XML's text values typed by the model.
     raw = {k: v for k, v in body.items() if k not in ("id", "status")}
     if sent_xml:
         raw = doc.model_dump(mode="json", by_alias=True, exclude_none=True)
-    unlocked = ja_nei(nolocking or "") in ("JA", "1")
-    dry = unlocked or ja_nei(dryrun or "") in ("JA", "1")
+    unlocked = nolocking == "JA"
+    dry = unlocked or dryrun == "JA"
     meta = use_cases.register(doc, raw, caller(via), dryrun=dry, delay_seconds=delay, tjeneste=tjeneste,
                               nolocking=unlocked)
     links = changeset_links(via, meta["id"])
