@@ -171,3 +171,12 @@ def test_a_dry_run_header_that_is_neither_yes_nor_no_is_refused_not_taken_as_no(
         r = olanor.request("POST", "/rest/v3/endringssett", data=json.dumps(changeset(registrer=[kum()])),
                            headers={header: yes})
         assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize(("second", "said"), [({"versjon": 2, "typeId": 79}, "typeId 83"), ({}, "mer enn én gang")])
+def test_an_import_gives_an_object_one_type_and_each_version_once(admin: Client, second: dict[str, Any],
+                                                                 said: str) -> None:
+    version = {"id": 7, "versjon": 1, "typeId": 83, "gyldighetsperiode": {"startdato": "2020-01-01"}}
+    r = admin.request("PUT", "/rest/v3/vegobjekter", data=json.dumps({"vegobjekter": [version, {**version, **second}]}))
+    assert r.status_code == 400, r.text
+    assert said in r.json()["message"]

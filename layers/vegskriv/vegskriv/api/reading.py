@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from vegskriv.api import examples
 from vegskriv.api.body import MAX_INT
@@ -290,6 +290,19 @@ class ImportertVersjon(BaseModel):
 
 class Import(BaseModel):
     vegobjekter: list[ImportertVersjon] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_type_and_one_copy(self) -> Import:
+        """An object has one type through all its versions, and each version is given once."""
+        types: dict[int, int] = {}
+        seen: set[tuple[int, int]] = set()
+        for i, v in enumerate(self.vegobjekter):
+            if types.setdefault(v.id, v.typeId) != v.typeId:
+                raise ValueError(f"vegobjekter[{i}]: vegobjekt {v.id} har typeId {types[v.id]} i en annen versjon")
+            if (v.id, v.versjon) in seen:
+                raise ValueError(f"vegobjekter[{i}]: vegobjekt {v.id} versjon {v.versjon} er med mer enn én gang")
+            seen.add((v.id, v.versjon))
+        return self
 
     def __repr__(self) -> str:  # Powertools puts route arguments in a debug f-string (see api/changesets.py)
         return f"Import({len(self.vegobjekter)} versjoner)"
