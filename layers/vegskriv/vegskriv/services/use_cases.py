@@ -33,6 +33,8 @@ from vegskriv.store import services as store
 from vegskriv.store.services import Refused
 
 RACED = "Utgaven ble endret samtidig av en annen forespørsel; hent den og prøv igjen"
+RACED_TYPES = (f"Regel 8 ({rules.RULES[8]}): eierens vedleggstyper ble endret samtidig av en annen forespørsel; "
+               "prøv igjen")
 
 
 # --- owners -------------------------------------------------------------------------------------
@@ -66,9 +68,13 @@ def list_owners(who: Caller) -> list[Tjenesteeier]:
 
 def change_owner(who: Caller, kode: str, change: EndreTjenesteeier) -> Tjenesteeier:
     _require_system_admin(who)
-    owner = administered(who, kode)
-    owner = owner.model_copy(update=change.model_dump(exclude_none=True))
-    store.put_owner(owner)
+    before = administered(who, kode)
+    owner = before.model_copy(update=change.model_dump(exclude_none=True))
+    try:
+        store.put_owner(owner, before)
+    except Refused as exc:
+        raise Conflict(f"Tjenesteeier {kode} ble endret samtidig av en annen forespørsel; "
+                       "hent den og prøv igjen") from exc
     return owner
 
 
@@ -144,13 +150,16 @@ def create_edition(who: Caller, eier: str, tk: str, new: NyUtgave) -> Utgave:
         raise rules.refused(3, f"tjenesten {eier}/{tk} er basert på master; nye utgaver i den lages fra master")
     definition = Definisjon.model_validate(new.model_dump(include=set(Definisjon.model_fields)))
     _check_subs(eier, definition.underskjema)
+    seen = store.attachment_types_rev(eier) if definition.vedleggstyper else None
     rules.check_owner_attachment_types(eier, definition.vedleggstyper, _own_attachment_types(eier))
     edition = Utgave(eier=eier, tjenestekode=tk, utgavekode=new.utgavekode, id=str(uuid.uuid4()),
                      definisjon=definition, oversendingsmetode=new.oversendingsmetode,
                      gyldighetsperiode=new.gyldighetsperiode)
     try:
-        store.create_edition(edition, who.user)
+        store.create_edition(edition, who.user, attachment_rev=seen)
     except Refused as exc:
+        if seen is not None and exc.reasons[-1] is not None:
+            raise Conflict(RACED_TYPES) from exc
         raise Conflict(f"utgavekode: {eier}/{tk} har allerede utgaven {new.utgavekode}") from exc
     return edition
 
@@ -197,8 +206,11 @@ def change_edition(who: Caller, eier: str, tk: str, uk: str, change: EndreUtgave
     definition = Definisjon.model_validate(definition.model_dump())
     old_subs = {(s.tjenestekode, s.utgavekode) for s in edition.definisjon.underskjema}
     new_subs = {(s.tjenestekode, s.utgavekode) for s in definition.underskjema}
+    if (tk, uk) in new_subs:
+        raise BadRequest(f"underskjema: {eier}/{tk}/{uk} kan ikke være underskjema i seg selv")
     _check_subs(eier, [s for s in definition.underskjema if (s.tjenestekode, s.utgavekode) not in old_subs],
                 masters_only=edition if edition.master else None)
+    seen = store.attachment_types_rev(eier) if "vedleggstyper" in own else None
     if "vedleggstyper" in own:
         rules.check_owner_attachment_types(eier, definition.vedleggstyper, _own_attachment_types(eier, (tk, uk)))
     settings = {k: getattr(change, k) for k in ("oversendingsmetode", "gyldighetsperiode") if k in fields}
@@ -212,7 +224,7 @@ def change_edition(who: Caller, eier: str, tk: str, uk: str, change: EndreUtgave
     try:
         store.save_edition(edition, rev, who.user, summary=_summary(edition),
                            added_subs=[ref(p) for p in new_subs - old_subs],
-                           removed_subs=[ref(p) for p in old_subs - new_subs])
+                           removed_subs=[ref(p) for p in old_subs - new_subs], attachment_rev=seen)
     except Refused as exc:
         raise Conflict(RACED) from exc
     return edition
@@ -274,8 +286,15 @@ def _summary(edition: Utgave) -> dict[str, Any]:
 def _users(edition: Utgave) -> tuple[list[str], list[str]]:
     """Who depends on an edition: derived editions (rule 7) and master editions whose form set has it (rule 6)."""
     derived = [f"{d.eier}/{d.tjenestekode}/{d.utgavekode}" for d in store.derived_from(edition.ref)]
-    mains = [rules.name(e) for e in store.list_editions(edition.eier) if e.master and any(
-        (s.tjenestekode, s.utgavekode) == (edition.tjenestekode, edition.utgavekode) for s in e.definisjon.underskjema)]
+    me = (edition.tjenestekode, edition.utgavekode)
+    mains = []
+    for e in store.list_editions(edition.eier):
+        if not e.master:
+            continue
+        published = store.version(e.eier, e.key, e.publisert)  # what other owners take from it now (rule 4)
+        subs = [*e.definisjon.underskjema, *(published.definisjon.underskjema if published else [])]
+        if any((s.tjenestekode, s.utgavekode) == me for s in subs):
+            mains.append(rules.name(e))
     return derived, mains
 
 
@@ -299,7 +318,7 @@ def mark_master(who: Caller, eier: str, tk: str, uk: str) -> Utgave:
     edition, rev = _edition(eier, tk, uk)
     if edition.master:
         return edition
-    subs = _check_subs(eier, edition.definisjon.underskjema)
+    subs = list({(s.tjenestekode, s.utgavekode): s for s in _check_subs(eier, edition.definisjon.underskjema)}.values())
     rules.check_may_mark_master(service_of(eier, tk), edition, subs)
     edition = edition.model_copy(update={"master": True})
     try:
@@ -316,7 +335,8 @@ def unmark_master(who: Caller, eier: str, tk: str, uk: str) -> Utgave:
         return edition
     rules.check_may_unmark(edition, *_users(edition))
     edition = edition.model_copy(update={"master": False})
-    subs = [Masterreferanse(eier=eier, **s.model_dump()) for s in edition.definisjon.underskjema]
+    subs = [Masterreferanse(eier=eier, tjenestekode=tk, utgavekode=uk)
+            for tk, uk in sorted({(s.tjenestekode, s.utgavekode) for s in edition.definisjon.underskjema})]
     try:
         store.set_master(edition, rev, subs, who.user, _summary(edition))
     except Refused as exc:

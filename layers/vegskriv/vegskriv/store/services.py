@@ -112,8 +112,12 @@ def create_owner(owner: Tjenesteeier) -> None:
     _transact([_put_new(OWNERS, f"EIER#{owner.kode}", owner.model_dump_json())])
 
 
-def put_owner(owner: Tjenesteeier) -> None:
-    _table().put_item(Item={"pk": OWNERS, "sk": f"EIER#{owner.kode}", "data": owner.model_dump_json()})
+def put_owner(owner: Tjenesteeier, previous: Tjenesteeier) -> None:
+    """Replace the owner only as ``previous`` (what the change was made from) is still stored."""
+    _transact([{"Put": {"TableName": get_settings().services_table,
+                        "Item": _item(OWNERS, f"EIER#{owner.kode}", owner.model_dump_json()),
+                        "ConditionExpression": "#d = :old", "ExpressionAttributeNames": {"#d": "data"},
+                        "ExpressionAttributeValues": {":old": {"S": previous.model_dump_json()}}}}])
 
 
 def get_owner(kode: str) -> Tjenesteeier | None:
@@ -194,10 +198,30 @@ def _counter(ref: Masterreferanse, attribute: str, step: int, *, only_master: bo
                        "ExpressionAttributeValues": values}}
 
 
-def create_edition(edition: Utgave, who: str, *, new_service: Tjeneste | None = None) -> None:
+ATTACHMENT_TYPES = "VEDLEGGSTYPER"
+
+
+def attachment_types_rev(owner: str) -> int:
+    """How many times the owner's own attachment types were changed: read before checking a new one (rule 8)."""
+    item = _table().get_item(Key={"pk": _pk(owner), "sk": ATTACHMENT_TYPES}, ConsistentRead=True).get("Item")
+    return int(item["rev"]) if item else 0
+
+
+def _attachment_types_bump(owner: str, seen: int) -> dict[str, Any]:
+    """Only if no other write changed the owner's attachment types since ``seen`` (the uniqueness check holds)."""
+    return {"Update": {"TableName": get_settings().services_table, "Key": _key(_pk(owner), ATTACHMENT_TYPES),
+                       "UpdateExpression": "SET rev = :next",
+                       "ConditionExpression": "attribute_not_exists(rev) OR rev = :seen",
+                       "ExpressionAttributeValues": {":next": {"N": str(seen + 1)}, ":seen": {"N": str(seen)}}}}
+
+
+def create_edition(edition: Utgave, who: str, *, new_service: Tjeneste | None = None,
+                   attachment_rev: int | None = None) -> None:
     items = [_edition_put(_stamp(edition, who), None), _id_put(edition)]
     if new_service is not None:
         items.append(_service_put(edition.eier, new_service))
+    if attachment_rev is not None:
+        items.append(_attachment_types_bump(edition.eier, attachment_rev))
     _transact(items)
 
 
@@ -212,6 +236,10 @@ def create_derived(editions: list[tuple[Utgave, Tjeneste | None]], who: str) -> 
         items += [_edition_put(_stamp(edition, who), None), _id_put(edition)]
         if service is not None:
             items.append(_service_put(edition.eier, service))
+            # One service per master service in a using owner (rule 5), also for two requests at once.
+            if (source := service.basertPåMastertjeneste) is not None:
+                items.append(_put_new(_pk(edition.eier), f"FRAMASTERTJENESTE#{source.eier}#{source.tjenestekode}",
+                                      service.tjenestekode))
         master = edition.basertPåMaster
         items.append(_put_new(_pk(master.eier), _link_sk(master, edition.eier), edition.ref.model_dump_json()))
         items.append(_counter(master, "avledede", 1, only_master=True))
@@ -219,9 +247,12 @@ def create_derived(editions: list[tuple[Utgave, Tjeneste | None]], who: str) -> 
 
 
 def save_edition(edition: Utgave, rev: int, who: str, *, summary: dict[str, Any] | None = None,
-                 added_subs: Sequence[Masterreferanse] = (), removed_subs: Sequence[Masterreferanse] = ()) -> None:
+                 added_subs: Sequence[Masterreferanse] = (), removed_subs: Sequence[Masterreferanse] = (),
+                 attachment_rev: int | None = None) -> None:
     """Replace an edition; a master also refreshes its listing and counts its form set's sub-editions."""
     items = [_edition_put(_stamp(edition, who), rev)]
+    if attachment_rev is not None:
+        items.append(_attachment_types_bump(edition.eier, attachment_rev))
     if edition.master and summary is not None:
         items.append(_registry_put(edition, summary))
         items += [_counter(s, "iMasterskjemasett", 1, only_master=True) for s in added_subs]
@@ -305,6 +336,9 @@ def delete_edition(edition: Utgave, rev: int) -> None:
     if edition.master:
         items.append({"Delete": {"TableName": table, "Key": _key(
             MASTERS, f"MASTER#{edition.eier}#{edition.tjenestekode}#{edition.utgavekode}")}})
+        subs = {(s.tjenestekode, s.utgavekode) for s in edition.definisjon.underskjema}
+        items += [_counter(Masterreferanse(eier=edition.eier, tjenestekode=tk, utgavekode=uk), "iMasterskjemasett", -1)
+                  for tk, uk in sorted(subs)]
     if (master := edition.basertPåMaster) is not None:
         items.append({"Delete": {"TableName": table, "Key": _key(_pk(master.eier), _link_sk(master, edition.eier))}})
         items.append(_counter(master, "avledede", -1))
