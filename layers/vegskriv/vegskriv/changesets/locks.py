@@ -126,10 +126,16 @@ def _location_ranges(stedfesting: dict[str, Any] | None) -> dict[int, list[Range
     return ranges
 
 
-def changeset_claims(doc: Endringssett, existing: dict[int, list[dict[str, Any]]]) -> dict[Cell, Claim]:
-    """NORMAL on everything the changeset writes (new and old location), SEKUNDÆR on the
-    existing daughters it associates (read to validate them)."""
+def changeset_claims(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
+                     cascaded: Iterable[int] = ()) -> dict[Cell, Claim]:
+    """NORMAL on everything the changeset writes (new and old location, and ``cascaded``: the
+    composed daughters its lukk/fjern cascades close or remove), SEKUNDÆR on the existing daughters
+    it associates (read to validate them)."""
     claims: dict[Cell, Claim] = {}
+    for daughter in cascaded:
+        latest = existing[daughter][-1]
+        for vls, ranges in _location_ranges(latest.get("stedfesting")).items():
+            merge(claims, (latest["typeId"], vls), NORMAL, ranges)
     for _, objects in doc.operations():
         for o in objects:
             given = felt(o, "stedfesting")
@@ -144,6 +150,15 @@ def changeset_claims(doc: Endringssett, existing: dict[int, list[dict[str, Any]]
                     for version in existing.get(int(target.verdi), [])[-1:]:
                         for vls, ranges in _location_ranges(version.get("stedfesting")).items():
                             merge(claims, (version["typeId"], vls), SECONDARY, ranges)
+    return coalesced(claims)
+
+
+def union(a: dict[Cell, Claim], b: dict[Cell, Claim]) -> dict[Cell, Claim]:
+    """Every cell and range of both (NORMAL where either is)."""
+    claims: dict[Cell, Claim] = {}
+    for source in (a, b):
+        for cell, claim in source.items():
+            merge(claims, cell, claim.kind, list(claim.ranges))
     return coalesced(claims)
 
 

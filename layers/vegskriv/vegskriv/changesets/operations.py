@@ -254,6 +254,15 @@ def _trimmed(o: Any, others: list[dict[str, Any]], temp_ids: dict[str, int], cha
     return writes
 
 
+def cascaded(doc: Endringssett, existing: dict[int, list[dict[str, Any]]], catalog: Any) -> list[int]:
+    """Every composed daughter in ``existing`` that the changeset's lukk/fjern cascades would close
+    or remove: it writes them, so it must hold their locks."""
+    mothers = [o.nvdbId for o in (doc.lukk.vegobjekter if doc.lukk else []) if o.kaskadelukking == "JA"]
+    mothers += [o.nvdbId for o in (doc.fjern.vegobjekter if doc.fjern else [])
+                if o.versjon is None and o.kaskadefjerning == "JA"]
+    return [d for m in mothers if existing.get(m) for d in _cascade(existing[m][-1], existing, catalog, set())]
+
+
 def _cascade(mother: dict[str, Any], existing: dict[int, list[dict[str, Any]]], catalog: Any,
              skip: set[int]) -> list[int]:
     """Composed daughters, depth first, that the changeset does not already handle itself. Each object

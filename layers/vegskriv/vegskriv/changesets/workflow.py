@@ -43,7 +43,7 @@ from botocore.exceptions import ClientError
 from vegskriv import observability
 from vegskriv.changesets import rights, work
 from vegskriv.changesets.dispatch import wake
-from vegskriv.changesets.locks import changeset_claims
+from vegskriv.changesets.locks import Cell, Claim, changeset_claims, union
 from vegskriv.changesets.models import (
     TERMINAL,
     Avvistårsak,
@@ -53,7 +53,7 @@ from vegskriv.changesets.models import (
     gc_paused,
     parse_endringssett,
 )
-from vegskriv.changesets.operations import plan_changeset
+from vegskriv.changesets.operations import cascaded, plan_changeset
 from vegskriv.changesets.validation import (
     Context,
     overlapping_objects,
@@ -64,7 +64,7 @@ from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger
 from vegskriv.services import submission
 from vegskriv.settings import get_settings
-from vegskriv.store import changesets, locks, objects
+from vegskriv.store import changesets, locks, objects, reference
 from vegskriv.store import rights as rights_store
 from vegskriv.store.objects import Write
 
@@ -216,7 +216,12 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
         changesets.update(changeset_id, kontekst=work.store_work(changeset_id, work.read_existing(doc)))
         return _answer("validate")
     # Read before the locks are held, so used for the claims only, never trusted after.
-    claims = changeset_claims(doc, objects.versions_many(sorted(referenced_objects(doc))))
+    catalog = reference.current_catalog()
+
+    def claims_of(existing: dict[int, list[dict[str, Any]]]) -> dict[Cell, Claim]:
+        return changeset_claims(doc, existing, cascaded(doc, existing, catalog))
+
+    claims = claims_of(objects.versions_many(sorted(referenced_objects(doc))))
     lease = get_settings().lock_lease_seconds
     if locks.get(changeset_id) is None:
         locks.create_meta(changeset_id, eier=meta["eier"], kind="ENDRINGSSETT", claims=claims, lease_seconds=lease,
@@ -225,9 +230,13 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
         outcome = locks.acquire(changeset_id, claims, lease)
         if outcome.acquired:
             existing = work.read_existing(doc)  # the one read of existing data this execution; validation
-            held, claims = claims, changeset_claims(doc, existing[0])  # and effectuation share it
+            held = claims  # and effectuation share it
+            claims = union(held, claims_of(existing[0]))
             if claims != held:
-                continue  # an object moved before we held the locks: lock where it is now too
+                # An object moved before we held the locks: lock where it is now too, keeping what we
+                # hold, and say so in META first (release and renew go by its cells).
+                locks.record_cells(changeset_id, claims)
+                continue
             locks.renew(changeset_id, lease)
             token = work.store_work(changeset_id, existing)
             changesets.update(changeset_id, blokkertAv=[], ventForsok=0, ventetFra=0, kontekst=token)
@@ -260,7 +269,9 @@ def park(changeset_id: str, taskToken: str, reason: str = "", **_: Any) -> dict[
         return {}
     # A holder may have let go between our conflict check and storing the token: look again.
     blockers_gone = any(not locks.live(locks.get(b)) for b in meta.get("blokkertAv") or [])
-    if blockers_gone or meta["fremdrift"] != F.VENTER or meta.get("kanselleringBestilt"):
+    # A committed changeset whose post-processing failed waits in UTFØRT, not VENTER.
+    waiting = meta["fremdrift"] == F.VENTER or (meta["fremdrift"] == F.UTFØRT and bool(meta.get("committed")))
+    if blockers_gone or not waiting or meta.get("kanselleringBestilt"):
         wake(changeset_id, "ventet ikke lenger")
     return {}
 
@@ -297,6 +308,8 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
         changesets.transition(changeset_id, (F.BEHANDLES,), F.UTFØRT, dryrunFullfort=True)
         return RELEASE
     delay = int(meta.get("forsinkelse") or 0)
+    if delay:  # nothing renews the lease during the Wait state: make it outlast the delay
+        locks.renew(changeset_id, get_settings().lock_lease_seconds + delay)
     return _answer("delay", delay) if delay else _answer("effectuate")
 
 

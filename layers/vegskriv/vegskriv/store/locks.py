@@ -78,6 +78,13 @@ def create_meta(lock_id: str, *, eier: str, kind: str, claims: dict[Cell, Claim]
     return _plain(item)
 
 
+def record_cells(lock_id: str, claims: dict[Cell, Claim]) -> None:
+    """Say in META every cell the lock may hold, before taking them: renew and release go by it."""
+    _table().update_item(Key=_meta_key(lock_id), UpdateExpression="SET celler = :c",
+                         ExpressionAttributeValues={":c": json.dumps(
+                             [[c[0], c[1], claim.kind, claim.ranges] for c, claim in sorted(claims.items())])})
+
+
 def get(lock_id: str) -> dict[str, Any] | None:
     item = _table().get_item(Key=_meta_key(lock_id), ConsistentRead=True).get("Item")
     return _plain(item) if item else None
