@@ -163,7 +163,7 @@ class TestRealTemplate:
                                   "JanitorFunction", "ProvisioningFunction", "DeliveryFunction"}
         api = functions["ApiFunction"]
         assert api.name == "vegskriv-ApiFunction"
-        assert api.runtime == "python3.12" and api.timeout == 60 and api.memory_size == 1024
+        assert api.runtime == "python3.12" and api.timeout == 29 and api.memory_size == 1024
         assert api.code_dir == ROOT / "functions" / "api"
         assert api.environment["CHANGESETS_TABLE"] == "vegskriv-ChangesetsTable"
         assert api.environment["WAIT_FIRST_SECONDS"] == "1"
