@@ -130,7 +130,10 @@ def verify_token(token: str, settings: Settings | None = None) -> Caller:
     if lifetime > settings.jwt_max_lifetime_seconds:
         raise InvalidToken(f"token lifetime {lifetime:.0f} s exceeds JWT_MAX_LIFETIME_SECONDS "
                            f"({settings.jwt_max_lifetime_seconds} s)")
-    user = claims.get("preferred_username") or claims.get("username") or claims.get("sub")
+    # Cognito names the user in cognito:username (id token) and username (access token), both fixed;
+    # preferred_username is a profile attribute the user may set himself, so it comes after them.
+    user = (claims.get("cognito:username") or claims.get("username") or claims.get("preferred_username")
+            or claims.get("sub"))
     if not user or not isinstance(user, str):
         raise InvalidToken("token has no user (sub) as a string")
     return Caller(user=user, roles=roles_from_claim(claims.get(settings.jwt_roles_claim)))

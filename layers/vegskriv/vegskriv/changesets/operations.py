@@ -186,7 +186,7 @@ def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
         plan.results.append(VegobjektResultat(nvdbId=lukk.nvdbId, versjon=lukk.versjon, typeId=lukk.typeId,
                                               operasjon="lukk"))
         if lukk.kaskadelukking == "JA" and catalog is not None:
-            for daughter in _cascade(existing[lukk.nvdbId][-1], existing, catalog, explicit):
+            for daughter in cascade(existing[lukk.nvdbId][-1], existing, catalog, explicit):
                 latest = existing[daughter][-1]
                 if not latest["gyldighetsperiode"].get("sluttdato"):
                     plan.writes.append(_closed(latest, lukk.lukkedato.isoformat(), changeset_id, tidspunkt))
@@ -199,7 +199,7 @@ def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
         if fjern.versjon is None:
             removals[fjern.nvdbId] = None
             if fjern.kaskadefjerning == "JA" and catalog is not None:
-                for daughter in _cascade(existing[fjern.nvdbId][-1], existing, catalog, set()):
+                for daughter in cascade(existing[fjern.nvdbId][-1], existing, catalog, set()):
                     removals[daughter] = None
                     plan.cascaded.append((fjern.nvdbId, daughter, "fjernet"))
         elif removals.get(fjern.nvdbId, set()) is not None:
@@ -260,10 +260,10 @@ def cascaded(doc: Endringssett, existing: dict[int, list[dict[str, Any]]], catal
     mothers = [o.nvdbId for o in (doc.lukk.vegobjekter if doc.lukk else []) if o.kaskadelukking == "JA"]
     mothers += [o.nvdbId for o in (doc.fjern.vegobjekter if doc.fjern else [])
                 if o.versjon is None and o.kaskadefjerning == "JA"]
-    return [d for m in mothers if existing.get(m) for d in _cascade(existing[m][-1], existing, catalog, set())]
+    return [d for m in mothers if existing.get(m) for d in cascade(existing[m][-1], existing, catalog, set())]
 
 
-def _cascade(mother: dict[str, Any], existing: dict[int, list[dict[str, Any]]], catalog: Any,
+def cascade(mother: dict[str, Any], existing: dict[int, list[dict[str, Any]]], catalog: Any,
              skip: set[int]) -> list[int]:
     """Composed daughters, depth first, that the changeset does not already handle itself. Each object
     once, the mother never: stored data may hold a cycle of compositions (an import takes what it gets)."""

@@ -156,11 +156,56 @@ def check_rights(doc: Endringssett, rights: Datarettighet | None, *, roles: Iter
             ref = o.tempId if op == "registrer" else str(o.nvdbId)
             old = None if op == "registrer" else _old_version(existing.get(o.nvdbId) or [], o.versjon)
             vt = catalog.vegobjekttype(o.typeId)
-            varsler = _area_breaches(o.typeId, _type_name(vt, o.typeId), _sequences(o, old), grants, network, ref)
+            where = _sequences(o, old)
+            if op == "fjern" and o.versjon is None:  # every version goes, wherever it lay
+                where |= {i for v in existing.get(o.nvdbId) or [] for i in _stored_sequences(v.get("stedfesting"))}
+            varsler = _area_breaches(o.typeId, _type_name(vt, o.typeId), where, grants, network, ref)
             if vt is not None and op not in ("lukk", "fjern"):
                 varsler += _sensitivity_breaches(op, o.egenskaper, old, vt, role_set, ref)
             breaches += [Brudd(op, ref, v) for v in varsler]
+    for op, mother, daughter in cascade_writes(doc, existing, catalog):
+        vt = catalog.vegobjekttype(daughter["typeId"])
+        breaches += [Brudd(op, str(mother), v) for v in _area_breaches(
+            daughter["typeId"], _type_name(vt, daughter["typeId"]), _stored_sequences(daughter.get("stedfesting")),
+            grants, network, str(mother))]
     return breaches
+
+
+def cascade_writes(doc: Endringssett, existing: Mapping[int, list[dict[str, Any]]],
+                   catalog: Datakatalog) -> list[tuple[str, int, dict[str, Any]]]:
+    """(operation, mother, daughter's latest version) for each daughter a lukk/fjern cascade writes."""
+    from vegskriv.changesets.operations import cascade  # operations imports the object store
+
+    found = []
+    closing = doc.lukk.vegobjekter if doc.lukk else []
+    explicit = {o.nvdbId for o in closing}
+    for o in closing:
+        if o.kaskadelukking == "JA" and existing.get(o.nvdbId):
+            found += [("lukk", o.nvdbId, existing[d][-1]) for d in cascade(existing[o.nvdbId][-1], existing,
+                                                                           catalog, explicit)
+                      if not existing[d][-1]["gyldighetsperiode"].get("sluttdato")]
+    for o in doc.fjern.vegobjekter if doc.fjern else []:
+        if o.versjon is None and o.kaskadefjerning == "JA" and existing.get(o.nvdbId):
+            found += [("fjern", o.nvdbId, existing[d][-1]) for d in cascade(existing[o.nvdbId][-1], existing,
+                                                                            catalog, set())]
+    return found
+
+
+def sequences_to_read(doc: Endringssett, existing: Mapping[int, list[dict[str, Any]]],
+                      catalog: Datakatalog) -> set[int]:
+    """Where the stored versions the changeset acts on lie: the check needs their areas too, and the
+    validation context holds only the sequences the document names."""
+    ids: set[int] = set()
+    for op, objects in doc.operations():
+        if op == "registrer":
+            continue
+        for o in objects:
+            versions = existing.get(o.nvdbId) or []
+            chosen = versions if op == "fjern" and o.versjon is None else [_old_version(versions, o.versjon)]
+            ids |= {i for v in chosen if v for i in _stored_sequences(v.get("stedfesting"))}
+    for _, _, daughter in cascade_writes(doc, existing, catalog):
+        ids |= _stored_sequences(daughter.get("stedfesting"))
+    return ids
 
 
 def add_to_result(resultat: Resultat, breaches: Iterable[Brudd]) -> None:
@@ -263,10 +308,12 @@ def _changed_property_ids(op: str, egenskaper: list[Egenskap], old: dict[str, An
 
 
 def _sensitivity(et: Egenskapstype, e: Egenskap | None) -> int:
-    """The highest sensitivity code of a property and the Struktur members it is given with."""
+    """The highest sensitivity code of a property and the Struktur members it is given with (in
+    either shape: ``medlem``, or NVDB's ``struktur.medlem``)."""
     level = et.sensitivitet or 0
     members = {m.id: m for m in et.medlemmer or []}
-    for member in (e.medlem or []) if e is not None else []:
+    given = [*(e.medlem or []), *(e.struktur.medlem if e.struktur is not None else [])] if e is not None else []
+    for member in given:
         met = members.get(member.typeId)
         if met is not None:
             level = max(level, _sensitivity(met, member))
@@ -276,12 +323,15 @@ def _sensitivity(et: Egenskapstype, e: Egenskap | None) -> int:
 def _sensitivity_breaches(op: str, egenskaper: list[Egenskap], old: dict[str, Any] | None, vt: Vegobjekttype,
                           roles: frozenset[str], ref: str) -> list[Varsel]:
     given = {e.typeId: e for e in egenskaper}
+    before = {int(e["typeId"]): e for e in (old or {}).get("egenskaper") or []}
     varsler = []
     for type_id in sorted(_changed_property_ids(op, egenskaper, old)):
         et = vt.egenskapstype(type_id)
         if et is None:  # unknown property types are the validator's to report
             continue
-        level = _sensitivity(et, given.get(type_id))
+        # What it held counts as well as what it gets: removing a sensitive member changes it too.
+        was = Egenskap.model_validate(before[type_id]) if type_id in before else None
+        level = max(_sensitivity(et, given.get(type_id)), _sensitivity(et, was))
         role = SENSITIVITY_ROLE.format(level)
         if level > 0 and role not in roles:
             varsler.append(_varsel(

@@ -285,8 +285,10 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
     ctx = work.work_context(changeset_id, meta, doc)
     started = time.perf_counter()
     resultat = validate(doc, ctx)
+    stored_at = rights.sequences_to_read(doc, ctx.existing, ctx.catalog) - ctx.network.keys()
+    network = {**ctx.network, **reference.veglenkesekvenser(stored_at)} if stored_at else ctx.network
     breaches = rights.check_rights(doc, rights_store.get(meta["eier"]), roles=meta.get("roller", []),
-                                   network=ctx.network, existing=ctx.existing, catalog=ctx.catalog)
+                                   network=network, existing=ctx.existing, catalog=ctx.catalog)
     rights.add_to_result(resultat, breaches)
     submission.check_form(doc, meta, resultat)
     observability.measure("ValideringTid", time.perf_counter() - started, MetricUnit.Seconds)
