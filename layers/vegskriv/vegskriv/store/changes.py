@@ -55,6 +55,10 @@ def decode_cursor(kind: str, cursor: str) -> str:
 
 
 def changed(type_id: int, *, after_key: str, limit: int) -> tuple[list[dict[str, Any]], str | None, bool]:
+    return objects.again(lambda: _changed(type_id, after_key=after_key, limit=limit))
+
+
+def _changed(type_id: int, *, after_key: str, limit: int) -> tuple[list[dict[str, Any]], str | None, bool]:
     """Objects of a type whose entry lies after ``after_key`` (an ``endretEtter`` time or a cursor
     position), in key order: ``{"id", "endret", "versjoner"}`` with the visible versions ([] for a
     removed object). New objects of changesets not yet committed are left out. Also returns the
@@ -89,7 +93,7 @@ def parse_time(text: str) -> str:
     """An ISO time (or date) as the index's UTC form; ValueError if it is not one."""
     when = datetime.fromisoformat(text.strip().replace(" ", "T").replace("Z", "+00:00"))
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # year zero-padded, as the keys
 
 
 def sequences(version: dict[str, Any]) -> set[int]:

@@ -28,6 +28,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from vegskriv import aws
+from vegskriv.errors import Unavailable
 from vegskriv.settings import get_settings
 from vegskriv.store import batch, changesets
 
@@ -68,7 +69,7 @@ def _due(versions: list[dict[str, Any]]) -> str:
 def stamp(nvdb_id: int, due: str, at: str | None = None) -> dict[str, str]:
     """Change-index attributes of an object item (store/changes.py has the rule)."""
     endret = at or now_iso()
-    return {"endret": endret, "endretNokkel": f"{max(endret, due)}#{object_key(nvdb_id)}"}
+    return {"endret": endret, "endretNokkel": f"{max(endret, due)}#{object_key(nvdb_id)}", "slutt": due}
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,24 @@ def _lists(items: list[dict[str, Any]], pick: Callable[[dict[str, Any]], str | N
             decoded[item["pk"]] = _unpack(bytes(item[name]))
         elif f"{name}Ref" in item:
             keys = _chunk_keys(item["pk"], item[f"{name}Ref"])
+            if any((k["pk"], k["sk"]) not in chunks for k in keys):
+                raise Rewritten(item["pk"])  # rewritten (folded) since it was read: read it again
             decoded[item["pk"]] = _unpack(b"".join(chunks[(k["pk"], k["sk"])] for k in keys))
     return decoded
+
+
+class Rewritten(Exception):
+    """An item read names chunks its rewrite has since deleted (a fold after the commit)."""
+
+
+def again(read: Callable[[], Any]) -> Any:
+    """``read`` once more while items it read were rewritten under it (milliseconds); 503 if it stays so."""
+    for _ in range(5):
+        try:
+            return read()
+        except Rewritten:
+            continue
+    raise Unavailable("vegobjektene ble skrevet om mens de ble lest; prøv igjen")
 
 
 # ------------------------------------------------------------------ reading
@@ -169,16 +186,20 @@ def _read(nvdb_ids: Iterable[int]) -> list[dict[str, Any]]:
 
 def versions(nvdb_id: int, *, committed: Callable[[str], bool] = changesets.is_committed) -> list[dict[str, Any]]:
     """Every visible version of an object, oldest first."""
-    return _resolve(_read([nvdb_id]), committed).get(nvdb_id, [])
+    return again(lambda: _resolve(_read([nvdb_id]), committed)).get(nvdb_id, [])
 
 
 def versions_many(nvdb_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Every visible version of each object (objects without any map to []), in batched reads."""
-    visible = _resolve(_read(nvdb_ids), changesets.is_committed)
+    visible = again(lambda: _resolve(_read(nvdb_ids), changesets.is_committed))
     return {n: visible.get(n, []) for n in nvdb_ids}
 
 
 def list_by_type(type_id: int, *, after_nvdb_id: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+    return again(lambda: _list_by_type(type_id, after_nvdb_id=after_nvdb_id, limit=limit))
+
+
+def _list_by_type(type_id: int, *, after_nvdb_id: int | None, limit: int) -> tuple[list[dict[str, Any]], int | None]:
     """Current (newest visible) version of objects of one type, ordered by nvdbId, with a cursor.
 
     Reads up to ``limit`` objects, then resolves visibility once for all of them; objects that
@@ -207,8 +228,10 @@ LISTED = "pk, nvdbId, cs, prevCs, v, prev, vRef, prevRef"
 def count_by_type(type_id: int) -> int:
     """Objects of a type that have versions, in COUNT reads of the index (DynamoDB keeps no count).
     Read as stored: a changeset between its writes and its commit may already be counted."""
+    today = f"{datetime.now(UTC).date().isoformat()}T00:00:00.000Z"  # current: no slutt, or one after today
     return _count(IndexName="ByType", KeyConditionExpression=Key("typeId").eq(type_id),
-                  FilterExpression=Attr("v").size().gt(len(_pack([]))) | Attr("vRef").exists())
+                  FilterExpression=(Attr("v").size().gt(len(_pack([]))) | Attr("vRef").exists())
+                  & (Attr("slutt").not_exists() | Attr("slutt").eq("") | Attr("slutt").gt(today)))
 
 
 def _count(**kwargs: Any) -> int:
