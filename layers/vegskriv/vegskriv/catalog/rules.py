@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import TYPE_CHECKING, Any
 
 from vegskriv.catalog.geometri_regler import check_kvalitet, check_position
@@ -80,6 +80,8 @@ def _parse_limit(datatype: str, limit: Grense | None) -> Any:
     try:
         if datatype == "Dato":
             return parse_dato(limit)
+        if datatype == "Klokkeslett":
+            return parse_klokkeslett(limit)
         if datatype in _NUMERIC:
             return parse_flyttall(limit)[0]
     except ValueError:
@@ -183,8 +185,9 @@ def _values_of(eg: Egenskap) -> tuple[str | None, list[Any], int]:
     form: str | None = None
     values: list[Any] = []
     forms = 0
-    for name, given in (("verdi", eg.verdi), ("enum", eg.enum), ("geometri", eg.geometri),
-                        ("medlem", eg.medlem), ("binærobjekt", eg.binaerobjekt)):
+    members = eg.struktur.medlem if eg.struktur is not None else None  # NVDB's {"struktur": {"medlem": [...]}}
+    for name, given in (("verdi", eg.verdi), ("enum", eg.enum), ("geometri", eg.geometri), ("medlem", eg.medlem),
+                        ("medlem", members), ("binærobjekt", eg.binaerobjekt), ("binærobjekt", eg.binaer)):
         if given:
             forms += 1
             if form is None:
@@ -256,7 +259,7 @@ def _check_limits(regel: _Regel, value: Any, text: str | None, sink: _Sink) -> N
             sink.error("FOR_MANGE_DESIMALER", f"Verdien for {name} har {decimals} desimaler, men høyst "
                        f"{et.desimaler} er tillatt. Rund av verdien.", et.id)
     low, high, low_rec, high_rec = regel.limits
-    if isinstance(value, bool) or not isinstance(value, int | float | date):
+    if isinstance(value, bool) or not isinstance(value, int | float | date | time):
         return
     try:
         if high is not None and value > high:
@@ -428,7 +431,7 @@ def _validate_container(container: _Container, egenskaper: Sequence[Egenskap], s
             continue
         verdi = eg.verdi
         if verdi and regel.skalar and eg.operasjon is None and not (eg.enum or eg.geometri or eg.medlem
-                                                                     or eg.binaerobjekt):
+                                                                     or eg.binaerobjekt or eg.struktur or eg.binaer):
             # The common case (values as 'verdi' of a scalar type): the steps below, without their tests.
             counts[regel.id] = counts.get(regel.id, 0) + len(verdi)
             present.add(regel.id)

@@ -19,8 +19,9 @@ PÅKREVD_ABSOLUTT = "PÅKREVD_ABSOLUTT"
 PÅKREVD_IKKE_ABSOLUTT = "PÅKREVD_IKKE_ABSOLUTT"
 BETINGET = "BETINGET"
 
-# EUREF89 UTM zones 31-36 (25831-25836), EUREF89 UTM + NN2000 heights (5972-5976) and WGS 84.
-SUPPORTED_SRIDS = frozenset({*range(25831, 25837), *range(5972, 5977), 4326})
+# EUREF89 UTM zones 31-36 (25831-25836), EUREF89 UTM + NN2000 heights (5972-5976), WGS 84 / UTM zones
+# 31-36 (32631-32636; oppbygging.md's own geometry example is srid 32633) and WGS 84.
+SUPPORTED_SRIDS = frozenset({*range(25831, 25837), *range(5972, 5977), *range(32631, 32637), 4326})
 
 _GEOMETRY_TYPES: dict[str, frozenset[str]] = {
     "PUNKT": frozenset({"Point"}),

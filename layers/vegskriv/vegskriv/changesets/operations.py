@@ -71,7 +71,7 @@ def _stedfesting(stedfesting: Stedfesting | None) -> dict[str, Any] | None:
     return forenklet_stedfesting(stedfesting.model_dump(mode="json", exclude_none=True, exclude={"operasjon"}))
 
 
-def _assosiasjoner(assosiasjoner: list[Assosiasjon], temp_ids: dict[str, int]) -> list[dict[str, Any]]:
+def associations(assosiasjoner: list[Assosiasjon], temp_ids: dict[str, int]) -> list[dict[str, Any]]:
     result = []
     for a in assosiasjoner:
         targets = [temp_ids[str(t.verdi)] for t in a.tempId if str(t.verdi) in temp_ids]
@@ -99,7 +99,7 @@ def _merge_egenskaper(old: list[dict[str, Any]], objekt: DelvisOppdatertVegobjek
     return list(by_type.values())
 
 
-def _merge_assosiasjoner(old: list[dict[str, Any]], objekt: DelvisOppdatertVegobjekt,
+def merged_associations(old: list[dict[str, Any]], objekt: DelvisOppdatertVegobjekt,
                          temp_ids: dict[str, int]) -> list[dict[str, Any]]:
     by_type = {a["typeId"]: list(a["nvdbId"]) for a in old}
     for a in objekt.assosiasjoner:
@@ -157,7 +157,7 @@ def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
     for o in new_objects:
         nvdb_id = temp_ids[o.tempId]
         data = _version(o.typeId, nvdb_id, 1, o.gyldighetsperiode.model_dump(mode="json", exclude_none=True),
-                        _egenskaper(o), _stedfesting(o.stedfesting), _assosiasjoner(o.assosiasjoner, temp_ids),
+                        _egenskaper(o), _stedfesting(o.stedfesting), associations(o.assosiasjoner, temp_ids),
                         changeset_id, tidspunkt)
         plan.writes.append(Write(nvdb_id, 1, o.typeId, data))
         plan.results.append(VegobjektResultat(tempId=o.tempId, nvdbId=nvdb_id, versjon=1, typeId=o.typeId,
@@ -310,11 +310,11 @@ def _changed_version(op: str, o: OppdatertVegobjekt, old: dict[str, Any], temp_i
     if partial:
         assert isinstance(o, DelvisOppdatertVegobjekt)
         egenskaper = _merge_egenskaper(old["egenskaper"], o)
-        assosiasjoner = _merge_assosiasjoner(old.get("assosiasjoner") or [], o, temp_ids)
+        assosiasjoner = merged_associations(old.get("assosiasjoner") or [], o, temp_ids)
         stedfesting = _merge_stedfesting(old.get("stedfesting"), o.stedfesting)
     else:
         egenskaper = _egenskaper(o)
-        assosiasjoner = _assosiasjoner(o.assosiasjoner, temp_ids)
+        assosiasjoner = associations(o.assosiasjoner, temp_ids)
         stedfesting = _stedfesting(o.stedfesting)
     if in_place:
         data = _version(o.typeId, o.nvdbId, o.versjon, periode, egenskaper, stedfesting, assosiasjoner,

@@ -29,7 +29,7 @@ from vegskriv.changesets.validation_binary import Lookup, check_binaries
 from vegskriv.changesets.validation_location import location_warnings, too_short
 from vegskriv.changesets.validation_network import network_rules
 from vegskriv.changesets.validation_partial import check_elements
-from vegskriv.changesets.validation_relations import check_relations, mother_cells
+from vegskriv.changesets.validation_relations import check_orphans, check_relations, mother_cells
 from vegskriv.network import Veglenkesekvens
 
 NORWAY = ZoneInfo("Europe/Oslo")
@@ -62,42 +62,6 @@ def overlap_cells(doc: Endringssett, catalog: cat.Datakatalog,
             if vt is not None and not vt.overlapp_tillatt and stedfesting is not None:
                 cells |= {(o.typeId, vls) for vls, _, _ in extents(stedfesting)}
     return cells
-
-
-def referenced_sequences(doc: Endringssett) -> set[int]:
-    ids: set[int] = set()
-    for _, objects in doc.operations():
-        for o in objects:
-            stedfesting = felt(o, "stedfesting")
-            if stedfesting is not None:
-                ids |= stedfesting.veglenkesekvenser()
-    return ids
-
-
-def referenced_objects(doc: Endringssett) -> set[int]:
-    ids: set[int] = set()
-    for _, objects in doc.operations():
-        for o in objects:
-            if felt(o, "nvdbId"):
-                ids.add(o.nvdbId)
-            for a in felt(o, "assosiasjoner") or []:
-                ids |= {int(t.verdi) for t in a.nvdbId if str(t.verdi).isdigit()}
-    return ids
-
-
-def gather_existing(doc: Endringssett, catalog: cat.Datakatalog, fetch: Callable[[list[int]], Versions],
-                    max_depth: int = 5) -> Versions:
-    """The objects the changeset names, plus the composed daughters a lukk/fjern cascade reaches."""
-    existing = fetch(sorted(referenced_objects(doc)))
-    frontier = {o.nvdbId for op in ("lukk", "fjern") if getattr(doc, op) for o in getattr(doc, op).vegobjekter}
-    for _ in range(max_depth):
-        daughters = {d for n in frontier if existing.get(n) for d in composed_daughters(existing[n][-1], catalog)}
-        missing = sorted(daughters - existing.keys())
-        if not missing:
-            break
-        existing.update(fetch(missing))
-        frontier = daughters
-    return existing
 
 
 def _v(kode: str, melding: str, referanse: str, egenskap: int | None = None) -> Varsel:
@@ -152,6 +116,11 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
                                          f"Vegobjekt {o.nvdbId} versjon {o.versjon} har mer enn én operasjon i "
                                          "endringssettet. Bare én operasjon per vegobjektversjon er tillatt.", ref))
                 seen_versions.add(key)
+                if op != "fjern" and o.nvdbId in removals and removals[o.nvdbId] is None:
+                    entry.feil.append(_v("KONFLIKT_MELLOM_VEGOBJEKTER",
+                                         f"Vegobjekt {o.nvdbId} fjernes helt (fjern uten versjon) i samme "
+                                         f"endringssett; {op} av versjon {o.versjon} kan ikke utføres i tillegg.",
+                                         ref))
                 if not _check_existing(op, o, ctx, entry, ref, removals):
                     continue
             _check_type_rules(op, o, vt, ctx, entry, ref)
@@ -178,6 +147,7 @@ def _validate(doc: Endringssett, ctx: Context) -> Resultat:
         entries.setdefault(e.tempId if e.operasjon == "registrer" and e.tempId else str(e.nvdbId), e)
     if not ctx.skip_associations:
         check_relations(doc, ctx.catalog, ctx.existing, ctx.on_sequence, entries)
+        check_orphans(doc, ctx.catalog, ctx.existing, entries)
     check_binaries(doc, entries, ctx.binaries)
     return resultat
 
@@ -214,10 +184,13 @@ def _period(o: Any, ctx: Context) -> tuple[date | None, date | None]:
     periode = felt(o, "gyldighetsperiode")
     start = periode.startdato if periode else None
     slutt = periode.sluttdato if periode else None
-    if start is None and felt(o, "nvdbId") in ctx.existing:
+    if felt(o, "nvdbId") in ctx.existing:
+        # what operations._changed_version writes: the stored version's period, the given fields replaced
         old = _find_version(ctx.existing[o.nvdbId], o.versjon)
-        if old:
+        if old and start is None:
             start = date.fromisoformat(old["gyldighetsperiode"]["startdato"])
+        if old and slutt is None and old["gyldighetsperiode"].get("sluttdato"):
+            slutt = date.fromisoformat(old["gyldighetsperiode"]["sluttdato"])
     return start, slutt
 
 
@@ -288,7 +261,8 @@ def _check_associations(o: Any, vt: cat.Vegobjekttype, ctx: Context, entry: Vego
                                  ref, a.typeId))
             continue
         child_type = relation.child_type_id
-        if a.operasjon is None:  # a full list of daughters: its size must fit the relation
+        incremental = any(t.operasjon for t in (*a.tempId, *a.nvdbId))
+        if not incremental:  # a full list of daughters (also with operasjon=oppdater): its size must fit
             entry.feil.extend(cat.check_relasjon_antall(relation, len(a.tempId) + len(a.nvdbId), referanse=ref,
                                                         type_id=a.typeId))
         for target in a.tempId:
@@ -490,3 +464,4 @@ def _check_history(o: Any, versions: list[dict[str, Any]], entry: VegobjektResul
                              f"Ny gyldighetsperiode {start}–{end or ''} for versjon {o.versjon} av vegobjekt "
                              f"{o.nvdbId} gir hull eller overlapp i historikken (forrige versjon slutter "
                              f"{before or '-'}, neste begynner {after or '-'}).", ref))
+

@@ -13,6 +13,7 @@ from typing import Any
 
 from vegskriv import catalog as cat
 from vegskriv.changesets.models import Endringssett, Varsel, VegobjektResultat, felt
+from vegskriv.changesets.operations import associations, composed_daughters, merged_associations
 
 Versions = dict[int, list[dict[str, Any]]]
 _EPS = 1e-9
@@ -227,3 +228,40 @@ def _check_one_mother(daughter: str, mothers: list[tuple[_Mother, int]], catalog
         if entry is not None:
             entry.feil.append(Varsel(kode="MER_ENN_ETT_MOROBJEKT", melding=melding, referanse=mother.key,
                                      egenskapTypeId=type_id))
+
+
+CHANGING = ("oppdater", "delvisOppdater", "korriger", "delvisKorriger")  # operations that set associations
+
+
+def _open(versions: list[dict[str, Any]] | None) -> bool:
+    return bool(versions) and not versions[-1]["gyldighetsperiode"].get("sluttdato")  # type: ignore[index]
+
+
+def check_orphans(doc: Endringssett, catalog: cat.Datakatalog, existing: dict[int, list[dict[str, Any]]],
+                  entries: dict[str, VegobjektResultat]) -> None:
+    """DATTEROBJEKT_UTEN_MOR for a daughter of a type that must have a mother which a changed mother's
+    associations no longer hold, unless the changeset gives it another mother, closes or removes it."""
+    handled = {o.nvdbId for op in ("lukk", "fjern") if getattr(doc, op) for o in getattr(doc, op).vegobjekter}
+    adopted = {int(t.verdi) for _, objs in doc.operations() for o in objs for a in felt(o, "assosiasjoner") or []
+               if a.operasjon != "slett" for t in a.nvdbId if t.operasjon != "slett"}
+    for op in CHANGING:
+        group = getattr(doc, op)
+        for o in group.vegobjekter if group else []:
+            versions = existing.get(o.nvdbId) or []
+            if not versions or versions[-1]["versjon"] != o.versjon or not _open(versions):
+                continue  # only the current version holds daughters now
+            old = versions[-1]
+            after = (merged_associations(old.get("assosiasjoner") or [], o, {}) if op.startswith("delvis")
+                     else associations(o.assosiasjoner, {}))
+            kept = {n for a in after for n in a["nvdbId"]}
+            for d in composed_daughters(old, catalog):
+                dvt = catalog.vegobjekttype((existing.get(d) or [{}])[-1].get("typeId", 0))
+                if d in kept or d in handled or d in adopted or dvt is None or not dvt.må_ha_mor \
+                        or not _open(existing.get(d)):
+                    continue
+                entry = entries.get(str(o.nvdbId))
+                if entry is not None:
+                    entry.feil.append(Varsel(
+                        kode="DATTEROBJEKT_UTEN_MOR", referanse=str(o.nvdbId),
+                        melding=f"Datterobjektet {d} ({dvt.navn}) krever morobjekt, men vegobjekt {o.nvdbId} "
+                                f"holder det ikke lenger etter {op}, og ingen annen mor får det i endringssettet."))

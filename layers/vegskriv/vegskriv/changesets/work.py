@@ -9,12 +9,11 @@ from typing import Any
 
 from vegskriv.changesets.locks import Cell
 from vegskriv.changesets.models import Endringssett, Resultat
+from vegskriv.changesets.referenced import gather_existing, referenced_sequences
 from vegskriv.changesets.validation import (
     Context,
     Versions,
-    gather_existing,
     overlap_cells,
-    referenced_sequences,
     validate,
 )
 from vegskriv.settings import get_settings

@@ -54,12 +54,8 @@ from vegskriv.changesets.models import (
     parse_endringssett,
 )
 from vegskriv.changesets.operations import cascaded, plan_changeset
-from vegskriv.changesets.validation import (
-    Context,
-    overlapping_objects,
-    referenced_objects,
-    validate,
-)
+from vegskriv.changesets.referenced import referenced_objects
+from vegskriv.changesets.validation import Context, overlapping_objects, validate
 from vegskriv.errors import TransitionRefused
 from vegskriv.observability import logger
 from vegskriv.services import submission
