@@ -147,7 +147,7 @@ def from_xml(body: str | bytes) -> Any:
         raise BadRequest("Ugyldig XML: DOCTYPE og ENTITY er ikke tillatt")
     try:
         element = ET.fromstring(body)
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:  # the last two: a declared encoding Python lacks
         raise BadRequest(f"Ugyldig XML: {exc}") from exc
     return _read(element, _local(element.tag), 0, item=False)
 

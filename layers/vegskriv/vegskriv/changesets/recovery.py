@@ -13,7 +13,7 @@ from vegskriv.observability import logger
 from vegskriv.store import changesets, locks
 
 
-def _execution_name(changeset_id: str, resumption: int) -> str:
+def nth_execution(changeset_id: str, resumption: int) -> str:
     # Execution names are unique for 90 days, so a resumed run gets a numbered name.
     return changeset_id if resumption == 0 else f"{changeset_id}-gjenopptak-{resumption}"
 
@@ -24,12 +24,12 @@ def recover_execution(*, execution_name: str, status: str, input_json: str) -> d
     if meta is None:
         return {"endringssettId": changeset_id, "handling": "ukjent"}
     current = int(meta.get("gjenopptak") or 0)
-    if current and execution_name == _execution_name(changeset_id, current - 1):
+    if current and execution_name == nth_execution(changeset_id, current - 1):
         # This end was handled already (the event again, or a retry after the start failed): its
         # successor holds the locks now; only make sure it was started (the same name is a no-op).
-        start_execution(changeset_id, name=_execution_name(changeset_id, current))
+        start_execution(changeset_id, name=nth_execution(changeset_id, current))
         return {"endringssettId": changeset_id, "handling": "allerede gjenopptatt"}
-    if execution_name != _execution_name(changeset_id, current):
+    if execution_name != nth_execution(changeset_id, current):
         return {"endringssettId": changeset_id, "handling": "en nyere kjøring har overtatt"}
     if Fremdrift(meta["fremdrift"]) in TERMINAL:
         for waiting in locks.release(changeset_id):
@@ -45,6 +45,6 @@ def recover_execution(*, execution_name: str, status: str, input_json: str) -> d
     with contextlib.suppress(TransitionRefused):
         changesets.transition(changeset_id, (Fremdrift.BEHANDLES, Fremdrift.IKKE_STARTET), Fremdrift.VENTER,
                               venteårsak=Venteårsak.SYSTEMFEIL.value)
-    start_execution(changeset_id, name=_execution_name(changeset_id, current + 1))
+    start_execution(changeset_id, name=nth_execution(changeset_id, current + 1))
     logger.warning("execution ended abnormally; resumed", extra={"endringssettId": changeset_id, "status": status})
     return {"endringssettId": changeset_id, "handling": "gjenopptatt", "forsøk": current + 1}

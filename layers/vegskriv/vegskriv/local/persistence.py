@@ -160,6 +160,7 @@ def resume_interrupted(runtime: FunctionRuntime, events: Any, account: str, regi
     not finished gets what AWS gives an aborted execution — the function subscribed to ABORTED
     executions (the janitor) releases its locks and starts a fresh execution. Returns how many."""
     from vegskriv.changesets.models import TERMINAL, Fremdrift
+    from vegskriv.changesets.recovery import nth_execution
     from vegskriv.store import changesets
 
     listeners = [(spec, machine) for spec in runtime.functions.values()
@@ -170,13 +171,14 @@ def resume_interrupted(runtime: FunctionRuntime, events: Any, account: str, regi
         if (state in TERMINAL or (state == Fremdrift.IKKE_STARTET and not meta.get("startBestilt"))
                 or (state == Fremdrift.UTFØRT and not meta.get("committed"))):  # a finished dry run
             continue
+        name = nth_execution(meta["id"], int(meta.get("gjenopptak") or 0))  # its newest execution
         for spec, machine in listeners:
-            execution = f"{machine.replace(':stateMachine:', ':execution:')}:{meta['id']}"
+            execution = f"{machine.replace(':stateMachine:', ':execution:')}:{name}"
             event = {"version": "0", "id": str(uuid.uuid4()), "source": "aws.states",
                      "detail-type": "Step Functions Execution Status Change", "account": account,
                      "region": region, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "resources": [execution],
-                     "detail": {"executionArn": execution, "stateMachineArn": machine, "name": meta["id"],
+                     "detail": {"executionArn": execution, "stateMachineArn": machine, "name": name,
                                 "status": "ABORTED", "input": json.dumps({"endringssettId": meta["id"]})}}
             try:
                 log.info("changeset %s was %s when the stack stopped: %s", meta["id"], state.value,
