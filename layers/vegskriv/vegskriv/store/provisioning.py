@@ -87,6 +87,17 @@ def create_consumer(konsument: Konsument) -> bool:
 ENDED_BY_EDIT = "KONSUMENT_ENDRET"
 
 
+def _refused(items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """Write ``items`` in one transaction; None when written, else why each item was refused."""
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+            return [dict(r) for r in exc.response.get("CancellationReasons") or []]
+        raise
+    return None
+
+
 class ConsumerChanged(Exception):
     """The consumer (or its newest run) was written since it was read: read it again."""
 
@@ -128,12 +139,8 @@ def change_consumer(konsument: Konsument, unchanged_since: str, ended: Kjøring 
                          "ExpressionAttributeNames": {"#d": "data"},
                          "ExpressionAttributeValues": _wire({":why": ENDED_BY_EDIT, ":now": ended.model_dump_json(),
                                                              ":then": ended_since})}}]
-    try:
-        aws.client("dynamodb").transact_write_items(TransactItems=items)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
-            raise ConsumerChanged(f"konsumenter/{konsument.id} eller kjøringen {ended.id} ble endret samtidig") from exc
-        raise
+    if _refused(items) is not None:
+        raise ConsumerChanged(f"konsumenter/{konsument.id} eller kjøringen {ended.id} ble endret samtidig")
 
 
 def get_consumer(konsument_id: str) -> Konsument | None:
@@ -222,16 +229,12 @@ def finish_run(run: Kjøring, vannmerke: str | None) -> None:
                  {"Put": {"TableName": table, "Item": _wire(_consumer_item(konsument)),
                           "ConditionExpression": "#d = :then", "ExpressionAttributeNames": {"#d": "data"},
                           "ExpressionAttributeValues": _wire({":then": text})}}]
-        try:
-            aws.client("dynamodb").transact_write_items(TransactItems=items)
+        reasons = _refused(items)
+        if reasons is None:
             return
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] not in ("TransactionCanceledException", "TransactionConflictException"):
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise Replaced(f"kjøring {run.id} er erstattet av en nyere") from exc
-            # the consumer was edited between the read and the write: read it again
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            raise Replaced(f"kjøring {run.id} er erstattet av en nyere")
+        # the consumer was edited between the read and the write: read it again
     raise ConsumerChanged(f"konsumenter/{run.konsumentId} endres stadig; kjøring {run.id} ikke lagret")
 
 
@@ -258,12 +261,8 @@ def start_run(run: Kjøring, previous: tuple[Kjøring, str] | None) -> None:
             "ExpressionAttributeNames": {"#d": "data"},
             "ExpressionAttributeValues": _wire({":id": run.id, ":now": before.model_dump_json(), ":then": text,
                                                 ":edit": ENDED_BY_EDIT})}})
-    try:
-        aws.client("dynamodb").transact_write_items(TransactItems=items)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
-            raise Replaced(f"konsumenter/{run.konsumentId}: en annen kjøring ble startet samtidig") from exc
-        raise
+    if _refused(items) is not None:
+        raise Replaced(f"konsumenter/{run.konsumentId}: en annen kjøring ble startet samtidig")
 
 
 def get_run(konsument_id: str, run_id: str) -> Kjøring | None:
