@@ -268,11 +268,11 @@ def cascade(mother: dict[str, Any], existing: dict[int, list[dict[str, Any]]], c
     """Composed daughters, depth first, that the changeset does not already handle itself. Each object
     once, the mother never: stored data may hold a cycle of compositions (an import takes what it gets)."""
     found: list[int] = []
-    seen = {mother["id"], *skip}
+    seen = {mother["id"]}  # not a copy of ``skip``: a changeset closing thousands made that quadratic
 
     def visit(version: dict[str, Any]) -> None:
         for daughter in composed_daughters(version, catalog):
-            if daughter in seen or not existing.get(daughter):
+            if daughter in seen or daughter in skip or not existing.get(daughter):
                 continue
             seen.add(daughter)
             found.append(daughter)
