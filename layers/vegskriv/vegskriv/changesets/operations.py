@@ -178,19 +178,12 @@ def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
     for o, others in (overlapped or []):
         plan.writes.extend(_trimmed(o, others, temp_ids, changeset_id, tidspunkt, plan))
 
-    closing = doc.lukk.vegobjekter if doc.lukk else []
-    explicit = {lukk.nvdbId for lukk in closing}
-    for lukk in closing:
-        plan.writes.append(_closed(version_of(lukk.nvdbId, lukk.versjon), lukk.lukkedato.isoformat(),
+    closing = {lukk.nvdbId: lukk.lukkedato.isoformat() for lukk in doc.lukk.vegobjekter} if doc.lukk else {}
+    for lukk in doc.lukk.vegobjekter if doc.lukk else []:
+        plan.writes.append(_closed(version_of(lukk.nvdbId, lukk.versjon), closing[lukk.nvdbId],
                                    changeset_id, tidspunkt))
         plan.results.append(VegobjektResultat(nvdbId=lukk.nvdbId, versjon=lukk.versjon, typeId=lukk.typeId,
                                               operasjon="lukk"))
-        if lukk.kaskadelukking == "JA" and catalog is not None:
-            for daughter in cascade(existing[lukk.nvdbId][-1], existing, catalog, explicit):
-                latest = existing[daughter][-1]
-                if not latest["gyldighetsperiode"].get("sluttdato"):
-                    plan.writes.append(_closed(latest, lukk.lukkedato.isoformat(), changeset_id, tidspunkt))
-                    plan.cascaded.append((lukk.nvdbId, daughter, "lukket"))
 
     removals: dict[int, set[int] | None] = {}
     for fjern in doc.fjern.vegobjekter if doc.fjern else []:
@@ -198,12 +191,14 @@ def plan_changeset(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
                                               operasjon="fjern"))
         if fjern.versjon is None:
             removals[fjern.nvdbId] = None
-            if fjern.kaskadefjerning == "JA" and catalog is not None:
-                for daughter in cascade(existing[fjern.nvdbId][-1], existing, catalog, set()):
-                    removals[daughter] = None
-                    plan.cascaded.append((fjern.nvdbId, daughter, "fjernet"))
         elif removals.get(fjern.nvdbId, set()) is not None:
             removals.setdefault(fjern.nvdbId, set()).add(fjern.versjon)  # type: ignore[union-attr]
+    for op, mother, latest in cascade_writes(doc, existing, catalog) if catalog is not None else []:
+        if op == "lukk":
+            plan.writes.append(_closed(latest, closing[mother], changeset_id, tidspunkt))
+        else:
+            removals[latest["id"]] = None
+        plan.cascaded.append((mother, latest["id"], "lukket" if op == "lukk" else "fjernet"))
     for nvdb_id, versions in removals.items():
         plan.writes.extend(_removed(existing[nvdb_id], versions, changeset_id, tidspunkt))
     return plan
@@ -254,13 +249,23 @@ def _trimmed(o: Any, others: list[dict[str, Any]], temp_ids: dict[str, int], cha
     return writes
 
 
-def cascaded(doc: Endringssett, existing: dict[int, list[dict[str, Any]]], catalog: Any) -> list[int]:
-    """Every composed daughter in ``existing`` that the changeset's lukk/fjern cascades would close
-    or remove: it writes them, so it must hold their locks."""
-    mothers = [o.nvdbId for o in (doc.lukk.vegobjekter if doc.lukk else []) if o.kaskadelukking == "JA"]
-    mothers += [o.nvdbId for o in (doc.fjern.vegobjekter if doc.fjern else [])
-                if o.versjon is None and o.kaskadefjerning == "JA"]
-    return [d for m in mothers if existing.get(m) for d in cascade(existing[m][-1], existing, catalog, set())]
+def cascade_writes(doc: Endringssett, existing: dict[int, list[dict[str, Any]]],
+                   catalog: Any) -> list[tuple[str, int, dict[str, Any]]]:
+    """(operation, mother, daughter's latest version) for each composed daughter a lukk/fjern cascade
+    closes or removes: what the changeset must hold the locks of and have the rights to."""
+    found = []
+    closing = doc.lukk.vegobjekter if doc.lukk else []
+    explicit = {o.nvdbId for o in closing}
+    for o in closing:
+        if o.kaskadelukking == "JA" and existing.get(o.nvdbId):
+            found += [("lukk", o.nvdbId, existing[d][-1]) for d in cascade(existing[o.nvdbId][-1], existing,
+                                                                           catalog, explicit)
+                      if not existing[d][-1]["gyldighetsperiode"].get("sluttdato")]
+    for o in doc.fjern.vegobjekter if doc.fjern else []:
+        if o.versjon is None and o.kaskadefjerning == "JA" and existing.get(o.nvdbId):
+            found += [("fjern", o.nvdbId, existing[d][-1]) for d in cascade(existing[o.nvdbId][-1], existing,
+                                                                            catalog, set())]
+    return found
 
 
 def cascade(mother: dict[str, Any], existing: dict[int, list[dict[str, Any]]], catalog: Any,

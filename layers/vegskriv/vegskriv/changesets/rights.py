@@ -138,8 +138,10 @@ def effective_grants(rights: Datarettighet | None, default: Sequence[Tilgang] | 
 
 def check_rights(doc: Endringssett, rights: Datarettighet | None, *, roles: Iterable[str],
                  network: Mapping[int, Veglenkesekvens], existing: Mapping[int, list[dict[str, Any]]],
-                 catalog: Datakatalog, default: Sequence[Tilgang] | None = None) -> list[Brudd]:
-    """Every breach of the data rights and sensitivity roles in ``doc`` (empty = authorised).
+                 catalog: Datakatalog, default: Sequence[Tilgang] | None = None,
+                 cascades: list[tuple[str, int, dict[str, Any]]] | None = None) -> list[Brudd]:
+    """Every breach of the data rights and sensitivity roles in ``doc`` (empty = authorised);
+    ``cascades``: operations.cascade_writes, when the caller has it already.
 
     ``rights`` is the user's record (None = none stored: ``default``, else ``DEFAULT_RIGHTS``,
     applies); ``roles`` the roles the owner had when registering. ``network`` and ``existing`` are
@@ -163,7 +165,11 @@ def check_rights(doc: Endringssett, rights: Datarettighet | None, *, roles: Iter
             if vt is not None and op not in ("lukk", "fjern"):
                 varsler += _sensitivity_breaches(op, o.egenskaper, old, vt, role_set, ref)
             breaches += [Brudd(op, ref, v) for v in varsler]
-    for op, mother, daughter in cascade_writes(doc, existing, catalog):
+    if cascades is None:
+        from vegskriv.changesets.operations import cascade_writes  # operations imports the object store
+
+        cascades = cascade_writes(doc, existing, catalog)
+    for op, mother, daughter in cascades:
         vt = catalog.vegobjekttype(daughter["typeId"])
         breaches += [Brudd(op, str(mother), v) for v in _area_breaches(
             daughter["typeId"], _type_name(vt, daughter["typeId"]), _stored_sequences(daughter.get("stedfesting")),
@@ -171,30 +177,10 @@ def check_rights(doc: Endringssett, rights: Datarettighet | None, *, roles: Iter
     return breaches
 
 
-def cascade_writes(doc: Endringssett, existing: Mapping[int, list[dict[str, Any]]],
-                   catalog: Datakatalog) -> list[tuple[str, int, dict[str, Any]]]:
-    """(operation, mother, daughter's latest version) for each daughter a lukk/fjern cascade writes."""
-    from vegskriv.changesets.operations import cascade  # operations imports the object store
-
-    found = []
-    closing = doc.lukk.vegobjekter if doc.lukk else []
-    explicit = {o.nvdbId for o in closing}
-    for o in closing:
-        if o.kaskadelukking == "JA" and existing.get(o.nvdbId):
-            found += [("lukk", o.nvdbId, existing[d][-1]) for d in cascade(existing[o.nvdbId][-1], existing,
-                                                                           catalog, explicit)
-                      if not existing[d][-1]["gyldighetsperiode"].get("sluttdato")]
-    for o in doc.fjern.vegobjekter if doc.fjern else []:
-        if o.versjon is None and o.kaskadefjerning == "JA" and existing.get(o.nvdbId):
-            found += [("fjern", o.nvdbId, existing[d][-1]) for d in cascade(existing[o.nvdbId][-1], existing,
-                                                                            catalog, set())]
-    return found
-
-
 def sequences_to_read(doc: Endringssett, existing: Mapping[int, list[dict[str, Any]]],
-                      catalog: Datakatalog) -> set[int]:
-    """Where the stored versions the changeset acts on lie: the check needs their areas too, and the
-    validation context holds only the sequences the document names."""
+                      cascades: list[tuple[str, int, dict[str, Any]]]) -> set[int]:
+    """Where the stored versions the changeset acts on (and ``cascades``' daughters) lie: the check
+    needs their areas too, and the validation context holds only the sequences the document names."""
     ids: set[int] = set()
     for op, objects in doc.operations():
         if op == "registrer":
@@ -203,7 +189,7 @@ def sequences_to_read(doc: Endringssett, existing: Mapping[int, list[dict[str, A
             versions = existing.get(o.nvdbId) or []
             chosen = versions if op == "fjern" and o.versjon is None else [_old_version(versions, o.versjon)]
             ids |= {i for v in chosen if v for i in _stored_sequences(v.get("stedfesting"))}
-    for _, _, daughter in cascade_writes(doc, existing, catalog):
+    for _, _, daughter in cascades:
         ids |= _stored_sequences(daughter.get("stedfesting"))
     return ids
 

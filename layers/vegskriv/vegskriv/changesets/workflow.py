@@ -53,7 +53,7 @@ from vegskriv.changesets.models import (
     gc_paused,
     parse_endringssett,
 )
-from vegskriv.changesets.operations import cascaded, plan_changeset
+from vegskriv.changesets.operations import cascade_writes, plan_changeset
 from vegskriv.changesets.referenced import referenced_objects
 from vegskriv.changesets.validation import Context, overlapping_objects, validate
 from vegskriv.errors import TransitionRefused
@@ -215,7 +215,7 @@ def acquire_locks(changeset_id: str, **_: Any) -> dict[str, Any]:
     catalog = reference.current_catalog()
 
     def claims_of(existing: dict[int, list[dict[str, Any]]]) -> dict[Cell, Claim]:
-        return changeset_claims(doc, existing, cascaded(doc, existing, catalog))
+        return changeset_claims(doc, existing, [v["id"] for _, _, v in cascade_writes(doc, existing, catalog)])
 
     claims = claims_of(objects.versions_many(sorted(referenced_objects(doc))))
     lease = get_settings().lock_lease_seconds
@@ -281,10 +281,11 @@ def validate_step(changeset_id: str, **_: Any) -> dict[str, Any]:
     ctx = work.work_context(changeset_id, meta, doc)
     started = time.perf_counter()
     resultat = validate(doc, ctx)
-    stored_at = rights.sequences_to_read(doc, ctx.existing, ctx.catalog) - ctx.network.keys()
+    cascades = cascade_writes(doc, ctx.existing, ctx.catalog)
+    stored_at = rights.sequences_to_read(doc, ctx.existing, cascades) - ctx.network.keys()
     network = {**ctx.network, **reference.veglenkesekvenser(stored_at)} if stored_at else ctx.network
     breaches = rights.check_rights(doc, rights_store.get(meta["eier"]), roles=meta.get("roller", []),
-                                   network=network, existing=ctx.existing, catalog=ctx.catalog)
+                                   network=network, existing=ctx.existing, catalog=ctx.catalog, cascades=cascades)
     rights.add_to_result(resultat, breaches)
     submission.check_form(doc, meta, resultat)
     observability.measure("ValideringTid", time.perf_counter() - started, MetricUnit.Seconds)
