@@ -233,10 +233,6 @@ def _check_one_mother(daughter: str, mothers: list[tuple[_Mother, int]], catalog
 CHANGING = ("oppdater", "delvisOppdater", "korriger", "delvisKorriger")  # operations that set associations
 
 
-def _open(versions: list[dict[str, Any]] | None) -> bool:
-    return bool(versions) and not versions[-1]["gyldighetsperiode"].get("sluttdato")  # type: ignore[index]
-
-
 def check_orphans(doc: Endringssett, catalog: cat.Datakatalog, existing: dict[int, list[dict[str, Any]]],
                   entries: dict[str, VegobjektResultat]) -> None:
     """DATTEROBJEKT_UTEN_MOR for a daughter of a type that must have a mother which a changed mother's
@@ -248,16 +244,18 @@ def check_orphans(doc: Endringssett, catalog: cat.Datakatalog, existing: dict[in
         group = getattr(doc, op)
         for o in group.vegobjekter if group else []:
             versions = existing.get(o.nvdbId) or []
-            if not versions or versions[-1]["versjon"] != o.versjon or not _open(versions):
+            if not versions or versions[-1]["versjon"] != o.versjon or not _is_open(versions[-1]):
                 continue  # only the current version holds daughters now
             old = versions[-1]
             after = (merged_associations(old.get("assosiasjoner") or [], o, {}) if op.startswith("delvis")
                      else associations(o.assosiasjoner, {}))
             kept = {n for a in after for n in a["nvdbId"]}
             for d in composed_daughters(old, catalog):
-                dvt = catalog.vegobjekttype((existing.get(d) or [{}])[-1].get("typeId", 0))
-                if d in kept or d in handled or d in adopted or dvt is None or not dvt.må_ha_mor \
-                        or not _open(existing.get(d)):
+                if d in kept or d in handled or d in adopted or not existing.get(d):
+                    continue
+                latest = existing[d][-1]
+                dvt = catalog.vegobjekttype(latest["typeId"])
+                if dvt is None or not dvt.må_ha_mor or not _is_open(latest):
                     continue
                 entry = entries.get(str(o.nvdbId))
                 if entry is not None:
